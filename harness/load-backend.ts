@@ -1,0 +1,86 @@
+// Turning a `--backend` argument into a Backend.
+//
+//   sim-type1                        a bundled backend
+//   sim-type1:dmaEntryLimit=64       ... with options
+//   ./my-backend.ts[:key=value,...]  a module whose default export is a BackendFactory
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CAPABILITIES, type Backend, type BackendFactory } from '../spec/backend.ts';
+import { BUNDLED, findBundled } from '../backends/index.ts';
+import { oneLine } from './check.ts';
+
+export class BackendLoadError extends Error {}
+
+export function parseBackendSpec(spec: string): { target: string; options: Record<string, string> } {
+  const colon = spec.search(/:(?=[A-Za-z_][\w-]*=)/);
+  const target = colon < 0 ? spec : spec.slice(0, colon);
+  const options: Record<string, string> = {};
+  if (colon >= 0) {
+    for (const pair of spec.slice(colon + 1).split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new BackendLoadError(`backend option "${pair}" is not key=value`);
+      options[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return { target, options };
+}
+
+const looksLikePath = (t: string): boolean => /[/\\]/.test(t) || /\.(m?[jt]s)$/.test(t);
+
+export async function loadBackend(spec: string): Promise<Backend> {
+  const { target, options } = parseBackendSpec(spec);
+  let backend: Backend;
+  if (!looksLikePath(target)) {
+    const bundled = findBundled(target);
+    if (!bundled) {
+      throw new BackendLoadError(`unknown backend "${target}" (bundled: ${BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name).join(', ')}; \`vfio-conform backends\` lists all; a module path must contain a "/")`);
+    }
+    try {
+      backend = bundled.create(options);
+    } catch (err) {
+      throw new BackendLoadError(`backend ${target}: ${oneLine(err)}`);
+    }
+  } else {
+    backend = await loadModule(target, options);
+  }
+  validateInfo(backend, spec);
+  return backend;
+}
+
+async function loadModule(target: string, options: Record<string, string>): Promise<Backend> {
+  const path = resolve(target);
+  if (!existsSync(path)) throw new BackendLoadError(`backend module ${target}: no such file`);
+  let mod: { default?: unknown };
+  try {
+    mod = await import(pathToFileURL(path).href);
+  } catch (err) {
+    throw new BackendLoadError(`backend module ${target} failed to load: ${oneLine(err)}`);
+  }
+  if (typeof mod.default !== 'function') throw new BackendLoadError(`backend module ${target} has no default export function (a BackendFactory)`);
+  try {
+    return await (mod.default as BackendFactory)(options);
+  } catch (err) {
+    throw new BackendLoadError(`backend module ${target}: factory threw: ${oneLine(err)}`);
+  }
+}
+
+function validateInfo(backend: Backend, spec: string): void {
+  const info = backend?.info;
+  const bad = (what: string) => new BackendLoadError(`backend ${spec}: ${what}`);
+  if (!info || typeof info !== 'object') throw bad('has no "info"');
+  if (typeof backend.execute !== 'function' || typeof backend.reset !== 'function') throw bad('lacks execute() or reset()');
+  if (info.profile !== 'type1v2' && info.profile !== 'type1v1') throw bad(`unknown profile ${JSON.stringify(info.profile)}`);
+  const g = info.geometry;
+  if (!g || typeof g.pgsizes !== 'bigint' || g.pgsizes <= 0n) throw bad('geometry.pgsizes must be a positive bigint');
+  if (typeof g.dmaEntryLimit !== 'bigint' || g.dmaEntryLimit < 0n) throw bad('geometry.dmaEntryLimit must be a bigint');
+  if (!Array.isArray(g.iovaRanges) || g.iovaRanges.some((r) => typeof r.start !== 'bigint' || typeof r.end !== 'bigint' || r.end < r.start)) {
+    throw bad('geometry.iovaRanges must be [{start, end}] bigints with start <= end');
+  }
+  const h = info.host;
+  if (!h || h.pageSize !== 4096n || typeof h.hugePageSize !== 'bigint' || typeof h.arena?.start !== 'bigint' || typeof h.arena?.size !== 'bigint') {
+    throw bad('host must give pageSize 4096n, hugePageSize and arena {start, size} as bigints');
+  }
+  const unknown = (info.capabilities ?? []).filter((c) => !(CAPABILITIES as readonly string[]).includes(c));
+  if (!Array.isArray(info.capabilities) || unknown.length) throw bad(`unknown capabilities ${unknown.join(', ')}`);
+}

@@ -1,0 +1,110 @@
+// Running properties against a backend: generate, check, shrink, minimize.
+import fc from 'fast-check';
+import type { Backend } from '../spec/backend.ts';
+import type { Op, Result } from '../spec/ops.ts';
+import { expand } from '../properties/expand.ts';
+import { symSequence } from '../properties/symbolic.ts';
+import type { Property } from '../properties/catalog.ts';
+import { BackendFault, checkCase, oneLine, type Violation } from './check.ts';
+import { minimizeOps } from './minimize.ts';
+
+export interface RunOptions {
+  seed: number;
+  runs: number;
+  maxOps: number;
+  /** Called after every generated case (not during shrinking). */
+  onCase?: (done: number) => void;
+}
+
+export type PropertyOutcome =
+  | { status: 'pass'; property: string; runs: number; ops: number }
+  | { status: 'skip'; property: string; reason: string }
+  | { status: 'fail'; property: string; runs: number; seed: number; violation: Violation; ops: Op[]; results: Result[]; shrunkFrom: number }
+  | { status: 'error'; property: string; runs: number; seed: number; message: string; ops: Op[] };
+
+/** Why `backend` cannot be judged by `property`, or null when it can. */
+export function skipReason(backend: Backend, property: Property): string | null {
+  const { profile, capabilities } = backend.info;
+  if (property.profiles && !property.profiles.includes(profile)) return `applies to ${property.profiles.join(', ')}, backend is ${profile}`;
+  const missing = property.requires.filter((c) => !capabilities.includes(c));
+  return missing.length ? `backend lacks ${missing.join(', ')}` : null;
+}
+
+/** A per-property seed, so that selecting other properties never changes this one's cases. */
+export function propertySeed(seed: number, propertyId: string): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (const ch of propertyId) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return h | 0;
+}
+
+export async function runProperty(backend: Backend, property: Property, options: RunOptions): Promise<PropertyOutcome> {
+  const skip = skipReason(backend, property);
+  if (skip) return { status: 'skip', property: property.id, reason: skip };
+
+  const seed = propertySeed(options.seed, property.id);
+  let cases = 0;
+  let executed = 0;
+  let shrinking = false;
+  let fault: { message: string; ops: Op[] } | null = null;
+  let lastFailure: { ops: Op[]; violation: Violation } | null = null;
+
+  const result = await fc.check(
+    fc.asyncProperty(symSequence(property.weights, options.maxOps), async (syms) => {
+      if (fault) return true; // stop shrinking a backend that cannot be judged
+      const ops = expand(syms, backend.info);
+      if (!shrinking) options.onCase?.(++cases);
+      try {
+        const verdict = await checkCase(backend, ops);
+        executed += ops.length;
+        if (verdict.ok) return true;
+        lastFailure = { ops, violation: verdict.violation };
+        shrinking = true;
+        return false;
+      } catch (err) {
+        if (!(err instanceof BackendFault)) throw err;
+        fault = { message: err.message, ops: err.step === null ? ops : ops.slice(0, err.step + 1) };
+        return true;
+      }
+    }),
+    { seed, numRuns: options.runs },
+  );
+
+  if (fault !== null) {
+    const f: { message: string; ops: Op[] } = fault;
+    return { status: 'error', property: property.id, runs: cases, seed, message: f.message, ops: f.ops };
+  }
+  if (result.failed && result.errorInstance && !lastFailure) {
+    return { status: 'error', property: property.id, runs: cases, seed, message: `internal error: ${oneLine(result.errorInstance)}`, ops: [] };
+  }
+  if (!result.failed || !lastFailure) return { status: 'pass', property: property.id, runs: result.numRuns, ops: executed };
+
+  const failure: { ops: Op[]; violation: Violation } = lastFailure;
+  const minimal = await minimizeCase(backend, failure.ops, failure.violation);
+  // The minimal case fails by construction unless the backend is not deterministic.
+  const verdict = await checkCase(backend, minimal);
+  const final = verdict.ok ? { ops: failure.ops, verdict: await checkCase(backend, failure.ops) } : { ops: minimal, verdict };
+  const violation = final.verdict.ok ? failure.violation : final.verdict.violation;
+  return {
+    status: 'fail', property: property.id, runs: cases, seed, violation,
+    ops: final.ops, results: final.verdict.results, shrunkFrom: failure.ops.length,
+  };
+}
+
+/**
+ * Shrink `ops` while it keeps failing the same way: the same rule broken by the same kind of
+ * operation with the same expected outcome, so that shrinking never drifts to another bug.
+ */
+export function minimizeCase(backend: Backend, ops: readonly Op[], violation: Violation): Promise<Op[]> {
+  const signature = (v: Violation, list: readonly Op[]) =>
+    `${v.rule} ${list[v.step]!.op} ${v.expected.ok ? 'ok' : v.expected.errno}`;
+  const wanted = signature(violation, ops);
+  return minimizeOps(ops, async (candidate) => {
+    try {
+      const v = await checkCase(backend, candidate);
+      return !v.ok && signature(v.violation, candidate) === wanted;
+    } catch (err) {
+      if (err instanceof BackendFault) return false;
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,124 @@
+// A conformance run: every selected property against every selected backend.
+//
+// A backend that cannot be loaded or that faults is recorded and the run goes on with the
+// next one; nothing already measured is lost. The report holds no times, so the same seed and
+// options give the same report byte for byte.
+import { join } from 'node:path';
+import type { Backend } from '../spec/backend.ts';
+import { RULES } from '../spec/rules.ts';
+import { PROPERTIES, type Property } from '../properties/catalog.ts';
+import { writeCase } from './case-file.ts';
+import { oneLine, type Violation } from './check.ts';
+import { BackendLoadError, loadBackend } from './load-backend.ts';
+import { runProperty, type PropertyOutcome } from './run.ts';
+import type { Op } from '../spec/ops.ts';
+
+export interface SuiteOptions {
+  backends: string[];
+  seed: number;
+  runs: number;
+  maxOps: number;
+  /** Rule ID patterns (`*` wildcard); a property runs when it aims at a matching rule. */
+  rules: string[];
+  casesDir: string;
+}
+
+export type PropertyReport =
+  | { property: string; status: 'pass'; runs: number }
+  | { property: string; status: 'skip'; reason: string }
+  | { property: string; status: 'fail'; runs: number; rule: string; step: number; case: string; ops: number; shrunkFrom: number }
+  | { property: string; status: 'error'; message: string; case: string | null };
+
+export interface BackendReport {
+  backend: string;
+  description: string;
+  profile: string | null;
+  error: string | null;
+  properties: PropertyReport[];
+}
+
+export interface SuiteEvents {
+  backendStart?(spec: string, backend: Backend | null): void;
+  caseDone?(property: Property, done: number, total: number): void;
+  propertyDone?(backend: string, outcome: PropertyOutcome, report: PropertyReport, backendObj: Backend): void;
+}
+
+export class UsageError extends Error {}
+
+export function selectProperties(patterns: readonly string[]): Property[] {
+  if (patterns.length === 0) return [...PROPERTIES];
+  const regexes = patterns.map((p) => {
+    const re = new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$', 'i');
+    if (!RULES.some((r) => re.test(r.id))) throw new UsageError(`--rules ${p} matches no rule (\`vfio-conform rules\` lists them)`);
+    return re;
+  });
+  return PROPERTIES.filter((prop) => prop.rules.some((id) => regexes.some((re) => re.test(id))));
+}
+
+const caseName = (backend: string, property: string): string =>
+  `${backend.replace(/[^\w.~-]+/g, '_')}--${property}.case.json`;
+
+export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}): Promise<BackendReport[]> {
+  const properties = selectProperties(options.rules);
+  const reports: BackendReport[] = [];
+  for (const spec of options.backends) {
+    let backend: Backend;
+    try {
+      backend = await loadBackend(spec);
+    } catch (err) {
+      if (!(err instanceof BackendLoadError)) throw err;
+      events.backendStart?.(spec, null);
+      reports.push({ backend: spec, description: '', profile: null, error: err.message, properties: [] });
+      continue;
+    }
+    events.backendStart?.(spec, backend);
+    const report: BackendReport = { backend: spec, description: backend.info.description, profile: backend.info.profile, error: null, properties: [] };
+    reports.push(report);
+    for (const property of properties) {
+      const outcome = await runProperty(backend, property, {
+        seed: options.seed, runs: options.runs, maxOps: options.maxOps,
+        onCase: (done) => events.caseDone?.(property, done, options.runs),
+      });
+      const entry = toReport(outcome, (ops, violation, fault) => {
+        const path = join(options.casesDir, caseName(spec, property.id));
+        writeCase(path, { backend: spec, property: property.id, seed: options.seed, ops, ...(violation ? { violation } : { fault }) });
+        return path;
+      });
+      report.properties.push(entry);
+      events.propertyDone?.(spec, outcome, entry, backend);
+      if (outcome.status === 'error') break; // the backend cannot be trusted for the rest
+    }
+    try {
+      await backend.dispose?.();
+    } catch (err) {
+      report.error ??= `dispose failed: ${oneLine(err)}`;
+    }
+  }
+  return reports;
+}
+
+function toReport(o: PropertyOutcome, save: (ops: Op[], v?: Violation, fault?: string) => string): PropertyReport {
+  switch (o.status) {
+    case 'pass': return { property: o.property, status: 'pass', runs: o.runs };
+    case 'skip': return { property: o.property, status: 'skip', reason: o.reason };
+    case 'fail':
+      return { property: o.property, status: 'fail', runs: o.runs, rule: o.violation.rule, step: o.violation.step,
+        case: save(o.ops, o.violation), ops: o.ops.length, shrunkFrom: o.shrunkFrom };
+    case 'error':
+      return { property: o.property, status: 'error', message: o.message, case: o.ops.length ? save(o.ops, undefined, o.message) : null };
+  }
+}
+
+export function totals(reports: readonly BackendReport[]): { passed: number; failed: number; skipped: number; errors: number } {
+  const t = { passed: 0, failed: 0, skipped: 0, errors: 0 };
+  for (const b of reports) {
+    if (b.error && b.properties.length === 0) t.errors++;
+    for (const p of b.properties) {
+      if (p.status === 'pass') t.passed++;
+      else if (p.status === 'skip') t.skipped++;
+      else if (p.status === 'fail') t.failed++;
+      else t.errors++;
+    }
+  }
+  return t;
+}

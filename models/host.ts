@@ -1,0 +1,216 @@
+// The host side of the model: processes, their VMAs, and the frames behind them.
+//
+// A frame is named by the memory object it belongs to and its page index in it. mmap creates
+// a fresh object, so frames are never reused; mremap moves a VMA's window onto the same object,
+// so frames keep their identity across a move (T1-HOST-ENV). Every operation costs O(number
+// of VMAs), never O(bytes): a VMA is a window [start, end) onto pages [pgoff, ...) of one object.
+import type { Backing, Errno, Prot } from '../spec/ops.ts';
+
+export const PAGE_SIZE = 4096n;
+
+export interface Vma {
+  start: bigint;
+  end: bigint;
+  prot: Prot;
+  backing: Backing;
+  object: number;
+  /** Page index in `object` of the page at `start`. */
+  pgoff: bigint;
+}
+
+/** A run of frames: `pages` consecutive pages of `object` from page `pgoff`. */
+export interface FrameRun {
+  object: number;
+  pgoff: bigint;
+  pages: bigint;
+  backing: Backing;
+  prot: Prot;
+  /** Offset of the run in bytes from the start of the range it was looked up for. */
+  offset: bigint;
+}
+
+export const frameKey = (object: number, page: bigint): string => `${object}:${page}`;
+
+export const RLIM_INFINITY = (1n << 64n) - 1n;
+
+/** Memory objects and the tokens written into their frames, shared by all processes. */
+export class FrameStore {
+  private nextObject = 1;
+  private readonly tokens = new Map<string, bigint>();
+
+  newObject(): number {
+    return this.nextObject++;
+  }
+  read(object: number, page: bigint): bigint {
+    return this.tokens.get(frameKey(object, page)) ?? 0n;
+  }
+  write(object: number, page: bigint, token: bigint): void {
+    this.tokens.set(frameKey(object, page), token);
+  }
+}
+
+const aligned = (v: bigint, to: bigint): boolean => v % to === 0n;
+const roundUp = (v: bigint, to: bigint): bigint => ((v + to - 1n) / to) * to;
+
+export class Process {
+  /** Sorted by start, disjoint. */
+  private vmas: Vma[] = [];
+  lockedVm = 0n;
+  rlimitMemlock = RLIM_INFINITY;
+  capIpcLock = false;
+
+  constructor(
+    private readonly frames: FrameStore,
+    readonly hugePageSize: bigint,
+  ) {}
+
+  get vmaList(): readonly Vma[] {
+    return this.vmas;
+  }
+
+  /** RLIMIT_MEMLOCK in pages, as __account_locked_vm compares it. */
+  get memlockLimitPages(): bigint {
+    return this.rlimitMemlock / PAGE_SIZE;
+  }
+
+  private granule(backing: Backing): bigint {
+    return backing === 'hugetlb' ? this.hugePageSize : PAGE_SIZE;
+  }
+
+  mmap(vaddr: bigint, size: bigint, prot: Prot, backing: Backing): Errno | null {
+    const g = this.granule(backing);
+    if (size === 0n || !aligned(vaddr, g) || !aligned(size, g)) return 'EINVAL';
+    const err = this.munmap(vaddr, size);
+    if (err) return err;
+    this.insert({ start: vaddr, end: vaddr + size, prot, backing, object: this.frames.newObject(), pgoff: 0n });
+    return null;
+  }
+
+  munmap(vaddr: bigint, size: bigint): Errno | null {
+    if (size === 0n || !aligned(vaddr, PAGE_SIZE) || !aligned(size, PAGE_SIZE)) return 'EINVAL';
+    if (this.splitsHugetlb(vaddr) || this.splitsHugetlb(vaddr + size)) return 'EINVAL';
+    this.cut(vaddr, vaddr + size);
+    return null;
+  }
+
+  mprotect(vaddr: bigint, size: bigint, prot: Prot): Errno | null {
+    if (!aligned(vaddr, PAGE_SIZE) || !aligned(size, PAGE_SIZE)) return 'EINVAL';
+    if (size === 0n) return null;
+    if (this.splitsHugetlb(vaddr) || this.splitsHugetlb(vaddr + size)) return 'EINVAL';
+    if (this.lookup(vaddr, size).hole !== null) return 'ENOMEM';
+    const pieces = this.cut(vaddr, vaddr + size);
+    for (const v of pieces) this.insert({ ...v, prot });
+    return null;
+  }
+
+  /** mremap(MREMAP_MAYMOVE | MREMAP_FIXED), checked in the order of the syscall and mremap_to. */
+  mremap(vaddr: bigint, size: bigint, newVaddr: bigint, newSize: bigint): Errno | null {
+    for (const v of [vaddr, size, newSize]) if (!aligned(v, PAGE_SIZE)) return 'EINVAL';
+    if (size === 0n || newSize === 0n) return 'EINVAL';
+    const found = this.vmaAt(vaddr);
+    if (!found) return 'EFAULT';
+    if (found.backing === 'hugetlb') {
+      const g = this.hugePageSize;
+      if (!aligned(vaddr, g) || !aligned(newVaddr, g)) return 'EINVAL';
+      size = roundUp(size, g);
+      newSize = roundUp(newSize, g);
+      if (newSize > size) return 'EINVAL';
+    }
+    if (!aligned(newVaddr, PAGE_SIZE)) return 'EINVAL';
+    if (newVaddr < vaddr + size && vaddr < newVaddr + newSize) return 'EINVAL';
+    // mremap_to unmaps the destination, then the source's tail, before it looks at the source.
+    const err = this.munmap(newVaddr, newSize) ?? (newSize < size ? this.munmap(vaddr + newSize, size - newSize) : null);
+    if (err) return err;
+    if (newSize < size) size = newSize;
+    const vma = this.vmaAt(vaddr);
+    if (!vma || vaddr + size > vma.end) return 'EFAULT';
+    if (vma.backing === 'mmio' && newSize > size) return 'EFAULT';
+    const src = this.cut(vaddr, vaddr + size)[0]!;
+    this.insert({ ...src, start: newVaddr, end: newVaddr + size });
+    if (newSize > size) {
+      // Growth of an anonymous VMA: fresh zero pages after the moved ones.
+      this.insert({ ...src, start: newVaddr + size, end: newVaddr + newSize, object: this.frames.newObject(), pgoff: 0n });
+    }
+    return null;
+  }
+
+  cpuWrite(vaddr: bigint, token: bigint): Errno | null {
+    const vma = this.vmaAt(vaddr);
+    if (!aligned(vaddr, PAGE_SIZE)) return 'EINVAL';
+    if (!vma || vma.prot !== 'rw') return 'EFAULT';
+    this.frames.write(vma.object, vma.pgoff + (vaddr - vma.start) / PAGE_SIZE, token);
+    return null;
+  }
+
+  cpuRead(vaddr: bigint): bigint | Errno {
+    const vma = this.vmaAt(vaddr);
+    if (!aligned(vaddr, PAGE_SIZE)) return 'EINVAL';
+    if (!vma || vma.prot === 'none') return 'EFAULT';
+    return this.frames.read(vma.object, vma.pgoff + (vaddr - vma.start) / PAGE_SIZE);
+  }
+
+  /**
+   * The frames behind [vaddr, vaddr + size) in address order, and the offset of the first page
+   * no VMA backs (`hole`), if any. `runs` stops at the hole.
+   */
+  lookup(vaddr: bigint, size: bigint): { runs: FrameRun[]; hole: bigint | null } {
+    const end = vaddr + size;
+    const runs: FrameRun[] = [];
+    let at = vaddr;
+    for (let i = this.firstEndingAfter(vaddr); i < this.vmas.length && at < end; i++) {
+      const v = this.vmas[i]!;
+      if (v.start > at) break;
+      const stop = v.end < end ? v.end : end;
+      runs.push({
+        object: v.object, pgoff: v.pgoff + (at - v.start) / PAGE_SIZE, pages: (stop - at) / PAGE_SIZE,
+        backing: v.backing, prot: v.prot, offset: at - vaddr,
+      });
+      at = stop;
+    }
+    return { runs, hole: at < end ? at - vaddr : null };
+  }
+
+  vmaAt(vaddr: bigint): Vma | undefined {
+    const v = this.vmas[this.firstEndingAfter(vaddr)];
+    return v && v.start <= vaddr ? v : undefined;
+  }
+
+  private splitsHugetlb(addr: bigint): boolean {
+    const v = this.vmaAt(addr);
+    return v !== undefined && v.backing === 'hugetlb' && v.start < addr && !aligned(addr - v.start, this.hugePageSize);
+  }
+
+  /** Index of the first VMA whose end is above `addr`. */
+  private firstEndingAfter(addr: bigint): number {
+    let lo = 0;
+    let hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.vmas[mid]!.end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Remove [start, end) from the address space; returns the removed windows in order. */
+  private cut(start: bigint, end: bigint): Vma[] {
+    const removed: Vma[] = [];
+    const first = this.firstEndingAfter(start);
+    let last = first;
+    while (last < this.vmas.length && this.vmas[last]!.start < end) last++;
+    const keep: Vma[] = [];
+    for (const v of this.vmas.slice(first, last)) {
+      if (v.start < start) keep.push({ ...v, end: start });
+      if (v.end > end) keep.push({ ...v, start: end, pgoff: v.pgoff + (end - v.start) / PAGE_SIZE });
+      const s = v.start > start ? v.start : start;
+      const e = v.end < end ? v.end : end;
+      removed.push({ ...v, start: s, end: e, pgoff: v.pgoff + (s - v.start) / PAGE_SIZE });
+    }
+    this.vmas.splice(first, last - first, ...keep);
+    return removed;
+  }
+
+  private insert(vma: Vma): void {
+    this.vmas.splice(this.firstEndingAfter(vma.start), 0, vma);
+  }
+}

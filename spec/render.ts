@@ -1,0 +1,32 @@
+// Renders spec/type1.md from the rule index, so the prose and the index never disagree.
+// `npm run spec` rewrites the file; a test fails when it is stale.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FAMILIES, RULES, type Family } from './rules.ts';
+
+export function renderRules(): string {
+  const out = [
+    '# VFIO type1: the rules',
+    '',
+    'Generated from `spec/rules.ts` by `npm run spec`; do not edit by hand.',
+    '',
+    'Each rule has a stable ID, a level (MUST or MAY), the container profile it binds (v1 is',
+    '`VFIO_TYPE1_IOMMU`, v2 is `VFIO_TYPE1v2_IOMMU`), and the source it was read from',
+    '(`L` = the Linux kernel tree). `vfio-conform rules` lists the properties that check each one.',
+    '',
+  ];
+  for (const family of Object.keys(FAMILIES) as Family[]) {
+    out.push(`## ${FAMILIES[family]}`, '');
+    for (const r of RULES.filter((x) => x.family === family)) {
+      out.push(`### ${r.id} (${r.level}, ${r.profile === 'both' ? 'v1 and v2' : r.profile})`, '', r.statement, '');
+      for (const s of r.sources) out.push(`- Source: ${s}`);
+      for (const v of ('variants' in r ? r.variants : undefined) ?? []) out.push(`- Variant: ${v}`);
+      out.push('');
+    }
+  }
+  return out.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeFileSync(new URL('./type1.md', import.meta.url), renderRules());
+}
