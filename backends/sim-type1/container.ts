@@ -1,17 +1,17 @@
 // The type1 container: the dma list and the MAP_DMA / UNMAP_DMA / GET_INFO ioctls
 // (drivers/vfio/vfio_iommu_type1.c: vfio_dma_do_map, vfio_dma_do_unmap).
 //
-// The dma list is an array sorted by iova with disjoint entries, searched by bisection, so a
-// lookup costs O(log n) whatever the sizes. Every check runs before any state changes, in the
+// The dma list is kept sorted by iova, entries disjoint, and searched by bisection, so a lookup
+// costs O(log n) whatever the sizes. Every check runs before any state changes, in the
 // kernel's order, so a failure leaves the container and locked_vm as they were (T1-MAP-ATOMIC).
 import type { Geometry } from '../../spec/backend.ts';
 import { MAP_FLAG, UNMAP_FLAG, type Errno, type IovaInterval, type MappingDump, type Proc } from '../../spec/ops.ts';
-import { ADDRESS_SPACE_END, PAGE_SIZE, U64_MAX, isAligned, max, min, pagesIn } from './constants.ts';
-import { frameOf, runsBetween, type Dma } from './dma.ts';
+import { ADDRESS_SPACE_END, PAGE_SIZE, U64_MAX, isAligned } from './constants.ts';
+import { frameOf, pinnedByMappings, splitDma, type Dma } from './dma.ts';
 import type { Frame } from './frames.ts';
 import type { Host } from './host.ts';
 import { pinPages } from './pin.ts';
-import { hasBug, type Policy } from './policy.ts';
+import { hasBug, type MutantId, type Policy } from './policy.ts';
 import { ChunkedList } from './sorted.ts';
 
 const MAP_FLAGS = MAP_FLAG.READ | MAP_FLAG.WRITE | MAP_FLAG.VADDR;
@@ -31,7 +31,7 @@ export class Container {
     this.minPageSize = geometry.pgsizes & -geometry.pgsizes;
   }
 
-  private bug(id: Parameters<typeof hasBug>[1]): boolean {
+  private bug(id: MutantId): boolean {
     return hasBug(this.policy, id);
   }
 
@@ -67,13 +67,13 @@ export class Container {
     const overlap = this.findOverlap(iova, end);
     if (setVaddr) return this.updateVaddr(caller, overlap, iova, size, vaddr);
     if (overlap !== undefined) return 'EEXIST';
-    if (!this.hasRoom()) return 'ENOSPC';
+    if (this.isFull()) return 'ENOSPC';
     if (!this.geometry.iovaRanges.some((r) => r.start <= iova && end - 1n <= r.end)) return 'EINVAL';
 
     const process = this.host.procs[caller];
     const pin = pinPages({
       process, vaddr, size, write, policy: this.policy,
-      ...(this.bug('charge-once') ? { pinnedElsewhere: (f: Frame, n: bigint) => this.pinnedByMappings(f, n) } : {}),
+      ...(this.bug('charge-once') ? { pinnedElsewhere: (f: Frame, n: bigint) => pinnedByMappings(this.dmas, f, n) } : {}),
     });
     if (!pin.ok) {
       // mutant failed-map-keeps-charge: the error path forgets to give back what it charged.
@@ -90,11 +90,11 @@ export class Container {
     return undefined;
   }
 
-  /** T1-MAP-ENTRY-LIMIT: `dma_avail == 0` refuses a new mapping. */
-  private hasRoom(): boolean {
+  /** T1-MAP-ENTRY-LIMIT: with dma_entry_limit mappings (`dma_avail == 0`) no new one fits. */
+  private isFull(): boolean {
     const count = BigInt(this.dmas.length);
-    // mutant entry-limit-off-by-one
-    return this.bug('entry-limit-off-by-one') ? !(count > this.geometry.dmaEntryLimit) : !(count >= this.geometry.dmaEntryLimit);
+    // mutant entry-limit-off-by-one: `>` lets one mapping past the limit.
+    return this.bug('entry-limit-off-by-one') ? count > this.geometry.dmaEntryLimit : count >= this.geometry.dmaEntryLimit;
   }
 
   /** MAP_DMA with FLAG_VADDR (T1-VADDR-UPDATE, T1-VADDR-UPDATE-ERRNO). */
@@ -143,7 +143,7 @@ export class Container {
 
     let first = this.firstEndingAfter(iova);
     const straddling = this.dmas.at(first);
-    if (!this.policy.v2 && straddling !== undefined && straddling.iova < iova && straddling.iova < end) {
+    if (!this.policy.v2 && straddling !== undefined && straddling.iova < iova) {
       if (!this.bug('v1-unmap-inside')) return 0n; // T1-UNMAP-V1-START-INSIDE
       first++; // mutant v1-unmap-inside: skip the straddling mapping, unmap the rest
     }
@@ -214,39 +214,10 @@ export class Container {
     return [...this.dmas].map((d) => ({ iova: d.iova, size: d.size, read: d.read, write: d.write }));
   }
 
-  /** mutant charge-once: how many of frames [first, first + pages) live mappings pinned. */
-  private pinnedByMappings(first: Frame, pages: bigint): bigint {
-    const spans: [bigint, bigint][] = [];
-    for (const dma of this.dmas) {
-      for (const run of dma.runs) {
-        if (run.first.obj !== first.obj) continue;
-        const lo = max(run.first.page, first.page);
-        const hi = min(run.first.page + pagesIn(run.length), first.page + pages);
-        if (lo < hi) spans.push([lo, hi]);
-      }
-    }
-    spans.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    let covered = 0n;
-    let reach = first.page;
-    for (const [lo, hi] of spans) {
-      if (hi > reach) covered += hi - max(lo, reach);
-      reach = max(reach, hi);
-    }
-    return covered;
-  }
-
-  /** mutant v2-bisect-allowed: cut the mapping containing `at` in two, splitting its charge. */
+  /** mutant v2-bisect-allowed: cut the mapping containing `at` in two. */
   private splitAt(at: bigint): void {
     const i = this.firstEndingAfter(at);
     const dma = this.dmas.at(i);
-    if (dma === undefined || dma.iova >= at) return;
-    const leftRuns = runsBetween(dma, 0n, at - dma.iova);
-    const leftCharge = min(dma.lockedVm, leftRuns.reduce((n, r) => n + (r.first.obj.backing === 'mmio' ? 0n : pagesIn(r.length)), 0n));
-    const left: Dma = { ...dma, size: at - dma.iova, end: at, lockedVm: leftCharge, runs: leftRuns };
-    const right: Dma = {
-      ...dma, iova: at, size: dma.end - at, vaddr: dma.vaddr + (at - dma.iova),
-      lockedVm: dma.lockedVm - leftCharge, runs: runsBetween(dma, at - dma.iova, dma.size),
-    };
-    this.dmas.splice(i, 1, left, right);
+    if (dma !== undefined && dma.iova < at) this.dmas.splice(i, 1, ...splitDma(dma, at));
   }
 }

@@ -1,6 +1,6 @@
 // A `struct vfio_dma`: one mapping of the container, with the frames pinned for it.
 import type { Proc } from '../../spec/ops.ts';
-import { PAGE_SHIFT, pagesIn } from './constants.ts';
+import { PAGE_SHIFT, max, min, pagesIn } from './constants.ts';
 import type { Frame } from './frames.ts';
 import type { PinnedRun } from './pin.ts';
 import { partitionPoint } from './sorted.ts';
@@ -43,4 +43,39 @@ export function runsBetween(dma: Dma, from: bigint, to: bigint): PinnedRun[] {
     out.push({ offset: lo - from, length: hi - lo, first });
   }
   return out;
+}
+
+/** mutant v2-bisect-allowed: `dma` cut at `at` into two mappings that share its charge. */
+export function splitDma(dma: Dma, at: bigint): [Dma, Dma] {
+  const leftRuns = runsBetween(dma, 0n, at - dma.iova);
+  const leftPages = leftRuns.reduce((n, r) => n + (r.first.obj.backing === 'mmio' ? 0n : pagesIn(r.length)), 0n);
+  const leftCharge = min(dma.lockedVm, leftPages);
+  return [
+    { ...dma, size: at - dma.iova, end: at, lockedVm: leftCharge, runs: leftRuns },
+    {
+      ...dma, iova: at, size: dma.end - at, vaddr: dma.vaddr + (at - dma.iova),
+      lockedVm: dma.lockedVm - leftCharge, runs: runsBetween(dma, at - dma.iova, dma.size),
+    },
+  ];
+}
+
+/** mutant charge-once: how many of frames [first, first + pages) the mappings have pinned. */
+export function pinnedByMappings(dmas: Iterable<Dma>, first: Frame, pages: bigint): bigint {
+  const spans: [bigint, bigint][] = [];
+  for (const dma of dmas) {
+    for (const run of dma.runs) {
+      if (run.first.obj !== first.obj) continue;
+      const lo = max(run.first.page, first.page);
+      const hi = min(run.first.page + pagesIn(run.length), first.page + pages);
+      if (lo < hi) spans.push([lo, hi]);
+    }
+  }
+  spans.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let covered = 0n;
+  let reach = first.page;
+  for (const [lo, hi] of spans) {
+    if (hi > reach) covered += hi - max(lo, reach);
+    reach = max(reach, hi);
+  }
+  return covered;
 }
