@@ -5,6 +5,7 @@ import { decodeResult, WireError } from '../spec/wire.ts';
 import type { RuleId } from '../spec/rules.ts';
 import { SystemModel, type Expectation } from '../models/system.ts';
 import { sameResult } from './compare.ts';
+import { StreamFault } from './stream-backend.ts';
 
 export interface Violation {
   /** Index in the case's op list of the first wrong answer. */
@@ -61,7 +62,8 @@ async function executeCase(backend: Backend, ops: readonly Op[]): Promise<Result
     await backend.reset();
     raw = await backend.execute(ops);
   } catch (err) {
-    throw new BackendFault(`backend ${backend.info.name} threw: ${oneLine(err)}`, null);
+    const what = err instanceof StreamFault ? err.message : `threw: ${oneLine(err)}`;
+    throw new BackendFault(`backend ${backend.info.name} ${what}`, null);
   }
   if (!Array.isArray(raw)) throw new BackendFault(`backend ${backend.info.name} returned ${typeof raw} instead of an array of results`, null);
   if (raw.length < ops.length) {

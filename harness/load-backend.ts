@@ -3,12 +3,15 @@
 //   sim-type1                        a bundled backend
 //   sim-type1:dmaEntryLimit=64       ... with options
 //   ./my-backend.ts[:key=value,...]  a module whose default export is a BackendFactory
+//   exec:COMMAND                     a process speaking spec/protocol.md on stdio
+//   unix:PATH                        the same protocol on a Unix socket
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CAPABILITIES, type Backend, type BackendFactory } from '../spec/backend.ts';
 import { BUNDLED, findBundled } from '../backends/index.ts';
 import { oneLine } from './check.ts';
+import { execBackend, StreamFault, unixBackend } from './stream-backend.ts';
 
 export class BackendLoadError extends Error {}
 
@@ -28,7 +31,20 @@ export function parseBackendSpec(spec: string): { target: string; options: Recor
 
 const looksLikePath = (t: string): boolean => /[/\\]/.test(t) || /\.(m?[jt]s)$/.test(t);
 
-export async function loadBackend(spec: string): Promise<Backend> {
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export async function loadBackend(spec: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Backend> {
+  if (spec.startsWith('exec:') || spec.startsWith('unix:')) {
+    let backend: Backend;
+    try {
+      backend = await (spec.startsWith('exec:') ? execBackend(spec.slice(5), timeoutMs) : unixBackend(spec.slice(5), timeoutMs));
+    } catch (err) {
+      if (err instanceof StreamFault) throw new BackendLoadError(`backend ${spec}: ${err.message}`);
+      throw err;
+    }
+    validateInfo(backend, spec);
+    return backend;
+  }
   const { target, options } = parseBackendSpec(spec);
   let backend: Backend;
   if (!looksLikePath(target)) {

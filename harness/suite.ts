@@ -21,6 +21,8 @@ export interface SuiteOptions {
   /** Rule ID patterns (`*` wildcard); a property runs when it aims at a matching rule. */
   rules: string[];
   casesDir: string;
+  /** How long an out-of-process backend may take to answer one request. */
+  timeoutMs?: number;
 }
 
 export type PropertyReport =
@@ -64,7 +66,7 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
   for (const spec of options.backends) {
     let backend: Backend;
     try {
-      backend = await loadBackend(spec);
+      backend = await loadBackend(spec, options.timeoutMs);
     } catch (err) {
       if (!(err instanceof BackendLoadError)) throw err;
       events.backendStart?.(spec, null);
@@ -80,7 +82,7 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
         onCase: (done) => events.caseDone?.(property, done, options.runs),
       });
       const entry = toReport(outcome, (ops, violation, fault) => {
-        const path = join(options.casesDir, caseName(spec, property.id));
+        const path = join(options.casesDir, caseName(backend.info.name, property.id));
         writeCase(path, { backend: spec, property: property.id, seed: options.seed, ops, ...(violation ? { violation } : { fault }) });
         return path;
       });

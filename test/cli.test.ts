@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { renderRules } from '../spec/render.ts';
+import { renderRules } from '../harness/spec-doc.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 

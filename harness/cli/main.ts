@@ -13,6 +13,7 @@ import { BackendLoadError, loadBackend } from '../load-backend.ts';
 import { writeJsonReport, writeJunitReport } from '../report.ts';
 import { runSuite, totals, UsageError, type SuiteOptions } from '../suite.ts';
 import { printCase, Progress } from './output.ts';
+import { serve } from '../serve.ts';
 
 const USAGE = `usage: vfio-conform <command> [options]
 
@@ -26,7 +27,9 @@ commands:
               --cases DIR      where failing cases are written (default cases)
               --json FILE      write a JSON report
               --junit FILE     write a JUnit XML report
+              --timeout SECS   per-request limit for exec: and unix: backends (default 30)
   replay    CASE.json [--backend SPEC]   re-run a written case and show the verdict
+  serve     --backend SPEC   serve a backend on stdin/stdout with the protocol of spec/protocol.md
   rules     list the rules and the properties that check them
   backends  list the bundled backends (correct ones and mutants)`;
 
@@ -35,13 +38,14 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': return run(rest);
     case 'replay': return replay(rest);
+    case 'serve': return serveBackend(rest);
     case 'rules': return listRules(rest);
     case 'backends': return listBackends(rest);
     case undefined: case '-h': case '--help': case 'help':
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command "${command}" (commands: run, replay, rules, backends)`);
+      throw new UsageError(`unknown command "${command}" (commands: run, replay, serve, rules, backends)`);
   }
 }
 
@@ -69,7 +73,7 @@ async function run(args: string[]): Promise<number> {
   const { values } = parse(args, {
     backend: { type: 'string', multiple: true }, seed: { type: 'string' }, runs: { type: 'string' },
     'max-ops': { type: 'string' }, rules: { type: 'string', multiple: true }, cases: { type: 'string' },
-    json: { type: 'string' }, junit: { type: 'string' },
+    json: { type: 'string' }, junit: { type: 'string' }, timeout: { type: 'string' },
   });
   const options: SuiteOptions = {
     backends: (values.backend as string[] | undefined) ?? BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
@@ -78,6 +82,7 @@ async function run(args: string[]): Promise<number> {
     maxOps: values['max-ops'] === undefined ? 40 : integer(values['max-ops'], '--max-ops', 1),
     rules: (values.rules as string[] | undefined) ?? [],
     casesDir: (values.cases as string | undefined) ?? 'cases',
+    timeoutMs: values.timeout === undefined ? undefined : integer(values.timeout, '--timeout', 1) * 1000,
   };
   const progress = new Progress(process.stderr);
   const reports = await runSuite(options, {
@@ -97,11 +102,12 @@ async function run(args: string[]): Promise<number> {
 }
 
 async function replay(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { backend: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { backend: { type: 'string' }, timeout: { type: 'string' } }, 1);
   const path = positionals[0];
   if (!path) throw new UsageError('replay needs a CASE.json path');
   const loaded = readCase(path);
-  const backend = await loadBackend((values.backend as string | undefined) ?? loaded.backend);
+  const timeoutMs = values.timeout === undefined ? undefined : integer(values.timeout, '--timeout', 1) * 1000;
+  const backend = await loadBackend((values.backend as string | undefined) ?? loaded.backend, timeoutMs);
   try {
     const verdict = await checkCase(backend, loaded.ops);
     if (verdict.ok) {
@@ -116,6 +122,13 @@ async function replay(args: string[]): Promise<number> {
   } finally {
     await backend.dispose?.();
   }
+}
+
+async function serveBackend(args: string[]): Promise<number> {
+  const { values } = parse(args, { backend: { type: 'string' } });
+  if (!values.backend) throw new UsageError('serve needs --backend SPEC');
+  await serve(await loadBackend(values.backend as string), process.stdin, process.stdout);
+  return 0;
 }
 
 function listRules(args: string[]): number {

@@ -1,8 +1,10 @@
-// Renders spec/type1.md from the rule index, so the prose and the index never disagree.
-// `npm run spec` rewrites the file; a test fails when it is stale.
+// Renders spec/type1.md from the rule index and the property catalog, so the prose, the
+// index and the properties that check each rule never disagree. `npm run spec` rewrites the
+// file; a test fails when it is stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FAMILIES, RULES, type Family } from './rules.ts';
+import { FAMILIES, RULES, type Family } from '../spec/rules.ts';
+import { PROPERTIES } from '../properties/catalog.ts';
 
 export function renderRules(): string {
   const out = [
@@ -12,7 +14,7 @@ export function renderRules(): string {
     '',
     'Each rule has a stable ID, a level (MUST or MAY), the container profile it binds (v1 is',
     '`VFIO_TYPE1_IOMMU`, v2 is `VFIO_TYPE1v2_IOMMU`), and the source it was read from',
-    '(`L` = the Linux kernel tree). `vfio-conform rules` lists the properties that check each one.',
+    '(`L` = the Linux kernel tree), and the properties that check it (`properties/catalog.ts`).',
     '',
   ];
   for (const family of Object.keys(FAMILIES) as Family[]) {
@@ -20,6 +22,8 @@ export function renderRules(): string {
     for (const r of RULES.filter((x) => x.family === family)) {
       out.push(`### ${r.id} (${r.level}, ${r.profile === 'both' ? 'v1 and v2' : r.profile})`, '', r.statement, '');
       for (const s of r.sources) out.push(`- Source: ${s}`);
+      const by = PROPERTIES.filter((p) => (p.rules as readonly string[]).includes(r.id)).map((p) => `\`${p.id}\``);
+      out.push(`- Checked by: ${by.join(', ')}`);
       for (const v of ('variants' in r ? r.variants : undefined) ?? []) out.push(`- Variant: ${v}`);
       out.push('');
     }
@@ -28,5 +32,5 @@ export function renderRules(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(new URL('./type1.md', import.meta.url), renderRules());
+  writeFileSync(new URL('../spec/type1.md', import.meta.url), renderRules());
 }
