@@ -5,6 +5,7 @@
 // so frames keep their identity across a move (T1-HOST-ENV). Every operation costs O(number
 // of VMAs), never O(bytes): a VMA is a window [start, end) onto pages [pgoff, ...) of one object.
 import type { Backing, Errno, Prot } from '../spec/ops.ts';
+import { partitionPoint } from './search.ts';
 
 export const PAGE_SIZE = 4096n;
 
@@ -182,14 +183,7 @@ export class Process {
 
   /** Index of the first VMA whose end is above `addr`. */
   private firstEndingAfter(addr: bigint): number {
-    let lo = 0;
-    let hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.vmas[mid]!.end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return partitionPoint(this.vmas, (v) => v.end <= addr);
   }
 
   /** Remove [start, end) from the address space; returns the removed windows in order. */

@@ -8,6 +8,7 @@ import { MAP_FLAG, UNMAP_FLAG } from '../spec/ops.ts';
 import type { Geometry, Profile } from '../spec/backend.ts';
 import type { RuleId } from '../spec/rules.ts';
 import { PAGE_SIZE, type FrameRun, type Process } from './host.ts';
+import { partitionPoint } from './search.ts';
 
 export const U64_LIMIT = 1n << 64n;
 
@@ -38,7 +39,7 @@ export type Outcome<T = {}> =
 const failWith = (errno: Errno, rule: RuleId, extra: { accept?: Errno[]; alsoBroken?: RuleId[] } = {}) =>
   ({ ok: false as const, errno, rule, ...extra });
 
-/** Errnos that kernels with the 2025 overflow series return instead of EINVAL. */
+/** What kernels since v6.18 return for a wrapping range instead of EINVAL (T1-MAP-WRAP). */
 const WRAP_ACCEPT: Errno[] = ['EOVERFLOW'];
 
 export class Type1Container {
@@ -232,13 +233,6 @@ export class Type1Container {
 
   /** Index of the first dma whose iova is above `iova`. */
   private indexAbove(iova: bigint): number {
-    let lo = 0;
-    let hi = this.dmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.dmas[mid]!.iova <= iova) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return partitionPoint(this.dmas, (d) => d.iova <= iova);
   }
 }

@@ -65,6 +65,7 @@ export const RULES = [
     id: 'T1-MAP-OVERLAP', family: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA overlapping any byte of an existing mapping fails with EEXIST; adjacent mappings do not overlap. Mappings are never merged.',
     sources: [`${T1}: vfio_dma_do_map, vfio_find_dma`],
+    variants: ['Before v6.18 vfio_find_dma compared against start + size, which wraps to 0 for a request ending at 2^64 - 1: such a request never found its overlap (EEXIST was missed) and a VADDR update of such a mapping failed with ENOENT. The suite reports that as a violation.'],
   },
   {
     id: 'T1-MAP-ENTRY-LIMIT', family: 'MAP', level: 'MUST', profile: 'both',

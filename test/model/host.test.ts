@@ -112,6 +112,17 @@ describe('Host memory interplay', () => {
     expect(m.apply(cpuRead(A))).toEqual({ result: token(0x9n), rule: 'T1-HOST-ENV' });
   });
 
+  test('T1-HOST-ENV: hugetlb VMAs split only on huge page boundaries; mremap moves whole huge pages', () => {
+    const m = fresh();
+    setup(m, [mmap(A, 2n * HUGE, 'rw', 'hugetlb'), cpuWrite(A + 3n * P, 0x3n)]);
+    expect(m.apply(munmap(A + P, P))).toEqual({ result: err('EINVAL'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(munmap(A + HUGE, HUGE))).toEqual({ result: okv(), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mremap(A, HUGE, B, HUGE))).toEqual({ result: okv(), rule: 'T1-HOST-ENV' });
+    expect(m.apply(cpuRead(B + 3n * P))).toEqual({ result: token(0x3n), rule: 'T1-HOST-ENV' });
+    expect(m.apply(cpuRead(A))).toEqual({ result: err('EFAULT'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mremap(B, HUGE, A, 2n * HUGE))).toEqual({ result: err('EINVAL'), rule: 'T1-HOST-ENV' });
+  });
+
   test('T1-HOST-ENV: argument errors: unaligned or empty mmap, unaligned hugetlb, overlapping or unmapped mremap, mprotect of a hole', () => {
     const m = fresh();
     expect(m.apply(mmap(A + 0x800n, P))).toEqual({ result: err('EINVAL'), rule: 'T1-HOST-ENV' });

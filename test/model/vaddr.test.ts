@@ -63,6 +63,10 @@ describe('VADDR invalidate and update', () => {
     expect(m.apply(map(IOVA + P, A + P, P, SET_VADDR))).toEqual({ result: okv(), rule: 'T1-VADDR-UPDATE' });
     expect(m.apply(counters)).toEqual({ result: locked(3n, 0n), rule: 'T1-VADDR-UPDATE' });
     expect(dmaAvail(m)).toBe(29n);
+    // ALL|VADDR is all-or-nothing too
+    expect(m.apply(unmap(IOVA + 2n * P, P, INVALIDATE))).toEqual({ result: unmapped(P), rule: 'T1-VADDR-INVALIDATE' });
+    expect(m.apply(unmap(0n, 0n, ALL | INVALIDATE))).toEqual({ result: err('EINVAL'), rule: 'T1-VADDR-INVALIDATE-ATOMIC' });
+    expect(m.apply(unmap(IOVA, 2n * P, INVALIDATE))).toEqual({ result: unmapped(2n * P), rule: 'T1-VADDR-INVALIDATE' });
   });
 
   test('T1-VADDR-UPDATE: the same process gives an invalid mapping a new vaddr; the IOMMU keeps the frames pinned at map time', () => {
@@ -117,6 +121,20 @@ describe('VADDR invalidate and update', () => {
     setup(m, [capIpcLock(true, 1)]);
     expect(m.apply(map(IOVA, B, 2n * P, SET_VADDR, 1))).toEqual({ result: okv(), rule: 'T1-VADDR-UPDATE' });
     expect(m.apply(counters)).toEqual({ result: locked(0n, 3n), rule: 'T1-VADDR-UPDATE' });
+  });
+
+  test('T1-VADDR-UPDATE: moving an uncharged (MMIO) mapping to proc 1 succeeds even when proc 1 is already over its limit', () => {
+    // vfio_change_dma_owner -> mm_lock_acct(task, mm, lock_cap, npage = dma->locked_vm = 0)
+    // -> __account_locked_vm(mm, 0, inc = (0 > 0) = false, ...): the decrement branch, no RLIMIT check.
+    const m = fresh();
+    setup(m, [
+      mmap(B, P, 'rw', 'mmio'), cpuWrite(B, 0xb0n), map(IOVA, B, P), unmap(IOVA, P, INVALIDATE),
+      mmap(A, P, 'rw', 'anon', 1), map(IOVA + 16n * P, A, P, R, 1), rlimit(0n, 1),
+    ]);
+    expect(m.apply(counters)).toEqual({ result: locked(0n, 1n), rule: 'T1-ACCT-CHARGE' });
+    expect(m.apply(map(IOVA, B, P, SET_VADDR, 1))).toEqual({ result: okv(), rule: 'T1-VADDR-UPDATE' });
+    expect(m.apply(counters)).toEqual({ result: locked(0n, 1n), rule: 'T1-VADDR-UPDATE' });
+    expect(m.apply(dmaRead(IOVA))).toEqual({ result: token(0xb0n), rule: 'T1-VADDR-UPDATE' });
   });
 
   test('T1-VADDR-UPDATE-ERRNO: ENOENT when nothing overlaps; EINVAL when the mapping is valid or not exactly [iova, iova+size)', () => {
