@@ -7,7 +7,7 @@
 // break T1-MAP-ATOMIC.
 import type { BackendInfo } from '../spec/backend.ts';
 import type { Errno, Op, OpOf, Result } from '../spec/ops.ts';
-import { fail, ok } from '../spec/ops.ts';
+import { fail, MAP_FLAG, ok } from '../spec/ops.ts';
 import type { RuleId } from '../spec/rules.ts';
 import { FrameStore, Process } from './host.ts';
 import { Type1Container, type Dma, type Outcome } from './type1.ts';
@@ -93,7 +93,7 @@ export class SystemModel {
   blame(op: Op, expected: Expectation, actual: Result): RuleId {
     const exp = expected.result;
     if (exp.ok && !actual.ok) {
-      if (op.op === 'map') return MAP_ERRNO_RULE[actual.errno] ?? expected.rule;
+      if (op.op === 'map') return op.flags & MAP_FLAG.VADDR ? 'T1-VADDR-UPDATE' : MAP_ERRNO_RULE[actual.errno] ?? expected.rule;
       if (op.op === 'dmaRead' || op.op === 'dmaWrite') return this.context.reach;
       return expected.rule;
     }

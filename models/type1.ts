@@ -73,7 +73,7 @@ export class Type1Container {
     // Since v6.18 a wrap is reported (EOVERFLOW) before the permission and alignment checks.
     const wraps = size > 0n && (iova + size > U64_LIMIT || vaddr + size > U64_LIMIT);
     const orWrap = wraps ? { accept: WRAP_ACCEPT } : {};
-    if ((read || write) === setVaddr) return failWith('EINVAL', setVaddr ? 'T1-VADDR-UPDATE-ERRNO' : 'T1-MAP-PERM', orWrap);
+    if ((read || write) === setVaddr) return failWith('EINVAL', 'T1-MAP-PERM', orWrap);
     const pg = this.minPageSize;
     if (size === 0n) return failWith('EINVAL', 'T1-MAP-SIZE-ZERO');
     if ((size | iova | vaddr) % pg !== 0n) return failWith('EINVAL', 'T1-MAP-ALIGN', orWrap);
@@ -127,7 +127,9 @@ export class Type1Container {
     if (dma.owner !== proc) {
       // vfio_change_dma_owner: the charge moves to the caller's mm, limit-checked there.
       const to = this.procs[proc]!;
-      if (!to.capIpcLock && to.lockedVm + dma.lockedVm > to.memlockLimitPages) return failWith('ENOMEM', 'T1-VADDR-UPDATE');
+      // __account_locked_vm checks the limit only when it adds pages: an uncharged move never fails.
+      const over = dma.lockedVm > 0n && to.lockedVm + dma.lockedVm > to.memlockLimitPages;
+      if (!to.capIpcLock && over) return failWith('ENOMEM', 'T1-VADDR-UPDATE');
       to.lockedVm += dma.lockedVm;
       this.procs[dma.owner]!.lockedVm -= dma.lockedVm;
       dma.owner = proc;

@@ -2,7 +2,7 @@
 // fresh model, takes the expectation of the last one and hands blame() a wrong `actual`.
 import { describe, expect, test } from 'vitest';
 import {
-  A, INVALIDATE, IOVA, P, SET_VADDR, TOP,
+  A, INVALIDATE, IOVA, P, RW, SET_VADDR, TOP,
   counters, cpuWrite, dmaRead, dmaWrite, dumpMappings, err, fresh, getInfo, locked, map, mapping, mappings, mmap, okv,
   rlimit, setup, token, unmap, unmapped,
 } from './helpers.ts';
@@ -114,7 +114,7 @@ describe('blame', () => {
 
   test('T1-ACCT-UNCHARGE: wrong counters after a removal are blamed on T1-ACCT-UNCHARGE', () => {
     const m = fresh();
-    setup(m, [mmap(A, P), map(IOVA, A, P, 3, 0), unmap(IOVA, P, 0, 1)]);
+    setup(m, [mmap(A, P), map(IOVA, A, P, RW, 0), unmap(IOVA, P, 0, 1)]);
     const c = m.apply(counters);
     expect(c).toEqual({ result: locked(0n, 0n), rule: 'T1-ACCT-UNCHARGE' });
     expect(m.blame(counters, c, locked(1n, 0n))).toBe('T1-ACCT-UNCHARGE');
