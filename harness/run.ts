@@ -52,7 +52,10 @@ export async function runProperty(backend: Backend, property: Property, options:
     fc.asyncProperty(symSequence(property.weights, options.maxOps), async (syms) => {
       if (fault) return true; // stop shrinking a backend that cannot be judged
       const ops = expand(syms, backend.info);
-      if (!shrinking) options.onCase?.(++cases);
+      if (!shrinking) {
+        cases++;
+        options.onCase?.(cases);
+      }
       try {
         const verdict = await checkCase(backend, ops);
         executed += ops.length;

@@ -17,8 +17,16 @@ export class Progress {
     this.out.write(backend ? `${spec}: ${backend.info.description}\n` : `${spec}: could not be loaded\n`);
   }
 
+  private lastLine = Date.now();
+
+  /** A live counter on a terminal; elsewhere a line at most every 10 s, for slow backends. */
   tick(property: string, done: number, total: number): void {
-    if (!this.out.isTTY) return;
+    if (!this.out.isTTY) {
+      if (Date.now() - this.lastLine < 10_000) return;
+      this.lastLine = Date.now();
+      this.out.write(`  ...   ${property.padEnd(16)} ${done}/${total} cases\n`);
+      return;
+    }
     this.current = `  ${property} ${done}/${total}`;
     this.out.write(`\r${this.current}`);
   }

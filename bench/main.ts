@@ -1,0 +1,151 @@
+// npm run bench: the cost of checked operations, and how it scales with mappings and bytes.
+//
+//   1. Throughput of checked operations on generated cases: the model alone, and the model
+//      with sim-type1 (checkCase: execute, decode, model, compare), side by side.
+//   2. Cost per operation at N live mappings, model and sim separately.
+//   3. Cost per operation on one mapping of 4 KiB, 2^39 and 2^48 bytes.
+//
+// Repetition 0 warms up and also checks that sim and model agree on every timed batch; the
+// table shows the median and [min..max] of the other repetitions. Ratios are taken per
+// repetition between values measured in that same repetition.
+import os from 'node:os';
+import { findBundled } from '../backends/index.ts';
+import { checkCase } from '../harness/check.ts';
+import { SystemModel } from '../models/system.ts';
+import type { Op, Result } from '../spec/ops.ts';
+import { Samples, renderTable, timeMs, timeMsAsync, type Row } from './measure.ts';
+import {
+  HUGE_IOVA, PAGE, applyAll, assertSame, generateCases, hugeCycle, hugeSetupOps, populateBackend, populateModel,
+  populateOps, populatedMix,
+} from './workloads.ts';
+
+const REPS = 7;
+const CASES = { property: 'lifecycle', seed: 1, count: 200, maxOps: 40 };
+const NS = [10, 1_000, 100_000];
+const ROUNDS = 200; // section 2: K = 5 * ROUNDS ops per state
+const PROBE_SEED = 7;
+const CYCLES = 200; // section 3: 5 ops per cycle
+const ENTRY_LIMIT = '200000';
+
+const sim = (options: Record<string, string> = {}) => findBundled('sim-type1')!.create(options);
+const fmt = (n: number | bigint) => n.toLocaleString('en-US');
+const label = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
+
+// ---- Setup (untimed) -------------------------------------------------------------------
+const checked = sim();
+const info = checked.info;
+const cases = generateCases(info, CASES.property, CASES.seed, CASES.count, CASES.maxOps);
+const caseOps = cases.reduce((n, ops) => n + ops.length, 0);
+
+const states = NS.map((n) => {
+  const backend = sim({ dmaEntryLimit: ENTRY_LIMIT });
+  const ops = populateOps(backend.info, n, ROUNDS);
+  populateBackend(backend, ops);
+  return { n, backend, model: populateModel(backend.info, ops), ...populatedMix(n, ROUNDS, PROBE_SEED, backend.info) };
+});
+const K = states[0]!.pairs.length + states[0]!.probes.length;
+
+const arena = info.host.arena;
+const HUGE = [
+  { name: '4 KiB', size: PAGE },
+  { name: '2^39 B', size: 1n << 39n },
+  { name: '2^48 B', size: 1n << 48n },
+].map((h) => {
+  // A VMA the arena cannot hold goes right above it, at an address aligned to its size.
+  const vaddr = h.size <= arena.size ? arena.start : h.size;
+  const setup = hugeSetupOps(vaddr, h.size);
+  const model = new SystemModel(info);
+  const backend = sim();
+  const refused = (subject: string, results: readonly Result[]) => {
+    const i = results.findIndex((r) => !r.ok);
+    const r = results[i];
+    return r && !r.ok ? `${subject} refuses ${setup[i]!.op} of ${h.name} at vaddr 0x${vaddr.toString(16)}: ${r.errno}` : null;
+  };
+  return {
+    ...h, vaddr, model, backend, cycle: hugeCycle(vaddr, h.size, CYCLES),
+    modelRefused: refused('model', applyAll(model, setup)),
+    simRefused: refused('sim', backend.execute(setup) as Result[]),
+  };
+});
+
+// ---- Measurement -----------------------------------------------------------------------
+const samples = new Samples();
+
+/** Times `ops` on the model and on the backend; on the warm-up, checks they agree. */
+function timeBoth(rep: number, what: string, model: SystemModel, backend: { execute(ops: readonly Op[]): unknown }, ops: Op[]): [number, number] {
+  let expected: Result[] = [];
+  let actual: Result[] = [];
+  const tModel = timeMs(() => { expected = applyAll(model, ops); });
+  const tSim = timeMs(() => { actual = backend.execute(ops) as Result[]; });
+  if (rep === 0) assertSame(what, ops, expected, actual);
+  return [tModel, tSim];
+}
+
+for (let rep = 0; rep <= REPS; rep++) {
+  // 1. Alternate which side goes first, so that neither always pays the other's garbage.
+  const sides = [
+    ['1a', () => timeMs(() => { for (const ops of cases) applyAll(new SystemModel(info), ops); })],
+    ['1b', () => timeMsAsync(async () => {
+      for (const ops of cases) if (!(await checkCase(checked, ops)).ok) throw new Error('bench: sim-type1 failed a case');
+    })],
+  ] as const;
+  for (const [key, run] of rep % 2 ? [...sides].reverse() : sides) samples.add(rep, key, caseOps / ((await run()) / 1000));
+
+  // 2.
+  for (const s of states) {
+    const [mPairs, bPairs] = timeBoth(rep, `pairs at N=${s.n}`, s.model, s.backend, s.pairs);
+    const [mProbes, bProbes] = timeBoth(rep, `probes at N=${s.n}`, s.model, s.backend, s.probes);
+    for (const [who, pairs, probes] of [['model', mPairs, mProbes], ['sim', bPairs, bProbes]] as const) {
+      samples.add(rep, `2 ${who} mix ${s.n}`, ((pairs + probes) * 1000) / K);
+      samples.add(rep, `2 ${who} pairs ${s.n}`, (pairs * 1000) / s.pairs.length);
+      samples.add(rep, `2 ${who} probes ${s.n}`, (probes * 1000) / s.probes.length);
+    }
+  }
+
+  // 3.
+  for (const h of HUGE) {
+    if (h.modelRefused === null) samples.add(rep, `3 model ${h.name}`, (timeMs(() => applyAll(h.model, h.cycle)) * 1000) / h.cycle.length);
+    if (h.simRefused === null) samples.add(rep, `3 sim ${h.name}`, (timeMs(() => h.backend.execute(h.cycle)) * 1000) / h.cycle.length);
+    if (rep === 0 && h.modelRefused === null && h.simRefused === null) {
+      assertSame(`cycle of ${h.name}`, h.cycle, applyAll(h.model, h.cycle), h.backend.execute(h.cycle) as Result[]);
+    }
+  }
+}
+
+// ---- Report ----------------------------------------------------------------------------
+const rows: Row[] = [
+  { label: `1a model alone: SystemModel.apply over ${CASES.count} cases`, unit: 'ops/s', values: samples.get('1a') },
+  { label: '1b model + sim-type1: checkCase (execute, decode, model, compare)', unit: 'ops/s', values: samples.get('1b') },
+  { label: '1 ratio (b)/(a) of ops/s', unit: '×', values: samples.ratio('1b', '1a') },
+];
+const parts = [['mix', `mix of K=${K}`], ['pairs', 'map+unmap pairs'], ['probes', 'dmaRead hit/miss + counters']] as const;
+for (const who of ['model', 'sim'] as const) {
+  for (const [part, name] of parts) {
+    for (const n of NS) rows.push({ label: `2 ${who} ${name}, N=${fmt(n)}`, unit: 'µs/op', values: samples.get(`2 ${who} ${part} ${n}`) });
+    const [lo, hi] = [NS[0]!, NS[NS.length - 1]!];
+    rows.push({ label: `2 ${who} ${name}: ratio ${label(hi)}/${label(lo)}`, unit: '×', values: samples.ratio(`2 ${who} ${part} ${hi}`, `2 ${who} ${part} ${lo}`) });
+  }
+}
+for (const who of ['model', 'sim'] as const) {
+  const refusal = (h: (typeof HUGE)[number]) => (who === 'model' ? h.modelRefused : h.simRefused);
+  const values = (h: (typeof HUGE)[number]) => (refusal(h) === null ? samples.get(`3 ${who} ${h.name}`) : null);
+  for (const h of HUGE) {
+    const outside = h.vaddr !== arena.start ? 'VMA outside the arena' : '';
+    rows.push({ label: `3 ${who}, one mapping of ${h.name}`, unit: 'µs/op', values: values(h), note: refusal(h) ?? outside });
+  }
+  const base = HUGE[0]!;
+  for (const h of HUGE.slice(1)) {
+    const ok = values(h) !== null && values(base) !== null;
+    rows.push({ label: `3 ${who}: ratio ${h.name} / ${base.name}`, unit: '×', values: ok ? samples.ratio(`3 ${who} ${h.name}`, `3 ${who} ${base.name}`) : null });
+  }
+}
+
+console.log(`# vfio-conform benchmark
+node ${process.version}, V8 ${process.versions.v8}, ${process.platform} ${process.arch}, ${os.availableParallelism()} CPUs
+repetitions: ${REPS} measured + 1 warm-up (discarded; it also checks sim == model on every timed batch of 2 and 3)
+1. property ${CASES.property}, fc.sample seed ${CASES.seed}, ${CASES.count} cases, maxOps ${CASES.maxOps}, expanded once: ${fmt(caseOps)} concrete ops; sim-type1 defaults
+2. N = ${NS.map(fmt).join(', ')} live mappings of 4 KiB (one mmap, sim-type1 dmaEntryLimit ${ENTRY_LIMIT}; the model's maps are built through Type1Container.map, untimed)
+   K = ${K} ops per state: ${ROUNDS} map+unmap pairs at free iovas mid-range + ${ROUNDS} x (dmaRead hit, dmaRead miss, counters), LCG seed ${PROBE_SEED}
+3. one mapping at iova 0x${HUGE_IOVA.toString(16)}: ${CYCLES} x (map, dmaRead first/middle/last page, unmap) = ${CYCLES * 5} ops; arena 2^${arena.size.toString(2).length - 1} B at 0x${arena.start.toString(16)}
+`);
+console.log(renderTable(rows));
