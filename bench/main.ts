@@ -12,14 +12,16 @@ import os from 'node:os';
 import { findBundled } from '../backends/index.ts';
 import { checkCase } from '../harness/check.ts';
 import { SystemModel } from '../models/system.ts';
+import type { Backend } from '../spec/backend.ts';
 import type { Op, Result } from '../spec/ops.ts';
-import { Samples, renderTable, timeMs, timeMsAsync, type Row } from './measure.ts';
+import { Samples, msPerCall, msPerCallAsync, renderTable, type Row } from './measure.ts';
 import {
   HUGE_IOVA, PAGE, applyAll, assertSame, generateCases, hugeCycle, hugeSetupOps, populateBackend, populateModel,
   populateOps, populatedMix,
 } from './workloads.ts';
 
-const REPS = 7;
+const REPS = 9;
+const MIN_SAMPLE_MS = 100; // a sample repeats its batch until this much time has passed
 const CASES = { property: 'lifecycle', seed: 1, count: 200, maxOps: 40 };
 const NS = [10, 1_000, 100_000];
 const ROUNDS = 200; // section 2: K = 5 * ROUNDS ops per state
@@ -71,41 +73,42 @@ const HUGE = [
 // ---- Measurement -----------------------------------------------------------------------
 const samples = new Samples();
 
-/** Times `ops` on the model and on the backend; on the warm-up, checks they agree. */
-function timeBoth(rep: number, what: string, model: SystemModel, backend: { execute(ops: readonly Op[]): unknown }, ops: Op[]): [number, number] {
+/** µs per op of `ops` on the model and on the backend; on the warm-up, checks they agree. */
+function timeBoth(rep: number, what: string, model: SystemModel, backend: Backend, ops: Op[]): [number, number] {
   let expected: Result[] = [];
   let actual: Result[] = [];
-  const tModel = timeMs(() => { expected = applyAll(model, ops); });
-  const tSim = timeMs(() => { actual = backend.execute(ops) as Result[]; });
+  const model_ = msPerCall(() => { expected = applyAll(model, ops); }, MIN_SAMPLE_MS);
+  const sim_ = msPerCall(() => { actual = backend.execute(ops) as Result[]; }, MIN_SAMPLE_MS);
   if (rep === 0) assertSame(what, ops, expected, actual);
-  return [tModel, tSim];
+  return [(model_ * 1000) / ops.length, (sim_ * 1000) / ops.length];
 }
 
 for (let rep = 0; rep <= REPS; rep++) {
   // 1. Alternate which side goes first, so that neither always pays the other's garbage.
   const sides = [
-    ['1a', () => timeMs(() => { for (const ops of cases) applyAll(new SystemModel(info), ops); })],
-    ['1b', () => timeMsAsync(async () => {
+    ['1a', () => msPerCall(() => { for (const ops of cases) applyAll(new SystemModel(info), ops); }, MIN_SAMPLE_MS)],
+    ['1b', () => msPerCallAsync(async () => {
       for (const ops of cases) if (!(await checkCase(checked, ops)).ok) throw new Error('bench: sim-type1 failed a case');
-    })],
+    }, MIN_SAMPLE_MS)],
   ] as const;
   for (const [key, run] of rep % 2 ? [...sides].reverse() : sides) samples.add(rep, key, caseOps / ((await run()) / 1000));
 
-  // 2.
+  // 2. The mix is its two batches, weighted by their sizes.
   for (const s of states) {
-    const [mPairs, bPairs] = timeBoth(rep, `pairs at N=${s.n}`, s.model, s.backend, s.pairs);
-    const [mProbes, bProbes] = timeBoth(rep, `probes at N=${s.n}`, s.model, s.backend, s.probes);
-    for (const [who, pairs, probes] of [['model', mPairs, mProbes], ['sim', bPairs, bProbes]] as const) {
-      samples.add(rep, `2 ${who} mix ${s.n}`, ((pairs + probes) * 1000) / K);
-      samples.add(rep, `2 ${who} pairs ${s.n}`, (pairs * 1000) / s.pairs.length);
-      samples.add(rep, `2 ${who} probes ${s.n}`, (probes * 1000) / s.probes.length);
-    }
+    const pairs = timeBoth(rep, `pairs at N=${s.n}`, s.model, s.backend, s.pairs);
+    const probes = timeBoth(rep, `probes at N=${s.n}`, s.model, s.backend, s.probes);
+    (['model', 'sim'] as const).forEach((who, i) => {
+      samples.add(rep, `2 ${who} mix ${s.n}`, (pairs[i]! * s.pairs.length + probes[i]! * s.probes.length) / K);
+      samples.add(rep, `2 ${who} pairs ${s.n}`, pairs[i]!);
+      samples.add(rep, `2 ${who} probes ${s.n}`, probes[i]!);
+    });
   }
 
   // 3.
   for (const h of HUGE) {
-    if (h.modelRefused === null) samples.add(rep, `3 model ${h.name}`, (timeMs(() => applyAll(h.model, h.cycle)) * 1000) / h.cycle.length);
-    if (h.simRefused === null) samples.add(rep, `3 sim ${h.name}`, (timeMs(() => h.backend.execute(h.cycle)) * 1000) / h.cycle.length);
+    const perOp = (fn: () => void) => (msPerCall(fn, MIN_SAMPLE_MS) * 1000) / h.cycle.length;
+    if (h.modelRefused === null) samples.add(rep, `3 model ${h.name}`, perOp(() => applyAll(h.model, h.cycle)));
+    if (h.simRefused === null) samples.add(rep, `3 sim ${h.name}`, perOp(() => h.backend.execute(h.cycle)));
     if (rep === 0 && h.modelRefused === null && h.simRefused === null) {
       assertSame(`cycle of ${h.name}`, h.cycle, applyAll(h.model, h.cycle), h.backend.execute(h.cycle) as Result[]);
     }
@@ -118,20 +121,24 @@ const rows: Row[] = [
   { label: '1b model + sim-type1: checkCase (execute, decode, model, compare)', unit: 'ops/s', values: samples.get('1b') },
   { label: '1 ratio (b)/(a) of ops/s', unit: '×', values: samples.ratio('1b', '1a') },
 ];
-const parts = [['mix', `mix of K=${K}`], ['pairs', 'map+unmap pairs'], ['probes', 'dmaRead hit/miss + counters']] as const;
+const parts = [['mix', `mix of K=${fmt(K)}`], ['pairs', 'map+unmap pairs'], ['probes', 'dmaRead hit/miss + counters']] as const;
 for (const who of ['model', 'sim'] as const) {
   for (const [part, name] of parts) {
     for (const n of NS) rows.push({ label: `2 ${who} ${name}, N=${fmt(n)}`, unit: 'µs/op', values: samples.get(`2 ${who} ${part} ${n}`) });
-    const [lo, hi] = [NS[0]!, NS[NS.length - 1]!];
-    rows.push({ label: `2 ${who} ${name}: ratio ${label(hi)}/${label(lo)}`, unit: '×', values: samples.ratio(`2 ${who} ${part} ${hi}`, `2 ${who} ${part} ${lo}`) });
+    const hi = NS[NS.length - 1]!;
+    for (const lo of NS.slice(0, -1)) {
+      rows.push({ label: `2 ${who} ${name}: ratio ${label(hi)}/${label(lo)}`, unit: '×', values: samples.ratio(`2 ${who} ${part} ${hi}`, `2 ${who} ${part} ${lo}`), note: `${fmt(hi / lo)}× the mappings` });
+    }
   }
 }
 for (const who of ['model', 'sim'] as const) {
   const refusal = (h: (typeof HUGE)[number]) => (who === 'model' ? h.modelRefused : h.simRefused);
   const values = (h: (typeof HUGE)[number]) => (refusal(h) === null ? samples.get(`3 ${who} ${h.name}`) : null);
+  const inArena = HUGE.filter((h) => h.vaddr === arena.start).at(-1)!;
   for (const h of HUGE) {
-    const outside = h.vaddr !== arena.start ? 'VMA outside the arena' : '';
-    rows.push({ label: `3 ${who}, one mapping of ${h.name}`, unit: 'µs/op', values: values(h), note: refusal(h) ?? outside });
+    const where = h.vaddr === arena.start ? '' : `VMA at 0x${h.vaddr.toString(16)}, outside the arena`;
+    const note = refusal(h) === null ? where : `${refusal(h)}; the largest mapping the arena allows is the ${inArena.name} row`;
+    rows.push({ label: `3 ${who}, one mapping of ${h.name}`, unit: 'µs/op', values: values(h), note });
   }
   const base = HUGE[0]!;
   for (const h of HUGE.slice(1)) {
@@ -142,10 +149,11 @@ for (const who of ['model', 'sim'] as const) {
 
 console.log(`# vfio-conform benchmark
 node ${process.version}, V8 ${process.versions.v8}, ${process.platform} ${process.arch}, ${os.availableParallelism()} CPUs
-repetitions: ${REPS} measured + 1 warm-up (discarded; it also checks sim == model on every timed batch of 2 and 3)
+repetitions: ${REPS} measured + 1 warm-up (discarded; it also checks sim == model on every timed batch of 2 and 3);
+   a sample repeats its batch until ${MIN_SAMPLE_MS} ms have passed; ratios are per repetition
 1. property ${CASES.property}, fc.sample seed ${CASES.seed}, ${CASES.count} cases, maxOps ${CASES.maxOps}, expanded once: ${fmt(caseOps)} concrete ops; sim-type1 defaults
 2. N = ${NS.map(fmt).join(', ')} live mappings of 4 KiB (one mmap, sim-type1 dmaEntryLimit ${ENTRY_LIMIT}; the model's maps are built through Type1Container.map, untimed)
-   K = ${K} ops per state: ${ROUNDS} map+unmap pairs at free iovas mid-range + ${ROUNDS} x (dmaRead hit, dmaRead miss, counters), LCG seed ${PROBE_SEED}
-3. one mapping at iova 0x${HUGE_IOVA.toString(16)}: ${CYCLES} x (map, dmaRead first/middle/last page, unmap) = ${CYCLES * 5} ops; arena 2^${arena.size.toString(2).length - 1} B at 0x${arena.start.toString(16)}
+   K = ${fmt(K)} ops per state: ${ROUNDS} map+unmap pairs at free iovas mid-range + ${ROUNDS} x (dmaRead hit, dmaRead miss, counters), LCG seed ${PROBE_SEED}
+3. one mapping at iova 0x${HUGE_IOVA.toString(16)}: ${CYCLES} x (map, dmaRead first/middle/last page, unmap) = ${fmt(CYCLES * 5)} ops, sim-type1 defaults; arena 2^${arena.size.toString(2).length - 1} B at 0x${arena.start.toString(16)}
 `);
 console.log(renderTable(rows));

@@ -1,17 +1,32 @@
 // Timing, repetition bookkeeping and the markdown table of the benchmark.
 import { performance } from 'node:perf_hooks';
 
-/** Milliseconds taken by `fn`. */
-export function timeMs(fn: () => void): number {
+/**
+ * One sample: `fn` called again and again until `minMs` have passed; the mean milliseconds per
+ * call. Short batches are repeated so that timer resolution and a stray GC do not dominate.
+ */
+export function msPerCall(fn: () => void, minMs: number): number {
   const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
+  let calls = 0;
+  let t = t0;
+  do {
+    fn();
+    calls++;
+    t = performance.now();
+  } while (t - t0 < minMs);
+  return (t - t0) / calls;
 }
 
-export async function timeMsAsync(fn: () => Promise<void>): Promise<number> {
+export async function msPerCallAsync(fn: () => Promise<void>, minMs: number): Promise<number> {
   const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
+  let calls = 0;
+  let t = t0;
+  do {
+    await fn();
+    calls++;
+    t = performance.now();
+  } while (t - t0 < minMs);
+  return (t - t0) / calls;
 }
 
 /** Per-repetition samples by key; repetition 0 is the warm-up and is never recorded. */

@@ -96,8 +96,11 @@ export function populatedMix(n: number, rounds: number, seed: number, info: Back
 export const HUGE_IOVA = 1n << 48n;
 
 /** mmap `size` bytes at `vaddr` and write a token to its first, middle and last page. */
+/** Offsets of the first, middle and last page of `size` bytes (one page: all three the same). */
+const probePages = (size: bigint): bigint[] => [0n, (size / 2n) & -PAGE, size - PAGE];
+
 export function hugeSetupOps(vaddr: bigint, size: bigint): Op[] {
-  const pages = [0n, size / 2n, size - PAGE];
+  const pages = probePages(size);
   return [
     { op: 'mmap', proc: 0, vaddr, size, prot: 'rw', backing: 'anon' },
     ...pages.map((off, k): Op => ({ op: 'cpuWrite', proc: 0, vaddr: vaddr + off, token: 0x1000n + BigInt(k) })),
@@ -109,7 +112,7 @@ export function hugeCycle(vaddr: bigint, size: bigint, cycles: number): Op[] {
   const ops: Op[] = [];
   for (let c = 0; c < cycles; c++) {
     ops.push({ op: 'map', proc: 0, flags: RW, iova: HUGE_IOVA, vaddr, size });
-    for (const off of [0n, size / 2n, size - PAGE]) ops.push({ op: 'dmaRead', iova: HUGE_IOVA + off });
+    for (const off of probePages(size)) ops.push({ op: 'dmaRead', iova: HUGE_IOVA + off });
     ops.push({ op: 'unmap', proc: 0, flags: 0, iova: HUGE_IOVA, size });
   }
   return ops;

@@ -131,9 +131,7 @@ export class SystemModel {
   /** Which accounting rule a new mapping exercises: MMIO, aliasing, or plain charging. */
   private chargeRule(dma: Dma): RuleId {
     if (dma.frames.some((f) => f.backing === 'mmio')) return 'T1-ACCT-MMIO';
-    const aliased = this.container.mappings.some((other) => other !== dma && other.frames.some((g) =>
-      dma.frames.some((f) => f.object === g.object && f.pgoff < g.pgoff + g.pages && g.pgoff < f.pgoff + f.pages)));
-    return aliased ? 'T1-ACCT-PER-MAPPING' : 'T1-ACCT-CHARGE';
+    return this.container.sharesFrames(dma) ? 'T1-ACCT-PER-MAPPING' : 'T1-ACCT-CHARGE';
   }
 
   private unmap(op: OpOf<'unmap'>): Expectation {
