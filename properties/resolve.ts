@@ -101,12 +101,12 @@ export class Resolver {
         let { iova, size } = this.unmapRange(sym.range);
         if (sym.misalign === 1) iova += u / 2n;
         if (sym.misalign >= 2 && size > 0n) size += u / 2n;
-        return [{ op: 'unmap', proc, flags: this.flags(sym.flags), iova, size }];
+        return [{ op: 'unmap', proc, flags: this.flags(sym.flags, 'unmap'), iova, size }];
       }
       case 'unmapAll': {
         if (!this.caps.has('unmapAll')) return [];
         const nonZero = sym.nonZero ? u : 0n;
-        return [{ op: 'unmap', proc, flags: this.flags(sym.flags), iova: nonZero, size: 0n }];
+        return [{ op: 'unmap', proc, flags: this.flags(sym.flags, 'unmap'), iova: nonZero, size: 0n }];
       }
       case 'invalidate': {
         if (!this.caps.has('vaddr')) return [];
@@ -136,8 +136,11 @@ export class Resolver {
     return this.caps.has('secondProcess') ? p : 0;
   }
 
-  private flags(flags: number): number {
-    return this.caps.has('vaddr') ? flags : flags & ~UNMAP_FLAG.VADDR;
+  /** `flags` without the bits whose capability the backend lacks (VADDR is 4 in both uAPIs). */
+  private flags(flags: number, kind: 'map' | 'unmap'): number {
+    let out = this.caps.has('vaddr') ? flags : flags & ~MAP_FLAG.VADDR;
+    if (kind === 'unmap' && !this.caps.has('unmapAll')) out &= ~UNMAP_FLAG.ALL;
+    return out;
   }
 
   private slot(n: number): bigint {
@@ -162,7 +165,7 @@ export class Resolver {
         if (this.model.procs[proc]!.vmaAt(page)?.prot === 'rw') ops.push({ op: 'cpuWrite', proc, vaddr: page, token: this.nextToken() });
       }
     }
-    ops.push({ op: 'map', proc, flags: this.flags(sym.flags), iova, vaddr, size });
+    ops.push({ op: 'map', proc, flags: this.flags(sym.flags, 'map'), iova, vaddr, size });
     return ops;
   }
 

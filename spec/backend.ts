@@ -62,3 +62,21 @@ export interface Backend {
 
 /** What a backend module exports: `export default function create(options) {...}`. */
 export type BackendFactory = (options: Record<string, string>) => Backend | Promise<Backend>;
+
+/** The optional capabilities an operation needs; a backend never receives one it lacks. */
+export function capabilitiesFor(op: import('./ops.ts').Op): Capability[] {
+  const needs: Capability[] = [];
+  if ('proc' in op && op.proc === 1) needs.push('secondProcess');
+  switch (op.op) {
+    case 'mremap': case 'mprotect': case 'cpuRead': case 'dmaWrite': case 'dumpMappings': needs.push(op.op); break;
+    case 'setRlimitMemlock': needs.push('rlimit'); break;
+    case 'setCapIpcLock': needs.push('capIpcLock'); break;
+    case 'mmap': if (op.backing !== 'anon') needs.push(op.backing); break;
+    case 'map': if (op.flags & 4) needs.push('vaddr'); break;
+    case 'unmap':
+      if (op.flags & 2) needs.push('unmapAll');
+      if (op.flags & 4) needs.push('vaddr');
+      break;
+  }
+  return needs;
+}

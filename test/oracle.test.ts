@@ -16,3 +16,20 @@ describe('oracle self-consistency', () => {
     }
   }
 });
+
+describe('capabilities', () => {
+  test('a property whose capability the backend lacks is skipped, not passed', async () => {
+    const info = testInfo('type1v2', { capabilities: [] });
+    const vaddr = PROPERTIES.find((p) => p.id === 'vaddr')!;
+    const outcome = await runProperty(modelBackend(info), vaddr, { seed: 1, runs: 5, maxOps: 10 });
+    expect(outcome).toEqual({ status: 'skip', property: 'vaddr', reason: 'backend lacks vaddr' });
+  });
+
+  test('without optional capabilities the other properties still run and use none of them', async () => {
+    const info = testInfo('type1v2', { capabilities: [] });
+    for (const property of PROPERTIES.filter((p) => p.requires.length === 0)) {
+      const outcome = await runProperty(modelBackend(info), property, { seed: 3, runs: 20, maxOps: 30 });
+      expect(outcome.status, property.id).toBe('pass');
+    }
+  });
+});

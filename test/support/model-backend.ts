@@ -1,7 +1,7 @@
 // A backend that answers with the reference model itself. It conforms by construction, so
 // running the properties on it checks the generators and the oracle, not a backend: no
-// generated case may crash the model or contradict it.
-import type { Backend, BackendInfo } from '../../spec/backend.ts';
+// generated case may crash the model, contradict it, or use a capability not declared.
+import { capabilitiesFor, type Backend, type BackendInfo } from '../../spec/backend.ts';
 import type { Op, Result } from '../../spec/ops.ts';
 import { SystemModel } from '../../models/system.ts';
 
@@ -10,6 +10,12 @@ export function modelBackend(info: BackendInfo): Backend {
   return {
     info,
     reset() { model = new SystemModel(info); },
-    execute(ops: readonly Op[]): Result[] { return ops.map((op) => model.apply(op).result); },
+    execute(ops: readonly Op[]): Result[] {
+      for (const op of ops) {
+        const missing = capabilitiesFor(op).filter((c) => !info.capabilities.includes(c));
+        if (missing.length) throw new Error(`${op.op} needs ${missing.join(', ')}, which the backend did not declare`);
+      }
+      return ops.map((op) => model.apply(op).result);
+    },
   };
 }
