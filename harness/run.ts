@@ -14,6 +14,8 @@ export interface RunOptions {
   maxOps: number;
   /** Called after every generated case (not during shrinking). */
   onCase?: (done: number) => void;
+  /** When it returns true, no further case is executed and the property reports what it has. */
+  interrupted?: () => boolean;
 }
 
 export type PropertyOutcome =
@@ -50,7 +52,8 @@ export async function runProperty(backend: Backend, property: Property, options:
 
   const result = await fc.check(
     fc.asyncProperty(symSequence(property.weights, options.maxOps), async (syms) => {
-      if (fault) return true; // stop shrinking a backend that cannot be judged
+      if (fault || options.interrupted?.()) return true; // nothing more to learn: let fast-check finish
+      await yieldToEventLoop(); // lets signals and progress through while an in-process backend runs
       const ops = expand(syms, backend.info);
       if (!shrinking) {
         cases++;
@@ -79,10 +82,14 @@ export async function runProperty(backend: Backend, property: Property, options:
   if (result.failed && result.errorInstance && !lastFailure) {
     return { status: 'error', property: property.id, runs: cases, seed, message: `internal error: ${oneLine(result.errorInstance)}`, ops: [] };
   }
-  if (!result.failed || !lastFailure) return { status: 'pass', property: property.id, runs: result.numRuns, ops: executed };
+  const stopped = options.interrupted?.() ?? false;
+  if (!lastFailure) {
+    return stopped ? { status: 'skip', property: property.id, reason: `interrupted after ${cases} of ${options.runs} cases` }
+      : { status: 'pass', property: property.id, runs: result.numRuns, ops: executed };
+  }
 
   const failure: { ops: Op[]; violation: Violation } = lastFailure;
-  const minimal = await minimizeCase(backend, failure.ops, failure.violation);
+  const minimal = stopped ? failure.ops : await minimizeCase(backend, failure.ops, failure.violation);
   // The minimal case fails by construction unless the backend is not deterministic.
   const verdict = await checkCase(backend, minimal);
   const final = verdict.ok ? { ops: failure.ops, verdict: await checkCase(backend, failure.ops) } : { ops: minimal, verdict };
@@ -110,4 +117,12 @@ export function minimizeCase(backend: Backend, ops: readonly Op[], violation: Vi
       throw err;
     }
   });
+}
+
+let lastYield = Date.now();
+
+async function yieldToEventLoop(): Promise<void> {
+  if (Date.now() - lastYield < 50) return;
+  lastYield = Date.now();
+  await new Promise((resolve) => setImmediate(resolve));
 }

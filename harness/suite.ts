@@ -23,6 +23,8 @@ export interface SuiteOptions {
   casesDir: string;
   /** How long an out-of-process backend may take to answer one request. */
   timeoutMs?: number;
+  /** Checked between properties: when it returns true the run ends with what it has. */
+  interrupted?: () => boolean;
 }
 
 export type PropertyReport =
@@ -64,6 +66,7 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
   const properties = selectProperties(options.rules);
   const reports: BackendReport[] = [];
   for (const spec of options.backends) {
+    if (options.interrupted?.()) break;
     let backend: Backend;
     try {
       backend = await loadBackend(spec, options.timeoutMs);
@@ -77,9 +80,11 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
     const report: BackendReport = { backend: spec, description: backend.info.description, profile: backend.info.profile, error: null, properties: [] };
     reports.push(report);
     for (const property of properties) {
+      if (options.interrupted?.()) break;
       const outcome = await runProperty(backend, property, {
         seed: options.seed, runs: options.runs, maxOps: options.maxOps,
         onCase: (done) => events.caseDone?.(property, done, options.runs),
+        ...(options.interrupted ? { interrupted: options.interrupted } : {}),
       });
       const entry = toReport(outcome, (ops, violation, fault) => {
         const path = join(options.casesDir, caseName(backend.info.name, property.id));

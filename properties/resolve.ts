@@ -280,7 +280,7 @@ export class Resolver {
     // operations that succeed, never on the partial effects of failing mm syscalls.
     const { arena } = this.info.host;
     if (range.vaddr < arena.start || range.vaddr + range.size > arena.start + arena.size) return undefined;
-    if (!this.cutsHugetlb(proc, range.vaddr) || !this.cutsHugetlb(proc, range.vaddr + range.size)) return { proc, ...range };
+    if (!this.cutsHugetlb(proc, range.vaddr) && !this.cutsHugetlb(proc, range.vaddr + range.size)) return { proc, ...range };
     return undefined;
   }
 

@@ -84,6 +84,14 @@ async function run(args: string[]): Promise<number> {
     casesDir: (values.cases as string | undefined) ?? 'cases',
     timeoutMs: values.timeout === undefined ? undefined : integer(values.timeout, '--timeout', 1) * 1000,
   };
+  // The first Ctrl-C ends the run after the case under way and writes the reports; the second quits.
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ninterrupted: stopping after the current case, then writing the reports (Ctrl-C again to quit now)\n');
+  });
+  options.interrupted = () => interrupted;
   const progress = new Progress(process.stderr);
   const reports = await runSuite(options, {
     backendStart: (spec, backend) => progress.backend(spec, backend),
@@ -97,8 +105,8 @@ async function run(args: string[]): Promise<number> {
   if (values.json) writeJsonReport(values.json as string, options, reports);
   if (values.junit) writeJunitReport(values.junit as string, reports);
   const t = totals(reports);
-  console.log(`vfio-conform: ${t.passed} passed, ${t.failed + t.errors} failed, ${t.skipped} skipped`);
-  return t.failed + t.errors > 0 ? 1 : 0;
+  console.log(`vfio-conform: ${t.passed} passed, ${t.failed + t.errors} failed, ${t.skipped} skipped${interrupted ? ' (interrupted)' : ''}`);
+  return interrupted ? 130 : t.failed + t.errors > 0 ? 1 : 0;
 }
 
 async function replay(args: string[]): Promise<number> {
