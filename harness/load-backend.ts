@@ -7,7 +7,7 @@
 //   unix:PATH                        the same protocol on a Unix socket
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CAPABILITIES, type Backend, type BackendFactory } from '../spec/backend.ts';
 import { BUNDLED, findBundled } from '../backends/index.ts';
 import { oneLine } from './check.ts';
@@ -33,7 +33,25 @@ const looksLikePath = (t: string): boolean => /[/\\]/.test(t) || /\.(m?[jt]s)$/.
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-export async function loadBackend(spec: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Backend> {
+/**
+ * The real Linux kernel in a QEMU guest (kernel/README.md), one name per emulated IOMMU. They
+ * are out-of-process backends whose first request waits for the VM to boot, hence the timeout.
+ */
+export const KERNEL_BACKENDS: Readonly<Record<string, { args: string; description: string }>> = {
+  'linux-type1@intel-iommu': { args: '--iommu intel-iommu', description: 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with intel-iommu and the edu device' },
+  'linux-type1@virtio-iommu': { args: '--iommu virtio-iommu', description: 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with virtio-iommu and the edu device' },
+  'linux-type1-v1@intel-iommu': { args: '--iommu intel-iommu --profile v1', description: 'Linux 6.12 (Debian) VFIO_TYPE1_IOMMU in a QEMU guest with intel-iommu and the edu device' },
+};
+const KERNEL_TIMEOUT_MS = 300_000;
+const KERNEL_BACKEND_SCRIPT = fileURLToPath(new URL('../kernel/vm/backend.ts', import.meta.url));
+
+export async function loadBackend(spec: string, timeoutMs?: number): Promise<Backend> {
+  const kernel = KERNEL_BACKENDS[spec];
+  if (kernel) {
+    const command = `"${process.execPath}" --import tsx "${KERNEL_BACKEND_SCRIPT}" ${kernel.args}`;
+    return loadBackend(`exec:${command}`, timeoutMs ?? KERNEL_TIMEOUT_MS);
+  }
+  timeoutMs ??= DEFAULT_TIMEOUT_MS;
   if (spec.startsWith('exec:') || spec.startsWith('unix:')) {
     let backend: Backend;
     try {
@@ -50,7 +68,8 @@ export async function loadBackend(spec: string, timeoutMs = DEFAULT_TIMEOUT_MS):
   if (!looksLikePath(target)) {
     const bundled = findBundled(target);
     if (!bundled) {
-      throw new BackendLoadError(`unknown backend "${target}" (bundled: ${BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name).join(', ')}; \`vfio-conform backends\` lists all; a module path must contain a "/")`);
+      const names = [...BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name), ...Object.keys(KERNEL_BACKENDS)];
+      throw new BackendLoadError(`unknown backend "${target}" (bundled: ${names.join(', ')}; \`vfio-conform backends\` lists all; a module path must contain a "/")`);
     }
     try {
       backend = bundled.create(options);

@@ -11,6 +11,7 @@ import { writeCase } from './case-file.ts';
 import { oneLine, type Violation } from './check.ts';
 import { BackendLoadError, loadBackend } from './load-backend.ts';
 import { runProperty, type PropertyOutcome } from './run.ts';
+import type { Expectations } from './expectations.ts';
 import type { Op } from '../spec/ops.ts';
 
 export interface SuiteOptions {
@@ -25,10 +26,12 @@ export interface SuiteOptions {
   timeoutMs?: number;
   /** Checked between properties: when it returns true the run ends with what it has. */
   interrupted?: () => boolean;
+  /** Known divergences per backend name (expectations files). */
+  expectations?: Expectations[];
 }
 
 export type PropertyReport =
-  | { property: string; status: 'pass'; runs: number }
+  | { property: string; status: 'pass'; runs: number; known?: { rule: string; cases: number; case: string }[] }
   | { property: string; status: 'skip'; reason: string }
   | { property: string; status: 'fail'; runs: number; rule: string; step: number; case: string; ops: number; shrunkFrom: number }
   | { property: string; status: 'error'; message: string; case: string | null };
@@ -79,15 +82,18 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
     events.backendStart?.(spec, backend);
     const report: BackendReport = { backend: spec, description: backend.info.description, profile: backend.info.profile, error: null, properties: [] };
     reports.push(report);
+    const mine = (options.expectations ?? []).filter((e) => e.backend === backend.info.name || e.backend === spec);
+    const known = new Set(mine.flatMap((e) => e.known.map((k) => k.rule)));
     for (const property of properties) {
       if (options.interrupted?.()) break;
       const outcome = await runProperty(backend, property, {
+        known,
         seed: options.seed, runs: options.runs, maxOps: options.maxOps,
         onCase: (done) => events.caseDone?.(property, done, options.runs),
         ...(options.interrupted ? { interrupted: options.interrupted } : {}),
       });
-      const entry = toReport(outcome, (ops, violation, fault) => {
-        const path = join(options.casesDir, caseName(backend.info.name, property.id));
+      const entry = toReport(outcome, (ops, violation, fault, suffix = '') => {
+        const path = join(options.casesDir, caseName(backend.info.name, property.id + suffix));
         writeCase(path, { backend: spec, property: property.id, seed: options.seed, ops, ...(violation ? { violation } : { fault }) });
         return path;
       });
@@ -104,9 +110,16 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
   return reports;
 }
 
-function toReport(o: PropertyOutcome, save: (ops: Op[], v?: Violation, fault?: string) => string): PropertyReport {
+type Save = (ops: Op[], v?: Violation, fault?: string, suffix?: string) => string;
+
+function toReport(o: PropertyOutcome, save: Save): PropertyReport {
   switch (o.status) {
-    case 'pass': return { property: o.property, status: 'pass', runs: o.runs };
+    case 'pass':
+      if (o.known.length === 0) return { property: o.property, status: 'pass', runs: o.runs };
+      return {
+        property: o.property, status: 'pass', runs: o.runs,
+        known: o.known.map((k) => ({ rule: k.rule, cases: k.cases, case: save(k.ops, k.violation, undefined, `--known-${k.rule}`) })),
+      };
     case 'skip': return { property: o.property, status: 'skip', reason: o.reason };
     case 'fail':
       return { property: o.property, status: 'fail', runs: o.runs, rule: o.violation.rule, step: o.violation.step,

@@ -49,6 +49,31 @@ describe('run', () => {
   });
 });
 
+describe('expectations files', () => {
+  test('a known divergence is reported and set aside; the run fails only on what is not listed', () => {
+    const dir = scratch();
+    const expect1 = join(dir, 'charge-once.json');
+    writeFileSync(expect1, JSON.stringify({ format: 'vfio-conform/expectations', backend: 'sim-type1~charge-once',
+      known: [{ rule: 'T1-ACCT-PER-MAPPING', reason: 'test: this mutant charges a shared page once' }] }));
+    const r = cli('run', '--runs', '30', '--backend', 'sim-type1~charge-once', '--rules', 'T1-ACCT-*', '--expect', expect1, '--cases', dir, '--json', join(dir, 'r.json'));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/known divergences: T1-ACCT-PER-MAPPING in \d+/);
+    const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    const known = report.backends[0].properties.flatMap((p: { known?: { case: string }[] }) => p.known ?? []);
+    expect(known.length).toBeGreaterThan(0);
+    expect(cli('replay', known[0].case).stdout).toMatch(/reproduced: T1-ACCT-PER-MAPPING/);
+  });
+
+  test('an expectations file naming an unknown rule is rejected', () => {
+    const dir = scratch();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ format: 'vfio-conform/expectations', backend: 'x', known: [{ rule: 'T9-NOPE', reason: 'r' }] }));
+    const r = cli('run', '--expect', bad);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/known\[0\]\.rule is not a rule ID/);
+  });
+});
+
 describe('bad input gets one clear line and a non-zero exit', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown flag', ['run', '--bogus'], /Unknown option '--bogus'/],

@@ -9,11 +9,12 @@ import { FAMILIES, RULES } from '../../spec/rules.ts';
 import { PROPERTIES } from '../../properties/catalog.ts';
 import { CaseFileError, readCase } from '../case-file.ts';
 import { BackendFault, checkCase, oneLine } from '../check.ts';
-import { BackendLoadError, loadBackend } from '../load-backend.ts';
+import { BackendLoadError, KERNEL_BACKENDS, loadBackend } from '../load-backend.ts';
 import { writeJsonReport, writeJunitReport } from '../report.ts';
 import { runSuite, totals, UsageError, type SuiteOptions } from '../suite.ts';
 import { printCase, Progress } from './output.ts';
 import { serve } from '../serve.ts';
+import { ExpectationsError, readExpectations } from '../expectations.ts';
 
 const USAGE = `usage: vfio-conform <command> [options]
 
@@ -28,6 +29,7 @@ commands:
               --json FILE      write a JSON report
               --junit FILE     write a JUnit XML report
               --timeout SECS   per-request limit for exec: and unix: backends (default 30)
+              --expect FILE    an expectations file: rules a backend is known to break (repeatable)
   replay    CASE.json [--backend SPEC]   re-run a written case and show the verdict
   serve     --backend SPEC   serve a backend on stdin/stdout with the protocol of spec/protocol.md
   rules     list the rules and the properties that check them
@@ -73,7 +75,7 @@ async function run(args: string[]): Promise<number> {
   const { values } = parse(args, {
     backend: { type: 'string', multiple: true }, seed: { type: 'string' }, runs: { type: 'string' },
     'max-ops': { type: 'string' }, rules: { type: 'string', multiple: true }, cases: { type: 'string' },
-    json: { type: 'string' }, junit: { type: 'string' }, timeout: { type: 'string' },
+    json: { type: 'string' }, junit: { type: 'string' }, timeout: { type: 'string' }, expect: { type: 'string', multiple: true },
   });
   const options: SuiteOptions = {
     backends: (values.backend as string[] | undefined) ?? BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
@@ -83,6 +85,7 @@ async function run(args: string[]): Promise<number> {
     rules: (values.rules as string[] | undefined) ?? [],
     casesDir: (values.cases as string | undefined) ?? 'cases',
     timeoutMs: values.timeout === undefined ? undefined : integer(values.timeout, '--timeout', 1) * 1000,
+    expectations: ((values.expect as string[] | undefined) ?? []).map(readExpectations),
   };
   // The first Ctrl-C ends the run after the case under way and writes the reports; the second quits.
   let interrupted = false;
@@ -158,14 +161,18 @@ function listBackends(args: string[]): number {
     console.log(`${b.name.padEnd(40)} ${b.kind === 'mutant' ? `mutant, breaks ${b.rule}` : 'correct'}`);
     console.log(`    ${b.description}`);
   }
+  for (const [name, k] of Object.entries(KERNEL_BACKENDS)) {
+    console.log(`${name.padEnd(40)} real kernel (boots a VM; needs root for apt-get on first use)`);
+    console.log(`    ${k.description}`);
+  }
   return 0;
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => {
-    const known = err instanceof UsageError || err instanceof BackendLoadError || err instanceof CaseFileError || err instanceof BackendFault;
-    console.error(`vfio-conform: ${known ? err.message : `internal error: ${oneLine(err)}`}`);
-    process.exitCode = err instanceof UsageError || err instanceof CaseFileError || err instanceof BackendLoadError ? 2 : 1;
+    const input = err instanceof UsageError || err instanceof CaseFileError || err instanceof BackendLoadError || err instanceof ExpectationsError;
+    console.error(`vfio-conform: ${input || err instanceof BackendFault ? err.message : `internal error: ${oneLine(err)}`}`);
+    process.exitCode = input ? 2 : 1;
   },
 );

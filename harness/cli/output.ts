@@ -34,7 +34,7 @@ export class Progress {
   property(r: PropertyReport): void {
     if (this.out.isTTY && this.current) this.out.write(`\r${' '.repeat(this.current.length)}\r`);
     this.current = '';
-    const detail = r.status === 'pass' ? `${r.runs} cases`
+    const detail = r.status === 'pass' ? `${r.runs} cases${r.known ? `; known divergences: ${r.known.map((k) => `${k.rule} in ${k.cases}`).join(', ')}` : ''}`
       : r.status === 'skip' ? r.reason
       : r.status === 'fail' ? `${r.rule} in case ${r.runs}, minimized ${r.shrunkFrom} -> ${r.ops} operations`
       : r.message;
