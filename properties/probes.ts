@@ -45,14 +45,18 @@ export class ProbePlanner {
     }
   }
 
-  /** dmaRead probes at both sides of each edge and the middle of each span. */
+  /**
+   * dmaRead probes at both sides of each edge and the middle of each span, inside the valid
+   * IOVA ranges only: what a device reaches elsewhere is the platform's business (on x86 the
+   * MSI window 0xfee00000-0xfeefffff is interrupt space, not translated memory), not VFIO's.
+   */
   probe(spans: readonly Span[]): Op[] {
     const points = new Set<bigint>();
     for (const { start, end } of spans) {
       const mid = pageDown(start + (end - start) / 2n);
       for (const p of [start - PAGE_SIZE, start, mid, end - PAGE_SIZE, end]) {
         const page = pageDown(p);
-        if (page >= 0n && page < U64_LIMIT) points.add(page);
+        if (page >= 0n && page < U64_LIMIT && this.valid(page)) points.add(page);
       }
     }
     for (const p of points) this.universe.set(p, true);
@@ -62,6 +66,10 @@ export class ProbePlanner {
   /** Every point probed so far. */
   sweep(): Op[] {
     return [...this.universe.keys()].map((iova) => ({ op: 'dmaRead', iova }));
+  }
+
+  private valid(page: bigint): boolean {
+    return this.model.info.geometry.iovaRanges.some((r) => r.start <= page && page <= r.end);
   }
 
   /** The request plus the live mappings it overlaps and its nearest neighbours on each side. */
