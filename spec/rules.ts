@@ -148,6 +148,7 @@ export const RULES = [
     id: 'T1-UNMAP-ALL', family: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'UNMAP_DMA with FLAG_ALL and iova = size = 0 removes every mapping and reports their total size; FLAG_ALL with a non-zero iova or size fails with EINVAL.',
     sources: [`${T1}: vfio_dma_do_unmap`, `${UAPI}: VFIO_DMA_UNMAP_FLAG_ALL`],
+    variants: ['Before v6.18 vfio_find_dma_first_node(0, U64_MAX) compared against dma->iova + dma->size, which is 0 for a mapping ending at 2^64 - 1: with such a mapping on the search path, UNMAP_DMA with FLAG_ALL reported 0 and removed nothing at all (measured on Linux 6.12 with virtio-iommu, kernel/divergences/). The suite reports that as a violation.'],
   },
   {
     id: 'T1-UNMAP-TOP', family: 'UNMAP', level: 'MUST', profile: 'both',
@@ -236,6 +237,7 @@ export const RULES = [
     id: 'T1-CLOSE-RELEASE', family: 'CLOSE', level: 'MUST', profile: 'both',
     statement: 'Closing the container removes every mapping, unpins every page and gives back every charge; a new container starts empty with the full dma_entry_limit.',
     sources: [`${T1}: vfio_iommu_type1_release, vfio_iommu_unmap_unpin_all`],
+    variants: ['Before v6.18 vfio_unmap_unpin computed end = iova + size, which wraps to 0 for a mapping ending at 2^64 - 1, so its loop never ran: release (and every removal of such a mapping) freed the vfio_dma but left its pages pinned and charged to locked_vm (measured on Linux 6.12 with virtio-iommu, kernel/divergences/). Fixed by "vfio/type1: handle DMA map/unmap up to the addressable limit". The suite reports that as a violation.'],
   },
 ] as const satisfies readonly Rule[];
 
