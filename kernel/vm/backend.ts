@@ -1,0 +1,374 @@
+// The real Linux kernel as a backend: boots a Debian kernel in QEMU (TCG) with an emulated IOMMU
+// and the QEMU "edu" DMA device, runs kernel/agent/agent.c inside as the guest's init payload,
+// and relays the suite's JSON-lines protocol between this process's stdin/stdout and the
+// agent's virtio-serial port.
+//
+//   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
+//        [--cache DIR] [--accel tcg|kvm|auto] [--boot-timeout S] [--verbose] [--prepare-only]
+//
+// Everything it needs is built on first use into the cache directory (default kernel/.cache):
+// Debian packages (apt-get), a pinned Debian kernel package, the static agent, an initramfs.
+// stdout carries protocol lines only; progress goes to stderr.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The guest kernel, pinned: the Debian bookworm 6.12 cloud flavour has INTEL_IOMMU=y,
+ *  VIRTIO_IOMMU=m, VFIO_IOMMU_TYPE1=m, VIRTIO_CONSOLE=y (checked after extraction). */
+export const KERNEL_VERSION = '6.12.117+deb12-cloud-amd64';
+export const KERNEL_PACKAGE = `linux-image-${KERNEL_VERSION}`;
+export const PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'gcc', 'libc6-dev', 'linux-libc-dev', 'kmod', 'xz-utils'];
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const KERNEL_DIR = path.resolve(HERE, '..');
+const AGENT_SRC = path.join(KERNEL_DIR, 'agent', 'agent.c');
+const INIT_SH = path.join(HERE, 'init.sh');
+const MKINITRAMFS = path.join(HERE, 'mkinitramfs.sh');
+
+interface Options {
+  iommu: 'intel-iommu' | 'virtio-iommu';
+  profile: 'v1' | 'v2';
+  cache: string;
+  accel: 'tcg' | 'kvm' | 'auto';
+  bootTimeout: number;
+  verbose: boolean;
+  prepareOnly: boolean;
+  memory: string;
+}
+
+const T0 = Date.now();
+const since = (t = T0): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+function log(msg: string): void {
+  process.stderr.write(`[kernel-backend +${since()}] ${msg}\n`);
+}
+class Fatal extends Error {}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    iommu: 'intel-iommu', profile: 'v2', cache: path.join(KERNEL_DIR, '.cache'), accel: 'tcg',
+    bootTimeout: 240, verbose: false, prepareOnly: false, memory: '512M',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Fatal(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--iommu') {
+      const v = val();
+      if (v !== 'intel-iommu' && v !== 'virtio-iommu') throw new Fatal(`--iommu: intel-iommu or virtio-iommu, not ${v}`);
+      o.iommu = v;
+    } else if (a === '--profile') {
+      const v = val().replace(/^type1/, '');
+      if (v !== 'v1' && v !== 'v2') throw new Fatal(`--profile: v1 or v2, not ${v}`);
+      o.profile = v;
+    } else if (a === '--cache') o.cache = path.resolve(val());
+    else if (a === '--accel') {
+      const v = val();
+      if (v !== 'tcg' && v !== 'kvm' && v !== 'auto') throw new Fatal(`--accel: tcg, kvm or auto, not ${v}`);
+      o.accel = v;
+    } else if (a === '--boot-timeout') o.bootTimeout = Number(val());
+    else if (a === '--memory') o.memory = val();
+    else if (a === '--verbose') o.verbose = true;
+    else if (a === '--prepare-only') o.prepareOnly = true;
+    else throw new Fatal(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+// ------------------------------------------------------------------ artifacts
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) throw new Fatal(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Fatal(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${(r.stderr || r.stdout || '').trim().split('\n').slice(-15).join('\n')}`);
+  }
+  return r.stdout;
+}
+
+function missingPackages(): string[] {
+  return PACKAGES.filter((p) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
+    return r.status !== 0 || !r.stdout.includes('install ok installed');
+  });
+}
+
+function ensurePackages(): void {
+  const missing = missingPackages();
+  if (missing.length === 0) return;
+  const t = Date.now();
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  log(`installed packages in ${since(t)}`);
+}
+
+const sha = (...parts: (string | Buffer)[]): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex').slice(0, 16);
+};
+
+function ensureKernel(cache: string): { vmlinuz: string; moddir: string } {
+  const dir = path.join(cache, `kernel-${KERNEL_VERSION}`);
+  const vmlinuz = path.join(dir, 'boot', `vmlinuz-${KERNEL_VERSION}`);
+  const moddir = path.join(dir, 'lib', 'modules', KERNEL_VERSION);
+  const stamp = path.join(dir, '.complete');
+  if (fs.existsSync(stamp)) return { vmlinuz, moddir };
+  const t = Date.now();
+  log(`downloading ${KERNEL_PACKAGE} (pinned)`);
+  const dl = fs.mkdtempSync(path.join(cache, 'download-'));
+  try {
+    // apt-get download writes to the current directory; as root it warns that _apt cannot
+    // write there, which is harmless.
+    fs.chmodSync(dl, 0o777);
+    let r = spawnSync('apt-get', ['download', '-qq', KERNEL_PACKAGE], { cwd: dl, encoding: 'utf8' });
+    if (r.status !== 0) {
+      log('apt-get download failed, running apt-get update once');
+      run('apt-get', ['update', '-qq']);
+      r = spawnSync('apt-get', ['download', '-qq', KERNEL_PACKAGE], { cwd: dl, encoding: 'utf8' });
+      if (r.status !== 0) throw new Fatal(`apt-get download ${KERNEL_PACKAGE} failed:\n${r.stderr}`);
+    }
+    const deb = fs.readdirSync(dl).find((f) => f.endsWith('.deb'));
+    if (!deb) throw new Fatal('apt-get download produced no .deb');
+    log(`extracting ${deb}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    run('dpkg', ['-x', path.join(dl, deb), dir]);
+    run('depmod', ['-b', dir, KERNEL_VERSION]); // the .deb ships no modules.dep
+    const config = fs.readFileSync(path.join(dir, 'boot', `config-${KERNEL_VERSION}`), 'utf8');
+    for (const opt of ['CONFIG_INTEL_IOMMU=y', 'CONFIG_VIRTIO_IOMMU=[my]', 'CONFIG_VFIO_IOMMU_TYPE1=[my]', 'CONFIG_VIRTIO_CONSOLE=[my]']) {
+      if (!new RegExp(`^${opt}$`, 'm').test(config)) throw new Fatal(`${KERNEL_PACKAGE} lacks ${opt}`);
+    }
+    fs.writeFileSync(stamp, `${deb}\n`);
+    log(`kernel ready in ${since(t)}`);
+  } finally {
+    fs.rmSync(dl, { recursive: true, force: true });
+  }
+  return { vmlinuz, moddir };
+}
+
+function ensureAgent(cache: string): string {
+  const src = fs.readFileSync(AGENT_SRC);
+  const out = path.join(cache, `agent-${sha(src)}`);
+  if (fs.existsSync(out)) return out;
+  log('building the agent (gcc -O2 -static)');
+  run('gcc', ['-O2', '-static', '-Wall', '-o', `${out}.tmp`, AGENT_SRC]);
+  fs.renameSync(`${out}.tmp`, out);
+  return out;
+}
+
+function ensureInitramfs(cache: string, moddir: string, agent: string): string {
+  const key = sha(KERNEL_VERSION, fs.readFileSync(agent), fs.readFileSync(INIT_SH), fs.readFileSync(MKINITRAMFS));
+  const out = path.join(cache, `initrd-${key}.cpio.gz`);
+  if (fs.existsSync(out)) return out;
+  log('building the initramfs');
+  run('bash', [MKINITRAMFS, moddir, agent, out]);
+  return out;
+}
+
+// ------------------------------------------------------------------ QEMU
+
+/** KVM is used only when asked for, or with --accel auto when it looks like real VMX/SVM KVM. */
+function kvmLooksUsable(): boolean {
+  try {
+    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
+    return false;
+  }
+  if (fs.existsSync('/sys/module/kvm_pvm')) return false; // PVM: runs only PVM guest kernels
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  return /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo);
+}
+
+function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string, sock: string): string[] {
+  const intel = o.iommu === 'intel-iommu';
+  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', 'iommu=strict', `agent.iommu=${o.iommu}`, 'agent.poll=100000'];
+  if (intel) append.push('intel_iommu=on');
+  else append.push('vfio_iommu_type1.allow_unsafe_interrupts=1');
+  if (o.profile === 'v1') append.push('agent.profile=v1');
+  const args = [
+    '-machine', intel && accel === 'kvm' ? 'q35,kernel-irqchip=split' : 'q35',
+    '-accel', accel, '-m', o.memory, '-smp', '1',
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-serial', 'stdio', '-monitor', 'none',
+  ];
+  // The edu DMA timer is 100 ms of virtual time: with icount and sleep=off the virtual clock
+  // jumps to the deadline while the guest sleeps, so a DMA takes about 1 ms of wall time.
+  if (accel === 'tcg') args.push('-icount', 'shift=0,sleep=off');
+  // the IOMMU must come before the other PCI devices
+  args.push('-device', intel ? 'intel-iommu,intremap=on,aw-bits=48' : 'virtio-iommu-pci');
+  args.push('-device', 'edu,dma_mask=0xffffffffffffffff');
+  args.push(
+    '-device', 'virtio-serial-pci',
+    '-chardev', `socket,id=agent,path=${sock},server=on,wait=off`,
+    '-device', 'virtserialport,chardev=agent,name=vfio-conform',
+  );
+  args.push('-kernel', vmlinuz, '-initrd', initrd, '-append', append.join(' '));
+  return args;
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(o.cache, { recursive: true });
+  ensurePackages();
+  const { vmlinuz, moddir } = ensureKernel(o.cache);
+  const agent = ensureAgent(o.cache);
+  const initrd = ensureInitramfs(o.cache, moddir, agent);
+  log(`artifacts ready (${path.relative(process.cwd(), o.cache) || o.cache})`);
+  if (o.prepareOnly) return;
+
+  let accel: 'tcg' | 'kvm' = o.accel === 'kvm' ? 'kvm' : 'tcg';
+  if (o.accel === 'auto') accel = kvmLooksUsable() ? 'kvm' : 'tcg';
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
+  const sock = path.join(tmp, 'agent.sock');
+  const logDir = path.join(o.cache, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const consoleLog = path.join(logDir, `${o.iommu}-${o.profile}-${process.pid}.log`);
+  const consoleOut = fs.openSync(consoleLog, 'w');
+  const consoleTail: string[] = [];
+
+  let qemu: ChildProcess | undefined;
+  let byeSent = false;
+  let exiting = false;
+  const cleanup = (code: number, why?: string): never => {
+    if (!exiting) {
+      exiting = true;
+      if (why) log(why);
+      if (qemu && qemu.exitCode === null && qemu.signalCode === null) {
+        try { qemu.kill('SIGKILL'); } catch { /* gone */ }
+      }
+      try { fs.rmSync(tmp, { recursive: true, force: true }); } catch { /* ignore */ }
+      // keep the console log of failed runs only
+      if (code === 0) try { fs.rmSync(consoleLog, { force: true }); } catch { /* ignore */ }
+    }
+    process.exit(code);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE'] as const) {
+    process.on(sig, () => cleanup(1, `${sig}: stopping QEMU`));
+  }
+  process.on('exit', () => {
+    if (qemu && qemu.exitCode === null && qemu.signalCode === null) try { qemu.kill('SIGKILL'); } catch { /* gone */ }
+  });
+
+  const boot = (acc: 'tcg' | 'kvm'): ChildProcess => {
+    const args = qemuArgs(o, acc, vmlinuz, initrd, sock);
+    fs.writeSync(consoleOut, `# qemu-system-x86_64 ${args.join(' ')}\n`);
+    log(`booting QEMU (${acc}${acc === 'tcg' ? ', icount' : ''}, ${o.iommu}, profile ${o.profile}, kernel ${KERNEL_VERSION})`);
+    // setpriv --pdeathsig: QEMU dies with us even if we are SIGKILLed
+    const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const onData = (d: Buffer): void => {
+      fs.writeSync(consoleOut, d);
+      for (const line of d.toString('utf8').split(/\r?\n/)) {
+        if (!line.trim()) continue;
+        consoleTail.push(line);
+        if (consoleTail.length > 30) consoleTail.shift();
+        if (o.verbose) process.stderr.write(`  guest| ${line}\n`);
+      }
+    };
+    p.stdout!.on('data', onData);
+    p.stderr!.on('data', onData);
+    return p;
+  };
+  const bootStart = Date.now();
+  qemu = boot(accel);
+
+  // stdin is buffered until the agent is ready
+  const pending: Buffer[] = [];
+  let sockConn: net.Socket | undefined;
+  let ready = false;
+  let stdinEnded = false;
+  let stdinBuf = '';
+  process.stdin.on('data', (d: Buffer) => {
+    stdinBuf += d.toString('utf8');
+    let nl: number;
+    while ((nl = stdinBuf.indexOf('\n')) >= 0) {
+      const line = stdinBuf.slice(0, nl);
+      stdinBuf = stdinBuf.slice(nl + 1);
+      if (/"type"\s*:\s*"bye"/.test(line)) byeSent = true;
+    }
+    if (ready && sockConn) sockConn.write(d);
+    else pending.push(d);
+  });
+  // the suite closed our stdin: once everything buffered went out, give the agent a moment (it
+  // powers off after bye; without bye, replies to the last requests may still be on their way)
+  const finish = (): void => {
+    setTimeout(() => cleanup(0, byeSent ? undefined : 'stdin closed: stopping QEMU'), byeSent ? 3000 : 1000).unref();
+  };
+  process.stdin.on('end', () => {
+    stdinEnded = true;
+    if (ready) finish();
+  });
+
+  const onQemuExit = (p: ChildProcess): void => {
+    p.on('exit', (code, signal) => {
+      if (exiting) return;
+      if (byeSent || stdinEnded) cleanup(0);
+      cleanup(1, `QEMU exited (${signal ?? code}) ${ready ? 'while serving' : 'before the agent was ready'}; console log ${consoleLog}:\n${consoleTail.slice(-15).join('\n')}`);
+    });
+  };
+  onQemuExit(qemu);
+
+  const bootTimer = setTimeout(() => {
+    if (!ready) cleanup(1, `boot timeout: the agent did not answer within ${o.bootTimeout} s; console log ${consoleLog}:\n${consoleTail.slice(-15).join('\n')}`);
+  }, o.bootTimeout * 1000);
+
+  // connect to the QEMU chardev socket (it appears shortly after launch)
+  const connect = (): Promise<net.Socket> => new Promise((resolve) => {
+    const attempt = (): void => {
+      const s = net.createConnection(sock);
+      s.once('connect', () => resolve(s));
+      s.once('error', () => { s.destroy(); setTimeout(attempt, 50); });
+    };
+    attempt();
+  });
+  sockConn = await connect();
+  // the agent answers "#sync" with "#ready" once it serves; bytes written before the guest opens
+  // the port wait in the socket (QEMU does not read a virtserialport the guest has not opened)
+  sockConn.write('#sync\n');
+  let head = '';
+  const onHead = (d: Buffer): void => {
+    head += d.toString('utf8');
+    const nl = head.indexOf('\n');
+    if (nl < 0) return;
+    const first = head.slice(0, nl);
+    const rest = head.slice(nl + 1);
+    if (!first.startsWith('#ready')) {
+      cleanup(1, `unexpected first line from the agent: ${first.slice(0, 200)}`);
+    }
+    sockConn!.off('data', onHead);
+    ready = true;
+    clearTimeout(bootTimer);
+    log(`ready in ${since(bootStart)} (boot) / ${since()} (total)`);
+    if (rest) process.stdout.write(rest);
+    sockConn!.on('data', (x: Buffer) => { process.stdout.write(x); });
+    for (const b of pending) sockConn!.write(b);
+    pending.length = 0;
+    if (stdinEnded) finish();
+  };
+  sockConn.on('data', onHead);
+  sockConn.on('close', () => {
+    if (exiting) return;
+    if (byeSent) {
+      // give QEMU a moment to power off by itself
+      setTimeout(() => cleanup(0), 2000).unref();
+      return;
+    }
+    cleanup(1, `the agent's channel closed; console log ${consoleLog}:\n${consoleTail.slice(-15).join('\n')}`);
+  });
+  sockConn.on('error', (e) => { if (!exiting && !byeSent) cleanup(1, `channel error: ${e.message}`); });
+}
+
+main().catch((e: unknown) => {
+  log(e instanceof Fatal ? e.message : `internal error: ${e instanceof Error ? e.stack : String(e)}`);
+  process.exit(1);
+});

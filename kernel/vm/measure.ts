@@ -1,0 +1,85 @@
+// Measures the kernel backend through its protocol, as the suite sees it:
+//   node --import tsx kernel/vm/measure.ts --iommu intel-iommu [--cache DIR] [--profile v1|v2]
+// Prints one JSON object: seconds from spawn to the first operation's result, map/unmap ops/s
+// (batches of 256 operations), milliseconds per dmaRead (mapped and unmapped pages).
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const t0 = performance.now();
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'backend.ts'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+const lines = readline.createInterface({ input: child.stdout! });
+const waiting: ((l: string) => void)[] = [];
+lines.on('line', (l) => waiting.shift()?.(l));
+child.on('exit', (c) => { if (waiting.length) { console.error(`backend exited (${c})`); process.exit(1); } });
+let id = 0;
+function req(body: Record<string, unknown>): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const myId = id++;
+    waiting.push((l) => {
+      const m = JSON.parse(l);
+      if (m.id !== myId || m.type === 'error') reject(new Error(l));
+      else resolve(m);
+    });
+    child.stdin!.write(JSON.stringify({ id: myId, ...body }) + '\n');
+  });
+}
+const hex = (n: bigint | number): string => '0x' + BigInt(n).toString(16);
+
+const hello = await req({ type: 'hello', protocol: 1, suite: 'measure' });
+await req({ type: 'reset' });
+await req({ type: 'execute', ops: [{ op: 'getInfo' }] });
+const firstOp = (performance.now() - t0) / 1000;
+const arena = BigInt(hello.info.host.arena.start);
+
+// map/unmap throughput: 16 pages mapped one at a time, 128 map+unmap pairs per batch
+await req({ type: 'execute', ops: [{ op: 'mmap', proc: 0, vaddr: hex(arena), size: hex(0x10000), prot: 'rw', backing: 'anon' }] });
+const batch: unknown[] = [];
+for (let i = 0; i < 128; i++) {
+  const iova = 0x1000000 + (i % 16) * 0x1000;
+  batch.push({ op: 'map', proc: 0, flags: 3, iova: hex(iova), vaddr: hex(arena + BigInt((i % 16) * 0x1000)), size: hex(0x1000) });
+  batch.push({ op: 'unmap', proc: 0, flags: 0, iova: hex(iova), size: hex(0x1000) });
+}
+const batches = 20;
+let t = performance.now();
+for (let b = 0; b < batches; b++) {
+  const r = await req({ type: 'execute', ops: batch });
+  if (!r.results.every((x: any) => x.ok)) throw new Error('map/unmap failed: ' + JSON.stringify(r.results.find((x: any) => !x.ok)));
+}
+const mapUnmapOpsPerS = (batches * batch.length) / ((performance.now() - t) / 1000);
+
+// single-op round trips (one request per op)
+t = performance.now();
+for (let i = 0; i < 50; i++) await req({ type: 'execute', ops: [{ op: 'counters' }] });
+const rttMs = (performance.now() - t) / 50;
+
+// dmaRead: mapped page with a token, and an unmapped IOVA (fault)
+await req({ type: 'execute', ops: [
+  { op: 'cpuWrite', proc: 0, vaddr: hex(arena), token: '0x1234' },
+  { op: 'map', proc: 0, flags: 3, iova: '0x2000000', vaddr: hex(arena), size: '0x1000' },
+] });
+const reads = (iova: string, n: number): unknown[] => Array.from({ length: n }, () => ({ op: 'dmaRead', iova }));
+t = performance.now();
+let r = await req({ type: 'execute', ops: reads('0x2000000', 40) });
+const dmaReadMs = (performance.now() - t) / 40;
+if (!r.results.every((x: any) => x.ok && x.token === '0x1234')) throw new Error('dmaRead mapped: ' + JSON.stringify(r.results[0]));
+t = performance.now();
+r = await req({ type: 'execute', ops: reads('0x3000000', 40) });
+const dmaReadFaultMs = (performance.now() - t) / 40;
+if (!r.results.every((x: any) => !x.ok && x.errno === 'EFAULT')) throw new Error('dmaRead unmapped: ' + JSON.stringify(r.results[0]));
+t = performance.now();
+r = await req({ type: 'execute', ops: Array.from({ length: 40 }, () => ({ op: 'dmaWrite', iova: '0x2000000', token: '0x99' })) });
+const dmaWriteMs = (performance.now() - t) / 40;
+t = performance.now();
+for (let i = 0; i < 20; i++) await req({ type: 'reset' });
+const resetMs = (performance.now() - t) / 20;
+await req({ type: 'bye' });
+child.stdin!.end();
+console.log(JSON.stringify({
+  backend: hello.info.name, firstOpSeconds: +firstOp.toFixed(2), mapUnmapOpsPerS: Math.round(mapUnmapOpsPerS),
+  singleOpRoundTripMs: +rttMs.toFixed(2), dmaReadMs: +dmaReadMs.toFixed(2), dmaReadFaultMs: +dmaReadFaultMs.toFixed(2),
+  dmaWriteMs: +dmaWriteMs.toFixed(2), resetMs: +resetMs.toFixed(2),
+}));

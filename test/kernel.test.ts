@@ -1,0 +1,139 @@
+// The real-kernel backend (kernel/): boots a Debian kernel under QEMU, so it is opt-in:
+//   VFIO_KERNEL_TEST=1 npx vitest run test/kernel.test.ts
+// (first run downloads the pinned kernel package and needs root for apt-get; ~20 s per boot).
+// Per IOMMU: the suite with --runs 2 must complete (closing line, exit status 0 or 1, no ERROR
+// property: the backend never faulted; divergences of the kernel are allowed), and a few direct
+// protocol checks, including a crashing case process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const enabled = process.env.VFIO_KERNEL_TEST === '1';
+
+class Peer {
+  private child: ChildProcess;
+  private waiting: ((line: string) => void)[] = [];
+  private id = 0;
+  stderr = '';
+  constructor(iommu: string) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'kernel/vm/backend.ts', '--iommu', iommu], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    readline.createInterface({ input: this.child.stdout! }).on('line', (l) => this.waiting.shift()?.(l));
+    this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+  }
+  request(body: Record<string, unknown>): Promise<Record<string, any>> {
+    const id = this.id++;
+    return new Promise((resolve) => {
+      this.waiting.push((l) => resolve(JSON.parse(l)));
+      this.child.stdin!.write(JSON.stringify({ id, ...body }) + '\n');
+    });
+  }
+  execute(ops: Record<string, unknown>[]): Promise<Record<string, any>[]> {
+    return this.request({ type: 'execute', ops }).then((r) => r.results);
+  }
+  exited(): Promise<number | null> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null) resolve(this.child.exitCode);
+      else this.child.on('exit', (c) => resolve(c));
+    });
+  }
+  close(): void { this.child.stdin!.end(); }
+}
+
+function runSuite(iommu: string, runs: number): Promise<{ code: number | null; stdout: string; stderr: string; cases: string }> {
+  const cases = fs.mkdtempSync(path.join(os.tmpdir(), `vfio-kernel-test-${iommu}-`));
+  const args = ['--import', 'tsx', 'harness/cli/main.ts', 'run', '--runs', String(runs), '--timeout', '180', '--cases', cases,
+    '--backend', `exec:node --import tsx kernel/vm/backend.ts --iommu ${iommu}`];
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr, cases })));
+}
+
+for (const iommu of ['intel-iommu', 'virtio-iommu']) {
+  describe.skipIf(!enabled)(`kernel backend, ${iommu}: the suite completes`, () => {
+    test('run --runs 2: closing line, exit 0 or 1, no backend fault', async () => {
+      const r = await runSuite(iommu, 2);
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(r.stdout, out).toMatch(/^vfio-conform: \d+ passed, \d+ failed, \d+ skipped$/m);
+      expect([0, 1], out).toContain(r.code);
+      expect(out, out).not.toMatch(/^\s*ERROR\s/m);
+      expect(out, out).toMatch(/^\s*(PASS|FAIL)\s+lifecycle\s/m); // every property ran, up to the last one
+      fs.rmSync(r.cases, { recursive: true, force: true });
+    }, 900_000);
+  });
+
+  describe.skipIf(!enabled)(`kernel backend, ${iommu}`, () => {
+    let peer: Peer;
+    let info: Record<string, any>;
+    beforeAll(async () => {
+      peer = new Peer(iommu);
+      const hello = await peer.request({ type: 'hello', protocol: 1, suite: 'kernel.test' });
+      expect(hello.type, peer.stderr).toBe('hello');
+      info = hello.info;
+    }, 300_000);
+    afterAll(async () => {
+      await peer.request({ type: 'bye' });
+      peer.close();
+      expect(await peer.exited()).toBe(0);
+    });
+
+    test('hello reports the geometry the kernel gives, minus the scratch IOVA', () => {
+      expect(info.profile).toBe('type1v2');
+      expect(info.geometry.dmaEntryLimit).toBe('0xffff');
+      const ranges = info.geometry.iovaRanges.map((r: any) => [BigInt(r.start), BigInt(r.end)]);
+      expect(ranges[0]).toEqual([0n, 0xfedfffffn]);
+      const top = iommu === 'intel-iommu' ? (1n << 48n) - 1n : (1n << 64n) - 1n;
+      expect(ranges.at(-1)![1]).toBe(top);
+      expect(info.capabilities).not.toContain('secondProcess');
+    });
+
+    test('map, DMA through the IOMMU, unmap, and the fault after it', async () => {
+      await peer.request({ type: 'reset' });
+      const arena = BigInt(info.host.arena.start);
+      const hx = (n: bigint) => '0x' + n.toString(16);
+      const r = await peer.execute([
+        { op: 'mmap', proc: 0, vaddr: hx(arena), size: '0x2000', prot: 'rw', backing: 'anon' },
+        { op: 'cpuWrite', proc: 0, vaddr: hx(arena), token: '0xabc' },
+        { op: 'map', proc: 0, flags: 1, iova: '0x100000', vaddr: hx(arena), size: '0x2000' },
+        { op: 'counters' },
+        { op: 'dmaRead', iova: '0x100000' },
+        { op: 'dmaWrite', iova: '0x101000', token: '0x1' }, // read-only mapping: blocked
+        { op: 'unmap', proc: 0, flags: 0, iova: '0x100000', size: '0x2000' },
+        { op: 'dmaRead', iova: '0x100000' },
+        { op: 'counters' },
+      ]);
+      expect(r).toEqual([
+        { ok: true }, { ok: true }, { ok: true }, { ok: true, lockedVm: ['0x2'] },
+        { ok: true, token: '0xabc' }, { ok: false, errno: 'EFAULT' },
+        { ok: true, unmapped: '0x2000' }, { ok: false, errno: 'EFAULT' }, { ok: true, lockedVm: ['0x0'] },
+      ]);
+    });
+
+    test('each case runs in a fresh process: a crash is an error reply, and reset recovers', async () => {
+      await peer.request({ type: 'reset' });
+      const arena = BigInt(info.host.arena.start);
+      const hx = (n: bigint) => '0x' + n.toString(16);
+      const r = await peer.execute([
+        { op: 'mmap', proc: 0, vaddr: hx(arena), size: '0x1000', prot: 'rw', backing: 'anon' },
+        { op: 'map', proc: 0, flags: 3, iova: '0x100000', vaddr: hx(arena), size: '0x1000' },
+        { op: 'counters' },
+      ]);
+      expect(r[2]).toEqual({ ok: true, lockedVm: ['0x1'] });
+      const crash = await peer.request({ type: 'execute', ops: [{ op: 'agentCrash' }] }); // test hook of the agent
+      expect(crash.type).toBe('error');
+      expect(crash.message).toMatch(/case process died.*signal 11/);
+      const after = await peer.request({ type: 'execute', ops: [{ op: 'counters' }] });
+      expect(after.type).toBe('error'); // no silent new case in the middle of one
+      expect((await peer.request({ type: 'reset' })).type).toBe('reset');
+      expect(await peer.execute([{ op: 'counters' }, { op: 'getInfo' }])).toMatchObject([
+        { ok: true, lockedVm: ['0x0'] }, { ok: true, dmaAvail: '0xffff' },
+      ]);
+    });
+  });
+}
