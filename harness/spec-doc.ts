@@ -5,6 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FAMILIES, RULES, type Family } from '../spec/rules.ts';
 import { PROPERTIES } from '../properties/catalog.ts';
+import { protocolSchema } from '../spec/schema.ts';
+
+export const renderSchema = (): string => JSON.stringify(protocolSchema(), null, 2) + '\n';
 
 export function renderRules(): string {
   const out = [
@@ -33,4 +36,5 @@ export function renderRules(): string {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(new URL('../spec/type1.md', import.meta.url), renderRules());
+  writeFileSync(new URL('../spec/protocol.schema.json', import.meta.url), renderSchema());
 }

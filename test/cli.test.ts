@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { renderRules } from '../harness/spec-doc.ts';
+import { renderRules, renderSchema } from '../harness/spec-doc.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -129,5 +129,9 @@ describe('a backend that misbehaves is reported as such, and nothing gathered is
 describe('spec', () => {
   test('spec/type1.md is generated from spec/rules.ts (run `npm run spec`)', () => {
     expect(readFileSync(join(root, 'spec/type1.md'), 'utf8')).toBe(renderRules());
+  });
+
+  test('spec/protocol.schema.json is generated from the operation table (run `npm run spec`)', () => {
+    expect(readFileSync(join(root, 'spec/protocol.schema.json'), 'utf8')).toBe(renderSchema());
   });
 });
