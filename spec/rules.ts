@@ -123,6 +123,7 @@ export const RULES = [
     id: 'T1-UNMAP-V2-BISECT', family: 'UNMAP', level: 'MUST', profile: 'v2',
     statement: 'A v2 UNMAP_DMA whose range starts or ends strictly inside a mapping fails with EINVAL and unmaps nothing.',
     sources: [`${T1}: vfio_dma_do_unmap (iommu->v2 checks with vfio_find_dma)`],
+    variants: ['Before v6.18 vfio_find_dma compared against start + size, which wraps to 0 at 2^64 - 1: an unmap starting inside a mapping that ends at 2^64 - 1 was not seen as bisecting and succeeded with size 0, unmapping nothing (measured on Linux 6.12 with virtio-iommu, kernel/divergences/). The suite reports that as a violation.'],
   },
   {
     id: 'T1-UNMAP-V2-EXACT', family: 'UNMAP', level: 'MUST', profile: 'v2',

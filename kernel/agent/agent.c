@@ -22,7 +22,9 @@
  *
  * Things the agent adds on top of the kernel (all documented in kernel/README.md):
  *   - A scratch page is mapped at a reserved IOVA (RES_IOVA) only for the duration of a
- *     dmaRead/dmaWrite (the edu device can only move data between RAM and its own buffer).
+ *     dmaRead/dmaWrite (the edu device can only move data between RAM and its own buffer),
+ *     by a scratch helper process forked by the case process (see helper_main), so that its
+ *     pin is charged to the helper's mm, never to the case's locked_vm.
  *     That page is removed from the IOVA ranges declared in hello and returned by getInfo, and
  *     a `map` touching it is answered as a kernel with that page reserved would answer
  *     (see do_map).
@@ -100,7 +102,8 @@ static int geo_n;
 #define RES_IOVA 0xfffff000ULL
 #define RES_SIZE 0x2000ULL
 static uint64_t res_iova = RES_IOVA;
-static uint64_t *scratch;           /* scratch pages (outside the arena) */
+static uint64_t *scratch;           /* scratch pages (MAP_SHARED with the scratch helper, outside the arena) */
+static int port = -1; /* where send_line writes: the port (protocol process) or the socketpair (case process) */
 /* the x86 interrupt address window: DMA writes there are MSIs, not memory writes */
 #define MSI_LO 0xfee00000ULL
 #define MSI_HI 0xfeefffffULL
@@ -515,11 +518,9 @@ static int get_info(uint64_t *pgsizes, uint64_t r[][2], int *nr, uint64_t *avail
 	return 0;
 }
 
-static int scratch_stuck;
 static int setup(void)
 {
 	char p[512], link[512];
-	scratch_stuck = 0;
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (container < 0) { logf_("open /dev/vfio/vfio: %m"); return -1; }
 	if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) { logf_("bad API version"); return -1; }
@@ -588,39 +589,143 @@ static int edu_dma(int to_ram, uint64_t iova, uint32_t len, uint32_t devoff)
 	return -1;
 }
 
-/* map the scratch page at the reserved IOVA for the duration of one DMA observation,
- * whatever the suite did to RLIMIT_MEMLOCK (restored afterwards) */
-static struct rlimit saved_rl;
-static int scratch_map(void)
+/* The DMA scratch is mapped and unmapped by a "scratch helper" process, forked by the case
+ * (and probe) process right after setup(): it inherits the container fd, and the scratch
+ * memory is MAP_SHARED|MAP_ANONYMOUS, created before the fork, so both processes see it. Type1
+ * charges a mapping's pages to the mm of the process that called MAP_DMA (dma->mm) and checks
+ * that process's RLIMIT_MEMLOCK: the scratch never shows in the case process's VmLck, and the
+ * suite's RLIMIT_MEMLOCK / CAP_IPC_LOCK settings of the case process never get in its way. The
+ * case process asks over a socketpair: one byte 'M' (map) or 'U' (unmap), answered by an int
+ * errno (0 = done). If the scratch cannot be unmapped (the virtio-iommu wrap below), the helper
+ * keeps it mapped and answers the next 'M' with 0 without a new MAP_DMA. */
+static int helper_sock = -1;
+static pid_t helper_pid = -1;
+static int scratch_held; /* case side: scratch mappings the helper currently holds (0 or 1) */
+
+static void helper_main(int sock, pid_t parent)
 {
-	getrlimit(RLIMIT_MEMLOCK, &saved_rl);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) _exit(0);
+	signal(SIGPIPE, SIG_DFL);
+	/* keep only the container fd: group, device, BAR0 and the protocol socket belong to the case */
+	if (bar0) munmap((void *)bar0, bar0_size);
+	bar0 = NULL;
+	if (device >= 0) close(device);
+	if (group >= 0) close(group);
+	device = group = -1;
+	if (port >= 0) close(port);
+	port = -1;
 	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
 	setrlimit(RLIMIT_MEMLOCK, &inf);
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof m, .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uint64_t)(uintptr_t)scratch, .iova = res_iova, .size = RES_SIZE,
-	};
-	int r = ioctl(container, VFIO_IOMMU_MAP_DMA, &m);
-	if (r < 0 && errno == EEXIST && scratch_stuck) r = 0; /* still mapped, see scratch_unmap */
-	if (r < 0) {
-		int e = errno;
-		setrlimit(RLIMIT_MEMLOCK, &saved_rl);
-		errno = e;
+	set_cap_ipc_lock(1);
+	int mapped = 0, logged = 0;
+	for (;;) {
+		char c;
+		ssize_t n = read(sock, &c, 1);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) _exit(0);
+		int e = 0;
+		if (c == 'M') {
+			if (!mapped) {
+				struct vfio_iommu_type1_dma_map m = {
+					.argsz = sizeof m, .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+					.vaddr = (uint64_t)(uintptr_t)scratch, .iova = res_iova, .size = RES_SIZE,
+				};
+				if (ioctl(container, VFIO_IOMMU_MAP_DMA, &m) < 0) e = errno;
+				else mapped = 1;
+			}
+		} else if (c == 'U') {
+			if (mapped) {
+				struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = res_iova, .size = RES_SIZE };
+				if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) < 0) e = errno;
+				else if (u.size != RES_SIZE) e = EBUSY;
+				else mapped = 0;
+				/* Seen with a mapping that ends at 2^64-1 on virtio-iommu: vfio_find_dma_first_node
+				 * computes dma->iova + dma->size = 0 for it and walks past every mapping to its
+				 * left, so UNMAP_DMA finds nothing (the T1-UNMAP-TOP bug). The scratch then stays
+				 * mapped, charged to this helper's mm, until the container is closed. */
+				if (e && !logged++)
+					logf_("scratch unmap failed: %s size=%llu; the scratch helper keeps it mapped",
+					      strerror(e), (unsigned long long)u.size);
+			}
+		} else {
+			e = EINVAL;
+		}
+		if (write(sock, &e, sizeof e) != sizeof e) _exit(0);
 	}
-	return r;
+}
+
+/* after setup(): allocate the shared scratch (once per process) and fork the helper */
+static int helper_start(void)
+{
+	if (!scratch) {
+		void *s = mmap(NULL, RES_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (s == MAP_FAILED) { logf_("scratch mmap: %m"); return -1; }
+		if ((uint64_t)(uintptr_t)s - ARENA_START < ARENA_SIZE) { logf_("scratch inside the arena"); munmap(s, RES_SIZE); return -1; }
+		scratch = s;
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { logf_("helper socketpair: %m"); return -1; }
+	pid_t parent = getpid();
+	pid_t p = fork();
+	if (p < 0) { logf_("helper fork: %m"); close(sv[0]); close(sv[1]); return -1; }
+	if (p == 0) {
+		close(sv[0]);
+		helper_main(sv[1], parent);
+		_exit(0);
+	}
+	close(sv[1]);
+	helper_sock = sv[0];
+	helper_pid = p;
+	scratch_held = 0;
+	return 0;
+}
+
+/* before the container fds are closed: the helper exits (its container fd with it) */
+static void helper_stop(void)
+{
+	if (helper_sock >= 0) close(helper_sock);
+	helper_sock = -1;
+	if (helper_pid > 0) {
+		kill(helper_pid, SIGKILL);
+		while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR) {}
+	}
+	helper_pid = -1;
+	scratch_held = 0;
+}
+
+/* one request to the helper: its errno (0 = done), or EPIPE if it is gone */
+static int helper_req(char c)
+{
+	if (helper_sock < 0) return EPIPE;
+	ssize_t n;
+	do n = send(helper_sock, &c, 1, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+	if (n != 1) return EPIPE;
+	int e = 0;
+	size_t got = 0;
+	while (got < sizeof e) {
+		n = read(helper_sock, (char *)&e + got, sizeof e - got);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) return EPIPE;
+		got += n;
+	}
+	return e;
+}
+
+/* map the scratch at the reserved IOVA for the duration of one DMA observation */
+static int scratch_map(void)
+{
+	int e = helper_req('M');
+	if (e) { errno = e; return -1; }
+	scratch_held = 1;
+	return 0;
 }
 static void scratch_unmap(void)
 {
-	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = res_iova, .size = RES_SIZE };
-	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) < 0 || u.size != RES_SIZE) {
-		/* Seen with a mapping that ends at 2^64-1: vfio_find_dma_first_node computes
-		 * dma->iova + dma->size = 0 for it and walks past every mapping to its left, so
-		 * UNMAP_DMA finds nothing (the T1-UNMAP-TOP bug). The scratch then stays mapped
-		 * (visible in counters and dmaAvail) until the next reset reopens the container. */
-		if (!scratch_stuck) logf_("scratch unmap failed: %m size=%llu; scratch stays mapped until reset", (unsigned long long)u.size);
-		scratch_stuck = 1;
-	}
-	setrlimit(RLIMIT_MEMLOCK, &saved_rl);
+	int e = helper_req('U');
+	if (!e) scratch_held = 0;
+	else if (e == EPIPE) {} /* the helper is gone: whatever it mapped stays in the container */
+	else scratch_held = 1; /* stuck: still mapped (and counted in getInfo's dmaAvail) */
 }
 
 /* statistics, shared by the protocol process and all case processes (MAP_SHARED page) */
@@ -865,11 +970,15 @@ static int do_op(J *op, const char **fatal)
 		if (get_info(&pg, rr, &n, &av) < 0) return result_err(errno, fatal);
 		emit("{\"ok\":true,\"pgsizes\":\"0x%" PRIx64 "\",\"iovaRanges\":", pg);
 		emit_ranges(rr, n);
-		emit(",\"dmaAvail\":\"0x%" PRIx64 "\"}", av);
+		/* the scratch is the agent's own mapping (like the reserved IOVA): while it is stuck
+		 * mapped (virtio-iommu wrap, see helper_main) it does not count against DMA_AVAIL */
+		emit(",\"dmaAvail\":\"0x%" PRIx64 "\"}", av + (uint64_t)scratch_held);
 		return 0;
 	} else if (!strcmp(kind, "closeContainer")) {
+		helper_stop(); /* it holds the container fd too */
 		teardown();
 		if (setup() < 0) { *fatal = "closeContainer: re-opening the container failed"; return -1; }
+		if (helper_start() < 0) { *fatal = "closeContainer: cannot start the DMA scratch helper"; return -1; }
 		emit("{\"ok\":true}");
 		return 0;
 	} else if (!strcmp(kind, "dmaRead")) {
@@ -917,7 +1026,6 @@ static int do_op(J *op, const char **fatal)
 
 static char *raw_line; /* the current request as received (the parser unescapes in place) */
 static size_t raw_cap;
-static int port = -1; /* where send_line writes: the port (protocol process) or the socketpair (case process) */
 
 static void send_line(void)
 {
@@ -1028,6 +1136,13 @@ static void case_main(int sock)
 	setrlimit(RLIMIT_MEMLOCK, &inf);
 	set_cap_ipc_lock(0);
 	if (vmlck_pages() != 0) logf_("case: VmLck is %ld pages at start", vmlck_pages());
+	if (helper_start() < 0) {
+		out_len = 0;
+		emit("#fail cannot start the DMA scratch helper (see the guest console)");
+		send_line();
+		teardown();
+		_exit(1);
+	}
 	out_len = 0;
 	emit("#ok");
 	send_line();
@@ -1048,6 +1163,7 @@ static void case_main(int sock)
 		memmove(ch_buf, ch_buf + start, len - start);
 		len -= start;
 	}
+	helper_stop(); /* the scratch helper first: it holds the container fd too */
 	teardown(); /* close device, group and container before exiting */
 	_exit(0);
 }
@@ -1258,6 +1374,7 @@ static int probe_main(struct probe_result *pr)
 	for (int i = 0; i < geo_n; i++)
 		inside |= geo_r[i][0] <= res_iova && res_iova + RES_SIZE - 1 <= geo_r[i][1];
 	if (!inside) { logf_("the scratch IOVA range is not inside one IOVA range"); return 1; }
+	if (helper_start() < 0) return 1;
 	logf_("fault irqs so far %llu", (unsigned long long)fault_irqs());
 	/* self check of the DMA path and of fault detection */
 	const char *fatal = NULL;
@@ -1279,6 +1396,7 @@ static int probe_main(struct probe_result *pr)
 	memcpy(pr->r, geo_r, sizeof geo_r);
 	snprintf(pr->group_path, sizeof pr->group_path, "%s", group_path);
 	pr->ok = 1;
+	helper_stop();
 	teardown();
 	return 0;
 }
@@ -1296,10 +1414,8 @@ int main(int argc, char **argv)
 	find_names();
 	if (find_edu() < 0) { logf_("no edu device (1234:11e8)"); return 1; }
 	void *shm = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	scratch = mmap(NULL, RES_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED || scratch == MAP_FAILED || (uint64_t)(uintptr_t)scratch - ARENA_START < ARENA_SIZE ||
-	    (uint64_t)(uintptr_t)shm - ARENA_START < ARENA_SIZE) {
-		logf_("scratch/shared page allocation failed or inside the arena");
+	if (shm == MAP_FAILED || (uint64_t)(uintptr_t)shm - ARENA_START < ARENA_SIZE) {
+		logf_("shared page allocation failed or inside the arena");
 		return 1;
 	}
 	stats = shm;
