@@ -6,6 +6,7 @@
 // of VMAs), never O(bytes): a VMA is a window [start, end) onto pages [pgoff, ...) of one object.
 import type { Backing, Errno, Prot } from '../spec/ops.ts';
 import { partitionPoint } from './search.ts';
+import { U64_MAX } from '../spec/wire.ts';
 
 export const PAGE_SIZE = 4096n;
 
@@ -32,7 +33,8 @@ export interface FrameRun {
 
 export const frameKey = (object: number, page: bigint): string => `${object}:${page}`;
 
-export const RLIM_INFINITY = (1n << 64n) - 1n;
+/** RLIM_INFINITY: the all-ones u64. */
+export const RLIM_INFINITY = U64_MAX;
 
 /** Memory objects and the tokens written into their frames, shared by all processes. */
 export class FrameStore {

@@ -9,9 +9,7 @@
 import type { Op } from '../spec/ops.ts';
 import { PAGE_SIZE } from '../models/host.ts';
 import type { SystemModel } from '../models/system.ts';
-import type { Dma } from '../models/type1.ts';
-
-const U64_LIMIT = 1n << 64n;
+import { U64_LIMIT, type Dma } from '../models/type1.ts';
 
 export interface Span { start: bigint; end: bigint }
 

@@ -5,19 +5,16 @@
 // with fresh tokens, so that a probe can tell one frame from another.
 import type { BackendInfo, Capability } from '../spec/backend.ts';
 import { MAP_FLAG, UNMAP_FLAG, type Op, type Proc } from '../spec/ops.ts';
-import { OP_FIELDS } from '../spec/wire.ts';
+import { OP_FIELDS, U64_MAX } from '../spec/wire.ts';
 import { PAGE_SIZE, RLIM_INFINITY } from '../models/host.ts';
 import type { SystemModel } from '../models/system.ts';
-import type { Dma } from '../models/type1.ts';
+import { U64_LIMIT, type Dma } from '../models/type1.ts';
 import type { IovaChoice, SizeChoice, SymOp, UnmapRange, VaddrChoice, VaddrRange } from './symbolic.ts';
 
-const U64_LIMIT = 1n << 64n;
 const TOKEN_BASE = 0x70c0_0000_0000_0000n;
 /** Where `low` iovas and `mapMany` fills go: a busy window, so that requests collide. */
 const LOW_BASE = 0x100_0000n;
 const FILL_BASE = 0x4000_0000n;
-
-const U64_MAX = U64_LIMIT - 1n;
 
 function clampFields(op: Op): Op {
   const out: Record<string, unknown> = { ...op };

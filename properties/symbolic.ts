@@ -7,6 +7,7 @@
 // modulo the length of the list they index, so every shrink is still a valid sequence.
 import fc from 'fast-check';
 import type { Backing, Proc, Prot } from '../spec/ops.ts';
+import { U64_MAX } from '../spec/wire.ts';
 
 /** Where a mapping's iova goes, relative to existing mappings or to the IOVA geometry. */
 export type IovaChoice =
@@ -78,7 +79,7 @@ const pick = fc.nat({ max: 63 });
 const proc = fc.constantFrom<Proc>(0, 0, 0, 1);
 const page = fc.oneof(fc.constantFrom(0, 1, -1, -2), fc.integer({ min: -16, max: 16 }));
 const slot = fc.nat({ max: 15 });
-const anyU64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+const anyU64 = fc.bigInt({ min: 0n, max: U64_MAX });
 
 export const iovaChoice: fc.Arbitrary<IovaChoice> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ at: fc.constant('after' as const), pick, gap: fc.constantFrom(0, 0, 1, 3) }) },
