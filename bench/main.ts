@@ -9,11 +9,11 @@
 // table shows the median and [min..max] of the other repetitions. Ratios are taken per
 // repetition between values measured in that same repetition.
 import os from 'node:os';
-import { findBundled } from '../backends/index.ts';
+import { findBundled } from '../backends/type1/index.ts';
 import { checkCase } from '../harness/check.ts';
-import { SystemModel } from '../models/system.ts';
-import type { Backend } from '../spec/backend.ts';
-import type { Op, Result } from '../spec/ops.ts';
+import { SystemModel } from '../models/type1/system.ts';
+import type { Backend } from '../spec/type1/backend.ts';
+import type { Op, Result } from '../spec/type1/ops.ts';
 import { Samples, msPerCall, msPerCallAsync, renderTable, type Row } from './measure.ts';
 import {
   HUGE_IOVA, PAGE, applyAll, assertSame, generateCases, hugeCycle, hugeSetupOps, populateBackend, populateModel,

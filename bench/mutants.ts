@@ -2,8 +2,8 @@
 // breaks first fails (summed over the properties aimed at that rule, in catalog order), and
 // the length of the minimized case, per seed. Any other rule it breaks on the way is counted
 // as caught too. `npm run bench:mutants`.
-import { BUNDLED } from '../backends/index.ts';
-import { PROPERTIES } from '../properties/catalog.ts';
+import { BUNDLED } from '../backends/type1/index.ts';
+import { PROPERTIES } from '../properties/type1/catalog.ts';
 import { runProperty } from '../harness/run.ts';
 
 const SEEDS = [1, 2, 3, 4, 5];

@@ -4,13 +4,13 @@
 // 2 and 3 are left as they were found by every timed batch (each map is undone by its unmap),
 // so one state serves every repetition.
 import fc from 'fast-check';
-import type { Backend, BackendInfo } from '../spec/backend.ts';
-import type { Op, Result } from '../spec/ops.ts';
-import { SystemModel } from '../models/system.ts';
+import type { Backend, BackendInfo } from '../spec/type1/backend.ts';
+import type { Op, Result } from '../spec/type1/ops.ts';
+import { SystemModel } from '../models/type1/system.ts';
 import { sameResult } from '../harness/compare.ts';
-import { expand } from '../properties/expand.ts';
-import { symSequence } from '../properties/symbolic.ts';
-import { PROPERTY_BY_ID } from '../properties/catalog.ts';
+import { expand } from '../properties/type1/expand.ts';
+import { symSequence } from '../properties/type1/symbolic.ts';
+import { PROPERTY_BY_ID } from '../properties/type1/catalog.ts';
 
 export const PAGE = 4096n;
 const RW = 3; // MAP_FLAG.READ | MAP_FLAG.WRITE
@@ -21,7 +21,7 @@ export function generateCases(info: BackendInfo, property: string, seed: number,
   return fc.sample(symSequence(weights, maxOps), { seed, numRuns: count }).map((syms) => expand(syms, info));
 }
 
-/** The model's answers, as the model backend of test/support gives them. */
+/** The model's answers, as the model backend of test/type1/support gives them. */
 export const applyAll = (model: SystemModel, ops: readonly Op[]): Result[] => ops.map((op) => model.apply(op).result);
 
 /** Throws unless the backend's answers are the model's (checked once, outside the timing). */

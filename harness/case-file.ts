@@ -5,8 +5,8 @@
 // expected/actual are there for the reader.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Op } from '../spec/ops.ts';
-import { decodeOp, encodeOp, toPlain, WireError } from '../spec/wire.ts';
+import type { Op } from '../spec/type1/ops.ts';
+import { decodeOp, encodeOp, toPlain, WireError } from '../spec/type1/wire.ts';
 import type { Violation } from './check.ts';
 import { SUITE_VERSION } from './version.ts';
 

@@ -1,9 +1,9 @@
 // Running one concrete case on a backend and judging every answer against the model.
-import type { Backend } from '../spec/backend.ts';
-import type { Op, Result } from '../spec/ops.ts';
-import { decodeResult, WireError } from '../spec/wire.ts';
-import type { RuleId } from '../spec/rules.ts';
-import { SystemModel, type Expectation } from '../models/system.ts';
+import type { Backend } from '../spec/type1/backend.ts';
+import type { Op, Result } from '../spec/type1/ops.ts';
+import { decodeResult, WireError } from '../spec/type1/wire.ts';
+import type { RuleId } from '../spec/type1/rules.ts';
+import { SystemModel, type Expectation } from '../models/type1/system.ts';
 import { sameResult } from './compare.ts';
 import { StreamFault } from './stream-backend.ts';
 

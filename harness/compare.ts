@@ -1,5 +1,5 @@
 // Structural equality of results (bigints, arrays, plain objects).
-import type { Result } from '../spec/ops.ts';
+import type { Result } from '../spec/type1/ops.ts';
 
 export function sameResult(a: Result, b: Result): boolean {
   return same(a, b);

@@ -5,7 +5,7 @@
 // divergence, with its first case written out, and does not fail the run; everything else
 // still does.
 import { readFileSync } from 'node:fs';
-import { RULE_BY_ID } from '../spec/rules.ts';
+import { RULE_BY_ID } from '../spec/type1/rules.ts';
 
 export const EXPECTATIONS_FORMAT = 'vfio-conform/expectations';
 

@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CAPABILITIES, type Backend, type BackendFactory } from '../spec/backend.ts';
-import { BUNDLED, findBundled } from '../backends/index.ts';
+import { CAPABILITIES, type Backend, type BackendFactory } from '../spec/type1/backend.ts';
+import { BUNDLED, findBundled } from '../backends/type1/index.ts';
 import { oneLine } from './check.ts';
 import { execBackend, StreamFault, unixBackend } from './stream-backend.ts';
 

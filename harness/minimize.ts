@@ -5,7 +5,7 @@
 // as long as the case still breaks the same rule: what is left is the handful of operations a
 // developer needs to read. Each candidate is re-judged by the model, so removing an op also
 // recomputes what every later op must answer.
-import type { Op } from '../spec/ops.ts';
+import type { Op } from '../spec/type1/ops.ts';
 
 export async function minimizeOps(ops: readonly Op[], stillFails: (ops: readonly Op[]) => Promise<boolean>): Promise<Op[]> {
   let current = [...ops];

@@ -1,7 +1,7 @@
 // Machine-readable reports: JSON and JUnit XML. Neither holds a time or a host name.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RULE_BY_ID } from '../spec/rules.ts';
+import { RULE_BY_ID } from '../spec/type1/rules.ts';
 import { totals, type BackendReport, type SuiteOptions } from './suite.ts';
 import { SUITE_VERSION } from './version.ts';
 

@@ -1,10 +1,10 @@
 // Running properties against a backend: generate, check, shrink, minimize.
 import fc from 'fast-check';
-import type { Backend } from '../spec/backend.ts';
-import type { Op, Result } from '../spec/ops.ts';
-import { expand } from '../properties/expand.ts';
-import { symSequence } from '../properties/symbolic.ts';
-import type { Property } from '../properties/catalog.ts';
+import type { Backend } from '../spec/type1/backend.ts';
+import type { Op, Result } from '../spec/type1/ops.ts';
+import { expand } from '../properties/type1/expand.ts';
+import { symSequence } from '../properties/type1/symbolic.ts';
+import type { Property } from '../properties/type1/catalog.ts';
 import { BackendFault, checkCase, oneLine, type Violation } from './check.ts';
 import { minimizeOps } from './minimize.ts';
 

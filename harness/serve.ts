@@ -3,9 +3,9 @@
 // It is the reference peer for backend authors (what a conforming server answers, byte for
 // byte) and lets the suite test its own out-of-process path against the bundled simulators.
 import { createInterface } from 'node:readline';
-import type { Backend } from '../spec/backend.ts';
+import type { Backend } from '../spec/type1/backend.ts';
 import { encodeInfo, MAX_BATCH, PROTOCOL_VERSION } from '../spec/protocol.ts';
-import { decodeOp, toPlain } from '../spec/wire.ts';
+import { decodeOp, toPlain } from '../spec/type1/wire.ts';
 import { oneLine } from './check.ts';
 
 export async function serve(backend: Backend, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {

@@ -1,11 +1,11 @@
-// Renders spec/type1.md from the rule index and the property catalog, so the prose, the
+// Renders spec/type1/rules.md from the rule index and the property catalog, so the prose, the
 // index and the properties that check each rule never disagree. `npm run spec` rewrites the
 // file; a test fails when it is stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FAMILIES, RULES, type Family } from '../spec/rules.ts';
-import { PROPERTIES } from '../properties/catalog.ts';
-import { protocolSchema } from '../spec/schema.ts';
+import { FAMILIES, RULES, type Family } from '../spec/type1/rules.ts';
+import { PROPERTIES } from '../properties/type1/catalog.ts';
+import { protocolSchema } from '../spec/type1/schema.ts';
 
 export const renderSchema = (): string => JSON.stringify(protocolSchema(), null, 2) + '\n';
 
@@ -13,11 +13,11 @@ export function renderRules(): string {
   const out = [
     '# VFIO type1: the rules',
     '',
-    'Generated from `spec/rules.ts` by `npm run spec`; do not edit by hand.',
+    'Generated from `spec/type1/rules.ts` by `npm run spec`; do not edit by hand.',
     '',
     'Each rule has a stable ID, a level (MUST or MAY), the container profile it binds (v1 is',
     '`VFIO_TYPE1_IOMMU`, v2 is `VFIO_TYPE1v2_IOMMU`), and the source it was read from',
-    '(`L` = the Linux kernel tree), and the properties that check it (`properties/catalog.ts`).',
+    '(`L` = the Linux kernel tree), and the properties that check it (`properties/type1/catalog.ts`).',
     '',
   ];
   for (const family of Object.keys(FAMILIES) as Family[]) {
@@ -35,6 +35,6 @@ export function renderRules(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(new URL('../spec/type1.md', import.meta.url), renderRules());
-  writeFileSync(new URL('../spec/protocol.schema.json', import.meta.url), renderSchema());
+  writeFileSync(new URL('../spec/type1/rules.md', import.meta.url), renderRules());
+  writeFileSync(new URL('../spec/type1/protocol.schema.json', import.meta.url), renderSchema());
 }

@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import type { Backend, BackendInfo } from '../spec/backend.ts';
-import type { Op, Result } from '../spec/ops.ts';
+import type { Backend, BackendInfo } from '../spec/type1/backend.ts';
+import type { Op, Result } from '../spec/type1/ops.ts';
 import { checkReply, decodeInfo, MAX_BATCH, PROTOCOL_VERSION, type Request } from '../spec/protocol.ts';
-import { encodeOp, WireError } from '../spec/wire.ts';
+import { encodeOp, WireError } from '../spec/type1/wire.ts';
 import { SUITE_VERSION } from './version.ts';
 
 export class StreamFault extends Error {}

@@ -4,15 +4,15 @@
 // next one; nothing already measured is lost. The report holds no times, so the same seed and
 // options give the same report byte for byte.
 import { join } from 'node:path';
-import type { Backend } from '../spec/backend.ts';
-import { RULES } from '../spec/rules.ts';
-import { PROPERTIES, type Property } from '../properties/catalog.ts';
+import type { Backend } from '../spec/type1/backend.ts';
+import { RULES } from '../spec/type1/rules.ts';
+import { PROPERTIES, type Property } from '../properties/type1/catalog.ts';
 import { writeCase } from './case-file.ts';
 import { oneLine, type Violation } from './check.ts';
 import { BackendLoadError, loadBackend } from './load-backend.ts';
 import { runProperty, type PropertyOutcome } from './run.ts';
 import type { Expectations } from './expectations.ts';
-import type { Op } from '../spec/ops.ts';
+import type { Op } from '../spec/type1/ops.ts';
 
 export interface SuiteOptions {
   backends: string[];

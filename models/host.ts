@@ -4,9 +4,9 @@
 // a fresh object, so frames are never reused; mremap moves a VMA's window onto the same object,
 // so frames keep their identity across a move (T1-HOST-ENV). Every operation costs O(number
 // of VMAs), never O(bytes): a VMA is a window [start, end) onto pages [pgoff, ...) of one object.
-import type { Backing, Errno, Prot } from '../spec/ops.ts';
+import type { Backing, Errno, Prot } from '../spec/type1/ops.ts';
 import { partitionPoint } from './search.ts';
-import { U64_MAX } from '../spec/wire.ts';
+import { U64_MAX } from '../spec/type1/wire.ts';
 
 export const PAGE_SIZE = 4096n;
 

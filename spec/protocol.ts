@@ -1,6 +1,6 @@
 // The out-of-process protocol (spec/protocol.md): message shapes and the BackendInfo codec.
-import { CAPABILITIES, type BackendInfo, type Capability } from './backend.ts';
-import { hex, WireError } from './wire.ts';
+import { CAPABILITIES, type BackendInfo, type Capability } from './type1/backend.ts';
+import { hex, WireError } from './type1/wire.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** The most operations one `execute` request carries. */

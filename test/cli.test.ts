@@ -127,11 +127,11 @@ describe('a backend that misbehaves is reported as such, and nothing gathered is
 });
 
 describe('spec', () => {
-  test('spec/type1.md is generated from spec/rules.ts (run `npm run spec`)', () => {
-    expect(readFileSync(join(root, 'spec/type1.md'), 'utf8')).toBe(renderRules());
+  test('spec/type1/rules.md is generated from spec/type1/rules.ts (run `npm run spec`)', () => {
+    expect(readFileSync(join(root, 'spec/type1/rules.md'), 'utf8')).toBe(renderRules());
   });
 
-  test('spec/protocol.schema.json is generated from the operation table (run `npm run spec`)', () => {
-    expect(readFileSync(join(root, 'spec/protocol.schema.json'), 'utf8')).toBe(renderSchema());
+  test('spec/type1/protocol.schema.json is generated from the operation table (run `npm run spec`)', () => {
+    expect(readFileSync(join(root, 'spec/type1/protocol.schema.json'), 'utf8')).toBe(renderSchema());
   });
 });

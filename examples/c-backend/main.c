@@ -20,7 +20,7 @@
 
 static bool v2 = true;
 
-/* BackendInfo of spec/backend.ts, u64 fields as hex strings. */
+/* BackendInfo of spec/type1/backend.ts, u64 fields as hex strings. */
 static void write_info(struct buf *b)
 {
 	buf_printf(b, "{\"name\":\"%s\",", v2 ? "c-example-type1" : "c-example-type1-v1");

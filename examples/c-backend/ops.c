@@ -1,5 +1,5 @@
-/* ops.c - one operation of an `execute` batch: decode its fields (spec/wire.ts OP_FIELDS),
- * run it on the host or the container, and write its result (spec/ops.ts OkValues).
+/* ops.c - one operation of an `execute` batch: decode its fields (spec/type1/wire.ts OP_FIELDS),
+ * run it on the host or the container, and write its result (spec/type1/ops.ts OkValues).
  *
  * This is the only file that knows operation names; a backend for a real system keeps it and
  * replaces what the do_* functions call.
@@ -154,7 +154,7 @@ static int do_counters(const struct args *a, struct buf *out)
 	return 0;
 }
 
-/* The operations and their fields, as OP_FIELDS in spec/wire.ts. dumpMappings is left out:
+/* The operations and their fields, as OP_FIELDS in spec/type1/wire.ts. dumpMappings is left out:
  * the backend does not declare that capability, so the suite never sends it. */
 static const struct {
 	const char *name;

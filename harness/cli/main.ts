@@ -4,9 +4,9 @@
 // that throws or answers garbage) ends in one line on stderr and a non-zero exit, never a stack
 // trace. Exit status: 0 conforming, 1 violations or backend faults, 2 bad usage or input.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BUNDLED } from '../../backends/index.ts';
-import { FAMILIES, RULES } from '../../spec/rules.ts';
-import { PROPERTIES } from '../../properties/catalog.ts';
+import { BUNDLED } from '../../backends/type1/index.ts';
+import { FAMILIES, RULES } from '../../spec/type1/rules.ts';
+import { PROPERTIES } from '../../properties/type1/catalog.ts';
 import { CaseFileError, readCase } from '../case-file.ts';
 import { BackendFault, checkCase, oneLine } from '../check.ts';
 import { BackendLoadError, KERNEL_BACKENDS, loadBackend } from '../load-backend.ts';

@@ -1,7 +1,7 @@
 // What the terminal shows: progress on stderr, failing cases on stdout.
-import type { Backend } from '../../spec/backend.ts';
-import type { Op, Result } from '../../spec/ops.ts';
-import { RULE_BY_ID } from '../../spec/rules.ts';
+import type { Backend } from '../../spec/type1/backend.ts';
+import type { Op, Result } from '../../spec/type1/ops.ts';
+import { RULE_BY_ID } from '../../spec/type1/rules.ts';
 import type { Violation } from '../check.ts';
 import { formatOp, formatResult } from '../format.ts';
 import type { PropertyReport } from '../suite.ts';

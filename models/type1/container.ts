@@ -1,0 +1,250 @@
+// The reference model of a VFIO type1 container (v1 and v2 as a policy).
+//
+// Each method follows the order of checks of drivers/vfio/vfio_iommu_type1.c and returns the
+// outcome together with the rule that decides it. Mappings are kept sorted by iova: an
+// operation costs O(log n) to find its place and O(k) for the k mappings it touches, plus one
+// array insertion or removal (a memmove, linear in n but a few microseconds at 100,000).
+import type { Errno, MappingDump } from '../../spec/type1/ops.ts';
+import { MAP_FLAG, UNMAP_FLAG } from '../../spec/type1/ops.ts';
+import type { Geometry, Profile } from '../../spec/type1/backend.ts';
+import type { RuleId } from '../../spec/type1/rules.ts';
+import { PAGE_SIZE, type FrameRun, type Process } from '../host.ts';
+import { PinIndex } from '../pin-index.ts';
+import { partitionPoint } from '../search.ts';
+
+export const U64_LIMIT = 1n << 64n;
+
+export interface Dma {
+  iova: bigint;
+  size: bigint;
+  vaddr: bigint;
+  read: boolean;
+  write: boolean;
+  /** The process whose mm was charged (dma->mm). */
+  owner: number;
+  /** Frames pinned at map time, offsets relative to `iova`. */
+  frames: FrameRun[];
+  /** Pages charged to the owner's locked_vm (dma->locked_vm). */
+  lockedVm: bigint;
+  vaddrValid: boolean;
+  /**
+   * Set when a failed VADDR invalidate covered this mapping while it was valid: the only way
+   * to observe that the call left it valid (T1-VADDR-INVALIDATE-ATOMIC) is a later update.
+   */
+  survivedFailedInvalidate?: boolean;
+}
+
+export type Outcome<T = {}> =
+  | ({ ok: true; rule: RuleId } & T)
+  | { ok: false; errno: Errno; rule: RuleId; accept?: Errno[]; alsoBroken?: RuleId[] };
+
+const failWith = (errno: Errno, rule: RuleId, extra: { accept?: Errno[]; alsoBroken?: RuleId[] } = {}) =>
+  ({ ok: false as const, errno, rule, ...extra });
+
+/** What kernels since v6.18 return for a wrapping range instead of EINVAL (T1-MAP-WRAP). */
+const WRAP_ACCEPT: Errno[] = ['EOVERFLOW'];
+
+export class Type1Container {
+  /** Sorted by iova, disjoint. */
+  private dmas: Dma[] = [];
+  private readonly pins = new PinIndex<Dma>();
+  readonly minPageSize: bigint;
+  readonly v2: boolean;
+
+  constructor(
+    readonly geometry: Geometry,
+    profile: Profile,
+    private readonly procs: readonly Process[],
+  ) {
+    this.v2 = profile === 'type1v2';
+    this.minPageSize = geometry.pgsizes & -geometry.pgsizes;
+  }
+
+  get mappings(): readonly Dma[] {
+    return this.dmas;
+  }
+
+  get dmaAvail(): bigint {
+    return this.geometry.dmaEntryLimit - BigInt(this.dmas.length);
+  }
+
+  map(proc: number, flags: number, iova: bigint, vaddr: bigint, size: bigint): Outcome {
+    const read = (flags & MAP_FLAG.READ) !== 0;
+    const write = (flags & MAP_FLAG.WRITE) !== 0;
+    const setVaddr = (flags & MAP_FLAG.VADDR) !== 0;
+    if (flags & ~(MAP_FLAG.READ | MAP_FLAG.WRITE | MAP_FLAG.VADDR)) return failWith('EINVAL', 'T1-MAP-FLAGS');
+    // Since v6.18 a wrap is reported (EOVERFLOW) before the permission and alignment checks.
+    const wraps = size > 0n && (iova + size > U64_LIMIT || vaddr + size > U64_LIMIT);
+    const orWrap = wraps ? { accept: WRAP_ACCEPT } : {};
+    if ((read || write) === setVaddr) return failWith('EINVAL', 'T1-MAP-PERM', orWrap);
+    const pg = this.minPageSize;
+    if (size === 0n) return failWith('EINVAL', 'T1-MAP-SIZE-ZERO');
+    if ((size | iova | vaddr) % pg !== 0n) return failWith('EINVAL', 'T1-MAP-ALIGN', orWrap);
+    if (wraps) return failWith('EINVAL', 'T1-MAP-WRAP', orWrap);
+
+    const overlapping = this.overlapping(iova, iova + size);
+    if (setVaddr) return this.updateVaddr(proc, overlapping, iova, vaddr, size);
+    const later = this.laterMapChecks(iova, size, overlapping.length > 0);
+    if (later[0]) return failWith(later[0].errno, later[0].rule, later.length > 1 ? { alsoBroken: ['T1-MAP-CHECK-ORDER'] } : {});
+    return this.pinAndMap(proc, iova, vaddr, size, read, write);
+  }
+
+  /** The checks after the wrap check, in kernel order; every one that fails. */
+  private laterMapChecks(iova: bigint, size: bigint, overlaps: boolean): { errno: Errno; rule: RuleId }[] {
+    const failed: { errno: Errno; rule: RuleId }[] = [];
+    if (overlaps) failed.push({ errno: 'EEXIST', rule: 'T1-MAP-OVERLAP' });
+    if (this.dmaAvail <= 0n) failed.push({ errno: 'ENOSPC', rule: 'T1-MAP-ENTRY-LIMIT' });
+    if (!this.iovaValid(iova, iova + size - 1n)) failed.push({ errno: 'EINVAL', rule: 'T1-MAP-IOVA-RANGE' });
+    return failed;
+  }
+
+  private iovaValid(first: bigint, last: bigint): boolean {
+    return this.geometry.iovaRanges.some((r) => r.start <= first && last <= r.end);
+  }
+
+  /** vfio_pin_map_dma: pin in address order; the first failure undoes everything (T1-MAP-ATOMIC). */
+  private pinAndMap(proc: number, iova: bigint, vaddr: bigint, size: bigint, read: boolean, write: boolean): Outcome {
+    const mm = this.procs[proc]!;
+    const { runs, hole } = mm.lookup(vaddr, size);
+    let charge = 0n;
+    for (const run of runs) {
+      if (run.prot === 'none') return failWith('EFAULT', 'T1-MAP-UNBACKED');
+      if (write && run.prot !== 'rw') return failWith('EFAULT', 'T1-MAP-READONLY');
+      if (run.backing === 'mmio') continue;
+      charge += run.pages;
+      if (!mm.capIpcLock && mm.lockedVm + charge > mm.memlockLimitPages) return failWith('ENOMEM', 'T1-MAP-RLIMIT');
+    }
+    if (hole !== null) return failWith('EFAULT', 'T1-MAP-UNBACKED');
+    mm.lockedVm += charge;
+    const dma: Dma = { iova, size, vaddr, read, write, owner: proc, frames: runs, lockedVm: charge, vaddrValid: true };
+    this.dmas.splice(this.indexAbove(iova), 0, dma);
+    for (const run of runs) this.pins.add(run.object, run.pgoff, run.pages, dma);
+    return { ok: true, rule: 'T1-MAP-EXACT' };
+  }
+
+  /** MAP_DMA with FLAG_VADDR (T1-VADDR-UPDATE, T1-VADDR-UPDATE-ERRNO). */
+  private updateVaddr(proc: number, overlapping: Dma[], iova: bigint, vaddr: bigint, size: bigint): Outcome {
+    const dma = overlapping[0];
+    if (!dma) return failWith('ENOENT', 'T1-VADDR-UPDATE-ERRNO');
+    if (dma.iova !== iova || dma.size !== size) return failWith('EINVAL', 'T1-VADDR-UPDATE-ERRNO');
+    if (dma.vaddrValid) return failWith('EINVAL', dma.survivedFailedInvalidate ? 'T1-VADDR-INVALIDATE-ATOMIC' : 'T1-VADDR-UPDATE-ERRNO');
+    if (dma.owner !== proc) {
+      // vfio_change_dma_owner: the charge moves to the caller's mm, limit-checked there.
+      const to = this.procs[proc]!;
+      // __account_locked_vm checks the limit only when it adds pages: an uncharged move never fails.
+      const over = dma.lockedVm > 0n && to.lockedVm + dma.lockedVm > to.memlockLimitPages;
+      if (!to.capIpcLock && over) return failWith('ENOMEM', 'T1-VADDR-UPDATE');
+      to.lockedVm += dma.lockedVm;
+      this.procs[dma.owner]!.lockedVm -= dma.lockedVm;
+      dma.owner = proc;
+    }
+    dma.vaddr = vaddr;
+    dma.vaddrValid = true;
+    return { ok: true, rule: 'T1-VADDR-UPDATE' };
+  }
+
+  unmap(flags: number, iova: bigint, size: bigint): Outcome<{ unmapped: bigint }> {
+    const all = (flags & UNMAP_FLAG.ALL) !== 0;
+    const invalidate = (flags & UNMAP_FLAG.VADDR) !== 0;
+    const dirty = (flags & UNMAP_FLAG.GET_DIRTY_BITMAP) !== 0;
+    if (flags & ~(UNMAP_FLAG.GET_DIRTY_BITMAP | UNMAP_FLAG.ALL | UNMAP_FLAG.VADDR)) return failWith('EINVAL', 'T1-UNMAP-FLAGS');
+    if (dirty) return failWith('EINVAL', 'T1-UNMAP-FLAGS'); // with ALL/VADDR, or without dirty tracking started
+    const pg = this.minPageSize;
+    if (iova % pg !== 0n) return failWith('EINVAL', all ? 'T1-UNMAP-ALL' : 'T1-UNMAP-ARGS');
+    let end: bigint;
+    if (all) {
+      if (iova !== 0n || size !== 0n) return failWith('EINVAL', 'T1-UNMAP-ALL');
+      end = U64_LIMIT;
+    } else {
+      if (size === 0n || size % pg !== 0n) return failWith('EINVAL', 'T1-UNMAP-ARGS');
+      if (iova + size > U64_LIMIT) return failWith('EINVAL', 'T1-UNMAP-ARGS', { accept: WRAP_ACCEPT });
+      end = iova + size;
+    }
+    if (this.v2 && !all) {
+      const head = this.containing(iova);
+      const tail = this.containing(end - 1n);
+      if ((head && head.iova !== iova) || (tail && tail.iova + tail.size !== end)) return failWith('EINVAL', 'T1-UNMAP-V2-BISECT');
+    }
+    const targets = this.overlapping(iova, end);
+    if (!this.v2 && targets[0] && targets[0].iova < iova) {
+      return { ok: true, unmapped: 0n, rule: invalidate ? 'T1-VADDR-INVALIDATE' : 'T1-UNMAP-V1-START-INSIDE' };
+    }
+    const unmapped = targets.reduce((sum, d) => sum + d.size, 0n);
+    if (invalidate) {
+      if (targets.some((d) => !d.vaddrValid)) {
+        for (const d of targets) if (d.vaddrValid) d.survivedFailedInvalidate = true;
+        return failWith('EINVAL', 'T1-VADDR-INVALIDATE-ATOMIC');
+      }
+      for (const d of targets) {
+        d.vaddrValid = false;
+        d.survivedFailedInvalidate = false;
+      }
+      return { ok: true, unmapped, rule: 'T1-VADDR-INVALIDATE' };
+    }
+    for (const d of targets) this.release(d);
+    if (targets[0]) this.dmas.splice(this.indexAbove(targets[0].iova) - 1, targets.length);
+    const rule: RuleId = all ? 'T1-UNMAP-ALL'
+      : unmapped === 0n ? 'T1-UNMAP-EMPTY'
+      : end === U64_LIMIT ? 'T1-UNMAP-TOP'
+      : this.v2 ? 'T1-UNMAP-V2-EXACT' : 'T1-UNMAP-V1-WHOLE';
+    return { ok: true, unmapped, rule };
+  }
+
+  /** Close the container fd and open a fresh one (T1-CLOSE-RELEASE). */
+  close(): void {
+    for (const d of this.dmas) this.release(d);
+    this.dmas = [];
+  }
+
+  /** The dma covering `iova`, if any. */
+  containing(iova: bigint): Dma | undefined {
+    const d = this.dmas[this.indexAbove(iova) - 1];
+    return d && iova < d.iova + d.size ? d : undefined;
+  }
+
+  /** The nearest mapping starting below `start`, and the first starting at or above `end`. */
+  neighbours(start: bigint, end: bigint): { before?: Dma; after?: Dma } {
+    const before = this.dmas[this.indexAbove(start - 1n) - 1];
+    const after = this.dmas[this.indexAbove(end - 1n)];
+    return { ...(before ? { before } : {}), ...(after ? { after } : {}) };
+  }
+
+  /** What the device reaches at `iova`: the pinned frame, or nothing. */
+  translate(iova: bigint): { dma: Dma; frame: FrameRun; page: bigint } | undefined {
+    const dma = this.containing(iova);
+    if (!dma) return undefined;
+    const offset = iova - dma.iova;
+    const frame = dma.frames.find((f) => f.offset <= offset && offset < f.offset + f.pages * PAGE_SIZE)!;
+    return { dma, frame, page: frame.pgoff + (offset - frame.offset) / PAGE_SIZE };
+  }
+
+  dump(): MappingDump[] {
+    return this.dmas.map((d) => ({ iova: d.iova, size: d.size, read: d.read, write: d.write }));
+  }
+
+  /** The mappings with at least one byte in [start, end), ascending. */
+  overlapping(start: bigint, end: bigint): Dma[] {
+    const out: Dma[] = [];
+    for (let i = Math.max(0, this.indexAbove(start) - 1); i < this.dmas.length; i++) {
+      const d = this.dmas[i]!;
+      if (d.iova >= end) break;
+      if (d.iova + d.size > start) out.push(d);
+    }
+    return out;
+  }
+
+  /** Whether another live mapping pins a frame `dma` pins. */
+  sharesFrames(dma: Dma): boolean {
+    return dma.frames.some((f) => this.pins.sharedWithOthers(f.object, f.pgoff, f.pages, dma));
+  }
+
+  private release(d: Dma): void {
+    this.procs[d.owner]!.lockedVm -= d.lockedVm;
+    for (const run of d.frames) this.pins.remove(run.object, run.pgoff, d);
+  }
+
+  /** Index of the first dma whose iova is above `iova`. */
+  private indexAbove(iova: bigint): number {
+    return partitionPoint(this.dmas, (d) => d.iova <= iova);
+  }
+}

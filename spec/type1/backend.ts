@@ -1,0 +1,82 @@
+// The contract between the suite and a backend under test.
+//
+// A backend is anything that can execute `Op`s: a simulator in TypeScript, a C program behind a
+// pipe, or the real kernel in a VM. It declares what it is (`BackendInfo`) and then executes
+// batches of operations, each giving a `Result`. It never sees the reference model.
+import type { IovaInterval, Op, Result } from './ops.ts';
+
+export type Profile = 'type1v2' | 'type1v1';
+
+/**
+ * Optional abilities. A property that needs one the backend lacks is reported as skipped,
+ * never as passed. Everything else in spec/type1/ops.ts is mandatory: mmap, munmap, cpuWrite,
+ * map, unmap, getInfo, closeContainer, dmaRead, counters.
+ */
+export const CAPABILITIES = [
+  'mremap', 'mprotect', 'cpuRead', 'dmaWrite', 'hugetlb', 'mmio', 'rlimit', 'capIpcLock',
+  'secondProcess', 'unmapAll', 'vaddr', 'dumpMappings',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** The IOMMU geometry a container reports (VFIO_IOMMU_GET_INFO) plus the entry limit. */
+export interface Geometry {
+  /** `iova_pgsizes`: bit n set means 2^n-byte IOMMU pages are supported. */
+  pgsizes: bigint;
+  /** Valid IOVA ranges, inclusive ends, ascending, disjoint. */
+  iovaRanges: IovaInterval[];
+  /** The `dma_entry_limit` module parameter: how many mappings a container may hold. */
+  dmaEntryLimit: bigint;
+}
+
+export interface HostInfo {
+  /** The CPU page size, PAGE_SIZE. */
+  pageSize: bigint;
+  /** The huge page size used for `backing: 'hugetlb'`. */
+  hugePageSize: bigint;
+  /** Where the suite may place its mmaps, in every process: [start, start + size). */
+  arena: { start: bigint; size: bigint };
+}
+
+export interface BackendInfo {
+  name: string;
+  /** Free text: what the backend is and which version of it. */
+  description: string;
+  profile: Profile;
+  geometry: Geometry;
+  host: HostInfo;
+  capabilities: Capability[];
+}
+
+/**
+ * Every method may be synchronous or asynchronous. `execute` returns one result per operation,
+ * in order; it may return fewer when the backend stopped early (the harness reports that).
+ * `reset` brings the backend back to a fresh container and fresh processes with empty address
+ * spaces, unlimited RLIMIT_MEMLOCK and no CAP_IPC_LOCK.
+ */
+export interface Backend {
+  readonly info: BackendInfo;
+  reset(): void | Promise<void>;
+  execute(ops: readonly Op[]): readonly Result[] | Promise<readonly Result[]>;
+  dispose?(): void | Promise<void>;
+}
+
+/** What a backend module exports: `export default function create(options) {...}`. */
+export type BackendFactory = (options: Record<string, string>) => Backend | Promise<Backend>;
+
+/** The optional capabilities an operation needs; a backend never receives one it lacks. */
+export function capabilitiesFor(op: import('./ops.ts').Op): Capability[] {
+  const needs: Capability[] = [];
+  if ('proc' in op && op.proc === 1) needs.push('secondProcess');
+  switch (op.op) {
+    case 'mremap': case 'mprotect': case 'cpuRead': case 'dmaWrite': case 'dumpMappings': needs.push(op.op); break;
+    case 'setRlimitMemlock': needs.push('rlimit'); break;
+    case 'setCapIpcLock': needs.push('capIpcLock'); break;
+    case 'mmap': if (op.backing !== 'anon') needs.push(op.backing); break;
+    case 'map': if (op.flags & 4) needs.push('vaddr'); break;
+    case 'unmap':
+      if (op.flags & 2) needs.push('unmapAll');
+      if (op.flags & 4) needs.push('vaddr');
+      break;
+  }
+  return needs;
+}

@@ -1,0 +1,68 @@
+// The protocol as JSON Schema (draft 2020-12), generated from OP_FIELDS, for backend authors
+// in other languages. `npm run spec` writes spec/type1/protocol.schema.json; a test keeps it fresh.
+import { CAPABILITIES } from './backend.ts';
+import { ERRNOS } from './ops.ts';
+import { MAX_BATCH, PROTOCOL_VERSION } from '../protocol.ts';
+import { OP_FIELDS } from './wire.ts';
+
+const u64 = { $ref: '#/$defs/u64' };
+const FIELD = {
+  u64,
+  u32: { type: 'integer', minimum: 0, maximum: 0xffffffff },
+  proc: { enum: [0, 1] },
+  prot: { enum: ['none', 'r', 'rw'] },
+  backing: { enum: ['anon', 'hugetlb', 'mmio'] },
+  bool: { type: 'boolean' },
+} as const;
+
+const object = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false, ...extra });
+
+export function protocolSchema(): Record<string, unknown> {
+  const ops = Object.entries(OP_FIELDS).map(([op, fields]) =>
+    object({ op: { const: op }, ...Object.fromEntries(Object.entries(fields).map(([f, t]) => [f, FIELD[t]])) }));
+  const range = object({ start: u64, end: u64 });
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: `vfio-conform out-of-process protocol, version ${PROTOCOL_VERSION} (spec/protocol.md)`,
+    $defs: {
+      u64: { type: 'string', pattern: '^0x[0-9a-fA-F]{1,16}$' },
+      op: { oneOf: ops },
+      result: {
+        oneOf: [
+          object({ ok: { const: false }, errno: { enum: [...ERRNOS] } }),
+          {
+            type: 'object', required: ['ok'],
+            properties: {
+              ok: { const: true }, token: u64, unmapped: u64, pgsizes: u64, dmaAvail: u64,
+              iovaRanges: { type: 'array', items: range },
+              lockedVm: { type: 'array', items: u64 },
+              mappings: { type: 'array', items: object({ iova: u64, size: u64, read: { type: 'boolean' }, write: { type: 'boolean' } }) },
+            },
+            additionalProperties: false,
+          },
+        ],
+      },
+      info: object({
+        name: { type: 'string' }, description: { type: 'string' }, profile: { enum: ['type1v2', 'type1v1'] },
+        geometry: object({ pgsizes: u64, iovaRanges: { type: 'array', items: range }, dmaEntryLimit: u64 }),
+        host: object({ pageSize: u64, hugePageSize: u64, arena: object({ start: u64, size: u64 }) }),
+        capabilities: { type: 'array', items: { enum: [...CAPABILITIES] } },
+      }),
+    },
+    oneOf: [
+      { title: 'request', oneOf: [
+        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: PROTOCOL_VERSION }, suite: { type: 'string' } }),
+        object({ id: { type: 'integer' }, type: { const: 'reset' } }),
+        object({ id: { type: 'integer' }, type: { const: 'execute' }, ops: { type: 'array', maxItems: MAX_BATCH, items: { $ref: '#/$defs/op' } } }),
+        object({ id: { type: 'integer' }, type: { const: 'bye' } }),
+      ] },
+      { title: 'reply', oneOf: [
+        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: PROTOCOL_VERSION }, info: { $ref: '#/$defs/info' } }),
+        object({ id: { type: 'integer' }, type: { enum: ['reset', 'bye'] } }),
+        object({ id: { type: 'integer' }, type: { const: 'results' }, results: { type: 'array', items: { $ref: '#/$defs/result' } } }),
+        object({ id: {}, type: { const: 'error' }, message: { type: 'string' } }),
+      ] },
+    ],
+  };
+}

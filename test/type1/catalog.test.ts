@@ -1,0 +1,58 @@
+// The spec index is complete, and every property really exercises the rules it claims.
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { RULES, RULE_BY_ID } from '../../spec/type1/rules.ts';
+import { PROPERTIES } from '../../properties/type1/catalog.ts';
+import { expand } from '../../properties/type1/expand.ts';
+import { symSequence } from '../../properties/type1/symbolic.ts';
+import { SystemModel } from '../../models/type1/system.ts';
+import type { Profile } from '../../spec/type1/backend.ts';
+import { testInfo } from './support/info.ts';
+
+/** The rules whose outcome decides at least one expectation in `samples` generated cases. */
+function exercised(propertyId: string, profile: Profile, samples: number): Set<string> {
+  const property = PROPERTIES.find((p) => p.id === propertyId)!;
+  const info = testInfo(profile);
+  const seen = new Set<string>();
+  for (const syms of fc.sample(symSequence(property.weights, 40), { seed: 7, numRuns: samples })) {
+    const model = new SystemModel(info);
+    for (const op of expand(syms, info)) {
+      const e = model.apply(op);
+      seen.add(e.rule);
+      for (const r of [...(e.alsoBroken ?? []), ...(e.covers ?? [])]) seen.add(r);
+    }
+  }
+  return seen;
+}
+
+describe('spec index', () => {
+  test('rule IDs are unique and well formed', () => {
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+    for (const r of RULES) expect(r.id).toMatch(/^T1-[A-Z0-9-]+$/);
+  });
+
+  test('every rule cites a source and is checked by at least one property', () => {
+    for (const rule of RULES) {
+      expect(rule.sources.length, rule.id).toBeGreaterThan(0);
+      expect(PROPERTIES.some((p) => (p.rules as readonly string[]).includes(rule.id)), `${rule.id} has no property`).toBe(true);
+    }
+  });
+
+  test('every property names existing rules only', () => {
+    for (const p of PROPERTIES) for (const id of p.rules) expect(RULE_BY_ID.has(id), `${p.id}: ${id}`).toBe(true);
+  });
+});
+
+describe('properties exercise the rules they claim', () => {
+  for (const property of PROPERTIES) {
+    test(`${property.id}`, () => {
+      const v2 = exercised(property.id, 'type1v2', 150);
+      const v1 = exercised(property.id, 'type1v1', 150);
+      for (const id of property.rules) {
+        const rule = RULE_BY_ID.get(id)!;
+        const seen = rule.profile === 'v1' ? v1.has(id) : rule.profile === 'v2' ? v2.has(id) : v1.has(id) || v2.has(id);
+        expect(seen, `${property.id} never exercises ${id}`).toBe(true);
+      }
+    });
+  }
+});
