@@ -10,6 +10,7 @@
 // repetition between values measured in that same repetition.
 import os from 'node:os';
 import { findBundled } from '../backends/type1/index.ts';
+import { type1 } from '../families/type1.ts';
 import { checkCase } from '../harness/check.ts';
 import { SystemModel } from '../models/type1/system.ts';
 import type { Backend } from '../spec/type1/backend.ts';
@@ -88,7 +89,7 @@ for (let rep = 0; rep <= REPS; rep++) {
   const sides = [
     ['1a', () => msPerCall(() => { for (const ops of cases) applyAll(new SystemModel(info), ops); }, MIN_SAMPLE_MS)],
     ['1b', () => msPerCallAsync(async () => {
-      for (const ops of cases) if (!(await checkCase(checked, ops)).ok) throw new Error('bench: sim-type1 failed a case');
+      for (const ops of cases) if (!(await checkCase({ family: type1, backend: checked }, ops)).ok) throw new Error('bench: sim-type1 failed a case');
     }, MIN_SAMPLE_MS)],
   ] as const;
   for (const [key, run] of rep % 2 ? [...sides].reverse() : sides) samples.add(rep, key, caseOps / ((await run()) / 1000));

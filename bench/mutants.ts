@@ -3,7 +3,9 @@
 // the length of the minimized case, per seed. Any other rule it breaks on the way is counted
 // as caught too. `npm run bench:mutants`.
 import { BUNDLED } from '../backends/type1/index.ts';
-import { PROPERTIES } from '../properties/type1/catalog.ts';
+import { type1 } from '../families/type1.ts';
+
+const PROPERTIES = type1.properties;
 import { runProperty } from '../harness/run.ts';
 
 const SEEDS = [1, 2, 3, 4, 5];
@@ -20,7 +22,7 @@ for (const mutant of BUNDLED.filter((b) => b.kind === 'mutant')) {
     let spent = 0;
     let any = false;
     for (const property of PROPERTIES.filter((p) => (p.rules as readonly string[]).includes(mutant.rule!))) {
-      const o = await runProperty(mutant.create({}), property, { seed, runs: RUNS, maxOps: 40 });
+      const o = await runProperty({ family: type1, backend: mutant.create({}) }, property, { seed, runs: RUNS, maxOps: 40 });
       any ||= o.status === 'fail';
       if (o.status === 'fail' && o.violation.rule === mutant.rule) {
         cases.push(spent + o.runs);

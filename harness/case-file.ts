@@ -2,53 +2,67 @@
 //
 // The file holds concrete operations only, never generator state, so it still replays after
 // the generators change. What the model expects is recomputed at replay; the recorded
-// expected/actual are there for the reader.
+// expected/actual are there for the reader. Version 2 records the family, the profile and
+// the protocol version; version 1 files (type1 only) still replay.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Op } from '../spec/type1/ops.ts';
-import { decodeOp, encodeOp, toPlain, WireError } from '../spec/type1/wire.ts';
+import type { Family, FamilyOp } from '../spec/family.ts';
+import { PROTOCOL_VERSION } from '../spec/protocol.ts';
+import { isRecord, toPlain, WireError } from '../spec/u64.ts';
+import { DEFAULT_FAMILY, FAMILIES, findFamily } from '../families/index.ts';
 import type { Violation } from './check.ts';
 import { SUITE_VERSION } from './version.ts';
 
 export const CASE_FORMAT = 'vfio-conform/case';
-export const CASE_VERSION = 1;
+export const CASE_VERSION = 2;
 
 export interface CaseFile {
+  family: Family;
+  profile: string;
   backend: string;
   property: string;
   seed: number;
-  ops: Op[];
+  ops: readonly FamilyOp[];
   /** Absent for a case written after a backend fault rather than a violation. */
   violation?: Violation;
   fault?: string;
+  /** For a difference between two backends: what each answered at the step. */
+  difference?: Record<string, unknown>;
 }
 
 export class CaseFileError extends Error {}
 
 export function writeCase(path: string, c: CaseFile): void {
+  const { family } = c;
   const failure = c.violation
-    ? { step: c.violation.step, rule: c.violation.rule, op: encodeOp(c.ops[c.violation.step]!), expected: toPlain(c.violation.expected), actual: toPlain(c.violation.actual) }
-    : { fault: c.fault };
+    ? { step: c.violation.step, rule: c.violation.rule, op: family.encodeOp(c.ops[c.violation.step]!), expected: toPlain(c.violation.expected), actual: toPlain(c.violation.actual) }
+    : c.difference ? { difference: toPlain(c.difference) } : { fault: c.fault };
   const doc = {
     format: CASE_FORMAT,
     version: CASE_VERSION,
     suite: SUITE_VERSION,
+    protocol: PROTOCOL_VERSION,
+    family: family.id,
+    profile: c.profile,
     backend: c.backend,
     property: c.property,
     seed: c.seed,
     failure,
     replay: `npx vfio-conform replay ${path}`,
-    ops: c.ops.map(encodeOp),
+    ops: c.ops.map((op) => family.encodeOp(op)),
   };
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(doc, null, 2) + '\n');
 }
 
 export interface LoadedCase {
+  family: Family;
+  /** The profile of the backend that failed, when the file records it (version 2). */
+  profile: string | null;
   backend: string;
   property: string;
   rule: string | null;
-  ops: Op[];
+  ops: FamilyOp[];
 }
 
 export function readCase(path: string): LoadedCase {
@@ -57,7 +71,7 @@ export function readCase(path: string): LoadedCase {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CaseFileError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? 'error'})`);
+    throw new CaseFileError(code === 'ENOENT' ? `${path}: no such file` : code === 'EISDIR' ? `${path}: is a directory` : `${path}: cannot read (${code ?? 'error'})`);
   }
   let doc: unknown;
   try {
@@ -65,20 +79,29 @@ export function readCase(path: string): LoadedCase {
   } catch (err) {
     throw new CaseFileError(`${path}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof doc !== 'object' || doc === null || (doc as { format?: unknown }).format !== CASE_FORMAT) {
+  if (!isRecord(doc) || doc.format !== CASE_FORMAT) {
     throw new CaseFileError(`${path}: not a vfio-conform case file (no "format": "${CASE_FORMAT}")`);
   }
-  const d = doc as Record<string, unknown>;
-  if (d.version !== CASE_VERSION) throw new CaseFileError(`${path}: case format version ${JSON.stringify(d.version)}, this suite reads version ${CASE_VERSION}`);
-  if (typeof d.backend !== 'string') throw new CaseFileError(`${path}: "backend" must be a string`);
-  if (!Array.isArray(d.ops) || d.ops.length === 0) throw new CaseFileError(`${path}: "ops" must be a non-empty array`);
+  if (doc.version !== 1 && doc.version !== CASE_VERSION) {
+    throw new CaseFileError(`${path}: case format version ${JSON.stringify(doc.version)}, this suite reads versions 1 and ${CASE_VERSION}`);
+  }
+  const familyId = doc.version === 1 ? DEFAULT_FAMILY : doc.family;
+  const family = typeof familyId === 'string' ? findFamily(familyId) : undefined;
+  if (!family) throw new CaseFileError(`${path}: unknown family ${JSON.stringify(familyId)} (known: ${FAMILIES.map((f) => f.id).join(', ')})`);
+  if (typeof doc.backend !== 'string') throw new CaseFileError(`${path}: "backend" must be a string`);
+  if (doc.profile !== undefined && (typeof doc.profile !== 'string' || !family.profiles.includes(doc.profile))) {
+    throw new CaseFileError(`${path}: "profile" must be one of ${family.profiles.join(', ')}`);
+  }
+  if (!Array.isArray(doc.ops) || doc.ops.length === 0) throw new CaseFileError(`${path}: "ops" must be a non-empty array`);
   try {
-    const ops = d.ops.map((o, i) => decodeOp(o, `ops[${i}]`));
-    const failure = d.failure as { rule?: unknown } | undefined;
+    const ops = doc.ops.map((o, i) => family.decodeOp(o, `ops[${i}]`));
+    const failure = isRecord(doc.failure) ? doc.failure : {};
     return {
-      backend: d.backend,
-      property: typeof d.property === 'string' ? d.property : '?',
-      rule: typeof failure?.rule === 'string' ? failure.rule : null,
+      family,
+      profile: typeof doc.profile === 'string' ? doc.profile : null,
+      backend: doc.backend,
+      property: typeof doc.property === 'string' ? doc.property : '?',
+      rule: typeof failure.rule === 'string' ? failure.rule : null,
       ops,
     };
   } catch (err) {

@@ -1,7 +1,7 @@
 // Structural equality of results (bigints, arrays, plain objects).
-import type { Result } from '../spec/type1/ops.ts';
+import type { FamilyResult } from '../spec/family.ts';
 
-export function sameResult(a: Result, b: Result): boolean {
+export function sameResult(a: FamilyResult, b: FamilyResult): boolean {
   return same(a, b);
 }
 

@@ -5,7 +5,7 @@
 // divergence, with its first case written out, and does not fail the run; everything else
 // still does.
 import { readFileSync } from 'node:fs';
-import { RULE_BY_ID } from '../spec/type1/rules.ts';
+import { findRule } from '../families/index.ts';
 
 export const EXPECTATIONS_FORMAT = 'vfio-conform/expectations';
 
@@ -29,7 +29,7 @@ export function readExpectations(path: string): Expectations {
   if (typeof d.backend !== 'string' || !Array.isArray(d.known)) throw new ExpectationsError(`${path}: needs "backend" and a "known" array`);
   const known = d.known.map((k: unknown, i: number) => {
     const entry = k as Record<string, unknown>;
-    if (typeof entry?.rule !== 'string' || !RULE_BY_ID.has(entry.rule)) throw new ExpectationsError(`${path}: known[${i}].rule is not a rule ID`);
+    if (typeof entry?.rule !== 'string' || !findRule(entry.rule)) throw new ExpectationsError(`${path}: known[${i}].rule is not a rule ID`);
     if (typeof entry.reason !== 'string' || !entry.reason) throw new ExpectationsError(`${path}: known[${i}] needs a "reason"`);
     return { rule: entry.rule, reason: entry.reason };
   });

@@ -1,17 +1,17 @@
-// Turning a `--backend` argument into a Backend.
+// Turning a `--backend` argument into a backend and its family.
 //
-//   sim-type1                        a bundled backend
+//   sim-type1                        a bundled backend of any family
 //   sim-type1:dmaEntryLimit=64       ... with options
 //   ./my-backend.ts[:key=value,...]  a module whose default export is a BackendFactory
 //   exec:COMMAND                     a process speaking spec/protocol.md on stdio
 //   unix:PATH                        the same protocol on a Unix socket
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CAPABILITIES, type Backend, type BackendFactory } from '../spec/type1/backend.ts';
-import { BUNDLED, findBundled } from '../backends/type1/index.ts';
-import { oneLine } from './check.ts';
-import { execBackend, StreamFault, unixBackend } from './stream-backend.ts';
+import { pathToFileURL } from 'node:url';
+import type { Backend, BackendFactory, BundledBackend, Family } from '../spec/family.ts';
+import { DEFAULT_FAMILY, FAMILIES, findFamily } from '../families/index.ts';
+import { oneLine, type Subject } from './check.ts';
+import { execBackend, StreamFault, unixBackend, type StreamOptions } from './stream-backend.ts';
 
 export class BackendLoadError extends Error {}
 
@@ -33,57 +33,59 @@ const looksLikePath = (t: string): boolean => /[/\\]/.test(t) || /\.(m?[jt]s)$/.
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-/**
- * The real Linux kernel in a QEMU guest (kernel/README.md), one name per emulated IOMMU. They
- * are out-of-process backends whose first request waits for the VM to boot, hence the timeout.
- */
-export const KERNEL_BACKENDS: Readonly<Record<string, { args: string; description: string }>> = {
-  'linux-type1@intel-iommu': { args: '--iommu intel-iommu', description: 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with intel-iommu and the edu device' },
-  'linux-type1@virtio-iommu': { args: '--iommu virtio-iommu', description: 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with virtio-iommu and the edu device' },
-  'linux-type1-v1@intel-iommu': { args: '--iommu intel-iommu --profile v1', description: 'Linux 6.12 (Debian) VFIO_TYPE1_IOMMU in a QEMU guest with intel-iommu and the edu device' },
-};
-const KERNEL_TIMEOUT_MS = 300_000;
-const KERNEL_BACKEND_SCRIPT = fileURLToPath(new URL('../kernel/vm/backend.ts', import.meta.url));
-
-export async function loadBackend(spec: string, timeoutMs?: number): Promise<Backend> {
-  const kernel = KERNEL_BACKENDS[spec];
-  if (kernel) {
-    const command = `"${process.execPath}" --import tsx "${KERNEL_BACKEND_SCRIPT}" ${kernel.args}`;
-    return loadBackend(`exec:${command}`, timeoutMs ?? KERNEL_TIMEOUT_MS);
+/** A bundled backend of any family, by name. */
+export function findBundled(name: string): { family: Family; bundled: BundledBackend } | undefined {
+  for (const family of FAMILIES) {
+    const bundled = family.bundled.find((b) => b.name === name);
+    if (bundled) return { family, bundled };
   }
-  timeoutMs ??= DEFAULT_TIMEOUT_MS;
-  if (spec.startsWith('exec:') || spec.startsWith('unix:')) {
-    let backend: Backend;
-    try {
-      backend = await (spec.startsWith('exec:') ? execBackend(spec.slice(5), timeoutMs) : unixBackend(spec.slice(5), timeoutMs));
-    } catch (err) {
-      if (err instanceof StreamFault) throw new BackendLoadError(`backend ${spec}: ${err.message}`);
-      throw err;
-    }
-    validateInfo(backend, spec);
-    return backend;
-  }
-  const { target, options } = parseBackendSpec(spec);
-  let backend: Backend;
-  if (!looksLikePath(target)) {
-    const bundled = findBundled(target);
-    if (!bundled) {
-      const names = [...BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name), ...Object.keys(KERNEL_BACKENDS)];
-      throw new BackendLoadError(`unknown backend "${target}" (bundled: ${names.join(', ')}; \`vfio-conform backends\` lists all; a module path must contain a "/")`);
-    }
-    try {
-      backend = bundled.create(options);
-    } catch (err) {
-      throw new BackendLoadError(`backend ${target}: ${oneLine(err)}`);
-    }
-  } else {
-    backend = await loadModule(target, options);
-  }
-  validateInfo(backend, spec);
-  return backend;
+  return undefined;
 }
 
-async function loadModule(target: string, options: Record<string, string>): Promise<Backend> {
+export async function loadBackend(spec: string, timeoutMs?: number): Promise<Subject> {
+  if (spec.startsWith('exec:') || spec.startsWith('unix:')) return loadStream(spec, timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const { target, options } = parseBackendSpec(spec);
+  if (looksLikePath(target)) return loadModule(target, options, spec);
+  const found = findBundled(target);
+  if (!found) {
+    const names = FAMILIES.flatMap((f) => f.bundled.filter((b) => b.kind !== 'mutant').map((b) => b.name));
+    throw new BackendLoadError(`unknown backend "${target}" (bundled: ${names.join(', ')}; \`vfio-conform backends\` lists all; a module path must contain a "/")`);
+  }
+  const { family, bundled } = found;
+  if (bundled.kind === 'real') {
+    if (Object.keys(options).length) throw new BackendLoadError(`backend ${target} takes no options`);
+    return loadStream(`exec:${bundled.command}`, timeoutMs ?? bundled.timeoutMs);
+  }
+  let backend: Backend;
+  try {
+    backend = bundled.create(options);
+  } catch (err) {
+    throw new BackendLoadError(`backend ${target}: ${oneLine(err)}`);
+  }
+  return validated(family, backend, spec);
+}
+
+async function loadStream(spec: string, timeoutMs: number): Promise<Subject> {
+  let family: Family | undefined;
+  const options: StreamOptions = {
+    timeoutMs,
+    decodeHello(id, info) {
+      family = findFamily(id);
+      if (!family) throw new Error(`unknown family ${JSON.stringify(id)} (known: ${FAMILIES.map((f) => f.id).join(', ')})`);
+      return family.decodeInfo(info, 'hello.info');
+    },
+    encodeOp: (op) => family!.encodeOp(op),
+  };
+  try {
+    const backend = await (spec.startsWith('exec:') ? execBackend(spec.slice(5), options) : unixBackend(spec.slice(5), options));
+    return validated(family!, backend, spec);
+  } catch (err) {
+    if (err instanceof StreamFault) throw new BackendLoadError(`backend ${spec}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function loadModule(target: string, options: Record<string, string>, spec: string): Promise<Subject> {
   const path = resolve(target);
   if (!existsSync(path)) throw new BackendLoadError(`backend module ${target}: no such file`);
   let mod: { default?: unknown };
@@ -93,29 +95,25 @@ async function loadModule(target: string, options: Record<string, string>): Prom
     throw new BackendLoadError(`backend module ${target} failed to load: ${oneLine(err)}`);
   }
   if (typeof mod.default !== 'function') throw new BackendLoadError(`backend module ${target} has no default export function (a BackendFactory)`);
+  let backend: Backend;
   try {
-    return await (mod.default as BackendFactory)(options);
+    backend = await (mod.default as BackendFactory)(options);
   } catch (err) {
     throw new BackendLoadError(`backend module ${target}: factory threw: ${oneLine(err)}`);
   }
+  const id = (backend?.info as { family?: unknown } | undefined)?.family ?? DEFAULT_FAMILY;
+  const family = typeof id === 'string' ? findFamily(id) : undefined;
+  if (!family) throw new BackendLoadError(`backend ${spec}: unknown family ${JSON.stringify(id)} (known: ${FAMILIES.map((f) => f.id).join(', ')})`);
+  return validated(family, backend, spec);
 }
 
-function validateInfo(backend: Backend, spec: string): void {
-  const info = backend?.info;
+function validated(family: Family, backend: Backend, spec: string): Subject {
   const bad = (what: string) => new BackendLoadError(`backend ${spec}: ${what}`);
-  if (!info || typeof info !== 'object') throw bad('has no "info"');
+  if (!backend?.info || typeof backend.info !== 'object') throw bad('has no "info"');
   if (typeof backend.execute !== 'function' || typeof backend.reset !== 'function') throw bad('lacks execute() or reset()');
-  if (info.profile !== 'type1v2' && info.profile !== 'type1v1') throw bad(`unknown profile ${JSON.stringify(info.profile)}`);
-  const g = info.geometry;
-  if (!g || typeof g.pgsizes !== 'bigint' || g.pgsizes <= 0n) throw bad('geometry.pgsizes must be a positive bigint');
-  if (typeof g.dmaEntryLimit !== 'bigint' || g.dmaEntryLimit < 0n) throw bad('geometry.dmaEntryLimit must be a bigint');
-  if (!Array.isArray(g.iovaRanges) || g.iovaRanges.some((r) => typeof r.start !== 'bigint' || typeof r.end !== 'bigint' || r.end < r.start)) {
-    throw bad('geometry.iovaRanges must be [{start, end}] bigints with start <= end');
-  }
-  const h = info.host;
-  if (!h || h.pageSize !== 4096n || typeof h.hugePageSize !== 'bigint' || typeof h.arena?.start !== 'bigint' || typeof h.arena?.size !== 'bigint') {
-    throw bad('host must give pageSize 4096n, hugePageSize and arena {start, size} as bigints');
-  }
-  const unknown = (info.capabilities ?? []).filter((c) => !(CAPABILITIES as readonly string[]).includes(c));
-  if (!Array.isArray(info.capabilities) || unknown.length) throw bad(`unknown capabilities ${unknown.join(', ')}`);
+  const { name, description } = backend.info;
+  if (typeof name !== 'string' || !name || typeof description !== 'string') throw bad('info needs a "name" and a "description"');
+  const problem = family.checkInfo(backend.info);
+  if (problem) throw bad(problem);
+  return { family, backend };
 }

@@ -1,7 +1,7 @@
 // Machine-readable reports: JSON and JUnit XML. Neither holds a time or a host name.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RULE_BY_ID } from '../spec/type1/rules.ts';
+import { findRule } from '../families/index.ts';
 import { totals, type BackendReport, type SuiteOptions } from './suite.ts';
 import { SUITE_VERSION } from './version.ts';
 
@@ -36,7 +36,7 @@ export function junitXml(reports: readonly BackendReport[]): string {
         case 'pass': lines.push(`${open}/>`); break;
         case 'skip': lines.push(`${open}><skipped message="${esc(p.reason)}"/></testcase>`); break;
         case 'fail': {
-          const rule = RULE_BY_ID.get(p.rule);
+          const rule = findRule(p.rule)?.rule;
           lines.push(`${open}><failure type="${esc(p.rule)}" message="${esc(`${p.rule} violated at step ${p.step}; case ${p.case}`)}">${esc(rule?.statement ?? '')}</failure></testcase>`);
           break;
         }

@@ -1,11 +1,7 @@
 // Running properties against a backend: generate, check, shrink, minimize.
 import fc from 'fast-check';
-import type { Backend } from '../spec/type1/backend.ts';
-import type { Op, Result } from '../spec/type1/ops.ts';
-import { expand } from '../properties/type1/expand.ts';
-import { symSequence } from '../properties/type1/symbolic.ts';
-import type { Property } from '../properties/type1/catalog.ts';
-import { BackendFault, checkCase, oneLine, type Violation } from './check.ts';
+import type { Backend, FamilyOp as Op, FamilyResult as Result, Property } from '../spec/family.ts';
+import { BackendFault, checkCase, oneLine, type Subject, type Violation } from './check.ts';
 import { minimizeOps } from './minimize.ts';
 
 export interface RunOptions {
@@ -14,6 +10,8 @@ export interface RunOptions {
   maxOps: number;
   /** Called after every generated case (not during shrinking). */
   onCase?: (done: number) => void;
+  /** Called while the concrete minimizer runs, after every candidate it tries. */
+  onShrink?: (tried: number, length: number) => void;
   /** When it returns true, no further case is executed and the property reports what it has. */
   interrupted?: () => boolean;
   /**
@@ -47,7 +45,8 @@ export function propertySeed(seed: number, propertyId: string): number {
   return h | 0;
 }
 
-export async function runProperty(backend: Backend, property: Property, options: RunOptions): Promise<PropertyOutcome> {
+export async function runProperty(subject: Subject, property: Property, options: RunOptions): Promise<PropertyOutcome> {
+  const { backend } = subject;
   const skip = skipReason(backend, property);
   if (skip) return { status: 'skip', property: property.id, reason: skip };
 
@@ -60,16 +59,15 @@ export async function runProperty(backend: Backend, property: Property, options:
   const known = new Map<string, KnownHit>();
 
   const result = await fc.check(
-    fc.asyncProperty(symSequence(property.weights, options.maxOps), async (syms) => {
+    fc.asyncProperty(property.cases(backend.info, options.maxOps), async (ops) => {
       if (fault || options.interrupted?.()) return true; // nothing more to learn: let fast-check finish
       await yieldToEventLoop(); // lets signals and progress through while an in-process backend runs
-      const ops = expand(syms, backend.info);
       if (!shrinking) {
         cases++;
         options.onCase?.(cases);
       }
       try {
-        const verdict = await checkCase(backend, ops);
+        const verdict = await checkCase(subject, ops);
         executed += ops.length;
         if (verdict.ok) return true;
         const rule = verdict.violation.rule;
@@ -85,7 +83,7 @@ export async function runProperty(backend: Backend, property: Property, options:
         return false;
       } catch (err) {
         if (!(err instanceof BackendFault)) throw err;
-        fault = { message: err.message, ops: err.step === null ? ops : ops.slice(0, err.step + 1) };
+        fault = { message: err.message, ops: ops.slice(0, err.step !== null ? err.step + 1 : err.sent ?? ops.length) };
         return true;
       }
     }),
@@ -106,10 +104,10 @@ export async function runProperty(backend: Backend, property: Property, options:
   }
 
   const failure: { ops: Op[]; violation: Violation } = lastFailure;
-  const minimal = stopped ? failure.ops : await minimizeCase(backend, failure.ops, failure.violation);
+  const minimal = stopped ? failure.ops : await minimizeCase(subject, failure.ops, failure.violation, options);
   // The minimal case fails by construction unless the backend is not deterministic.
-  const verdict = await checkCase(backend, minimal);
-  const final = verdict.ok ? { ops: failure.ops, verdict: await checkCase(backend, failure.ops) } : { ops: minimal, verdict };
+  const verdict = await checkCase(subject, minimal);
+  const final = verdict.ok ? { ops: failure.ops, verdict: await checkCase(subject, failure.ops) } : { ops: minimal, verdict };
   const violation = final.verdict.ok ? failure.violation : final.verdict.violation;
   return {
     status: 'fail', property: property.id, runs: cases, seed, violation,
@@ -121,19 +119,19 @@ export async function runProperty(backend: Backend, property: Property, options:
  * Shrink `ops` while it keeps failing the same way: the same rule broken by the same kind of
  * operation with the same expected outcome, so that shrinking never drifts to another bug.
  */
-export function minimizeCase(backend: Backend, ops: readonly Op[], violation: Violation): Promise<Op[]> {
+export function minimizeCase(subject: Subject, ops: readonly Op[], violation: Violation, options: Pick<RunOptions, 'interrupted' | 'onShrink'> = {}): Promise<Op[]> {
   const signature = (v: Violation, list: readonly Op[]) =>
     `${v.rule} ${list[v.step]!.op} ${v.expected.ok ? 'ok' : v.expected.errno}`;
   const wanted = signature(violation, ops);
   return minimizeOps(ops, async (candidate) => {
     try {
-      const v = await checkCase(backend, candidate);
+      const v = await checkCase(subject, candidate);
       return !v.ok && signature(v.violation, candidate) === wanted;
     } catch (err) {
       if (err instanceof BackendFault) return false;
       throw err;
     }
-  });
+  }, { ...(options.interrupted ? { interrupted: options.interrupted } : {}), ...(options.onShrink ? { onTry: options.onShrink } : {}) });
 }
 
 let lastYield = Date.now();

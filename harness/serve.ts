@@ -2,13 +2,13 @@
 //
 // It is the reference peer for backend authors (what a conforming server answers, byte for
 // byte) and lets the suite test its own out-of-process path against the bundled simulators.
+// It answers a hello in the version it was asked; version 1 knows only type1.
 import { createInterface } from 'node:readline';
-import type { Backend } from '../spec/type1/backend.ts';
-import { encodeInfo, MAX_BATCH, PROTOCOL_VERSION } from '../spec/protocol.ts';
-import { decodeOp, toPlain } from '../spec/type1/wire.ts';
-import { oneLine } from './check.ts';
+import { MAX_BATCH, PROTOCOL_VERSIONS, V1_FAMILY } from '../spec/protocol.ts';
+import { toPlain } from '../spec/u64.ts';
+import { oneLine, type Subject } from './check.ts';
 
-export async function serve(backend: Backend, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
+export async function serve({ family, backend }: Subject, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
   const send = (msg: Record<string, unknown>) => output.write(JSON.stringify(msg) + '\n');
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (!line.trim()) continue;
@@ -17,17 +17,23 @@ export async function serve(backend: Backend, input: NodeJS.ReadableStream, outp
       const msg = JSON.parse(line) as Record<string, unknown>;
       id = msg.id;
       switch (msg.type) {
-        case 'hello':
-          if (msg.protocol !== PROTOCOL_VERSION) throw new Error(`protocol ${JSON.stringify(msg.protocol)} is not supported (this server speaks ${PROTOCOL_VERSION})`);
-          send({ id, type: 'hello', protocol: PROTOCOL_VERSION, info: encodeInfo(backend.info) });
+        case 'hello': {
+          const version = msg.protocol;
+          if (typeof version !== 'number' || !PROTOCOL_VERSIONS.includes(version)) {
+            throw new Error(`protocol ${JSON.stringify(version)} is not supported (this server speaks ${PROTOCOL_VERSIONS.join(' and ')})`);
+          }
+          if (version === 1 && family.id !== V1_FAMILY) throw new Error(`protocol 1 cannot carry a ${family.id} backend; ask for protocol 2`);
+          const info = family.encodeInfo(backend.info);
+          send(version === 1 ? { id, type: 'hello', protocol: 1, info } : { id, type: 'hello', protocol: version, family: family.id, info });
           break;
+        }
         case 'reset':
           await backend.reset();
           send({ id, type: 'reset' });
           break;
         case 'execute': {
           if (!Array.isArray(msg.ops) || msg.ops.length > MAX_BATCH) throw new Error(`"ops" must be an array of at most ${MAX_BATCH} operations`);
-          const ops = msg.ops.map((o, i) => decodeOp(o, `ops[${i}]`));
+          const ops = msg.ops.map((o, i) => family.decodeOp(o, `ops[${i}]`));
           send({ id, type: 'results', results: toPlain(await backend.execute(ops)) as unknown[] });
           break;
         }

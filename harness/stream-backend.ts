@@ -7,13 +7,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import type { Backend, BackendInfo } from '../spec/type1/backend.ts';
-import type { Op, Result } from '../spec/type1/ops.ts';
-import { checkReply, decodeInfo, MAX_BATCH, PROTOCOL_VERSION, type Request } from '../spec/protocol.ts';
-import { encodeOp, WireError } from '../spec/type1/wire.ts';
+import type { Backend, BackendInfoBase, FamilyOp } from '../spec/family.ts';
+import { checkReply, MAX_BATCH, PROTOCOL_VERSION, PROTOCOL_VERSIONS, V1_FAMILY, type Request } from '../spec/protocol.ts';
+import { isRecord, WireError } from '../spec/u64.ts';
 import { SUITE_VERSION } from './version.ts';
 
 export class StreamFault extends Error {}
+
+/** The peer answered a request with an error reply. */
+class PeerError extends StreamFault {}
+
+export interface StreamOptions {
+  /** How long the peer may take to answer one request. */
+  timeoutMs: number;
+  /** Encodes one operation for the wire. */
+  encodeOp(op: FamilyOp): Record<string, unknown>;
+  /** The backend's info from a hello's family and raw info; throws an Error when malformed. */
+  decodeHello(family: string, info: unknown): BackendInfoBase;
+}
+
+/** A backend behind a stream, with the family its hello named. */
+export interface StreamBackendHandle extends Backend {
+  readonly family: string;
+}
 
 type Pending = { resolve: (line: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
@@ -90,17 +106,31 @@ class LineChannel {
   }
 }
 
-class StreamBackend implements Backend {
+class StreamBackend implements StreamBackendHandle {
   private nextId = 1;
-  info!: BackendInfo;
+  info!: BackendInfoBase;
+  family!: string;
 
-  constructor(private readonly channel: LineChannel, private readonly close: () => void) {}
+  constructor(private readonly channel: LineChannel, private readonly options: StreamOptions, private readonly close: () => void) {}
 
   async hello(): Promise<void> {
-    const reply = await this.call({ id: 0, type: 'hello', protocol: PROTOCOL_VERSION, suite: SUITE_VERSION }, 'hello');
-    if (reply.protocol !== PROTOCOL_VERSION) throw new StreamFault(`speaks protocol ${JSON.stringify(reply.protocol)}, the suite speaks ${PROTOCOL_VERSION}`);
+    let reply: Record<string, unknown>;
+    let version = PROTOCOL_VERSION;
     try {
-      this.info = decodeInfo(reply.info, 'hello.info');
+      reply = await this.call({ id: 0, type: 'hello', protocol: version, suite: SUITE_VERSION }, 'hello');
+    } catch (err) {
+      // A version-1 peer refuses the version-2 hello with an error reply: greet it in its own.
+      if (!(err instanceof PeerError)) throw err;
+      version = 1;
+      reply = await this.call({ id: this.nextId++, type: 'hello', protocol: version, suite: SUITE_VERSION }, 'hello');
+    }
+    // A version-1 peer may also answer the version-2 hello in its own version.
+    if (reply.protocol === 1) version = 1;
+    if (reply.protocol !== version) throw new StreamFault(`answered a protocol ${version} hello with protocol ${JSON.stringify(reply.protocol)} (the suite speaks ${PROTOCOL_VERSIONS.join(' and ')})`);
+    if (version > 1 && typeof reply.family !== 'string') throw new StreamFault('sent a malformed hello: "family" must be a string');
+    this.family = version > 1 ? (reply.family as string) : V1_FAMILY;
+    try {
+      this.info = this.options.decodeHello(this.family, reply.info);
     } catch (err) {
       throw new StreamFault(`sent a malformed hello: ${(err as Error).message}`);
     }
@@ -111,16 +141,16 @@ class StreamBackend implements Backend {
   }
 
   /** Raw wire results: check.ts decodes and validates each one. */
-  async execute(ops: readonly Op[]): Promise<Result[]> {
+  async execute(ops: readonly FamilyOp[]): Promise<never[]> {
     const results: unknown[] = [];
     for (let i = 0; i < ops.length; i += MAX_BATCH) {
       const batch = ops.slice(i, i + MAX_BATCH);
-      const reply = await this.call({ id: this.nextId++, type: 'execute', ops: batch.map(encodeOp) }, 'results');
+      const reply = await this.call({ id: this.nextId++, type: 'execute', ops: batch.map((op) => this.options.encodeOp(op)) }, 'results');
       if (!Array.isArray(reply.results)) throw new StreamFault('sent results that are not an array');
       results.push(...reply.results);
       if (reply.results.length !== batch.length) break; // check.ts reports the count
     }
-    return results as Result[];
+    return results as never[];
   }
 
   async dispose(): Promise<void> {
@@ -134,6 +164,9 @@ class StreamBackend implements Backend {
 
   private async call(message: Request, type: string): Promise<Record<string, unknown>> {
     const reply = await this.channel.request(message);
+    if (isRecord(reply) && reply.id === message.id && reply.type === 'error') {
+      throw new PeerError(`backend reported an error: ${typeof reply.message === 'string' ? reply.message : JSON.stringify(reply.message)}`);
+    }
     try {
       return checkReply(reply, message.id, type);
     } catch (err) {
@@ -143,7 +176,8 @@ class StreamBackend implements Backend {
   }
 }
 
-export async function execBackend(command: string, timeoutMs: number): Promise<Backend> {
+export async function execBackend(command: string, options: StreamOptions): Promise<StreamBackendHandle> {
+  const { timeoutMs } = options;
   let child: ChildProcess;
   try {
     child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -160,7 +194,7 @@ export async function execBackend(command: string, timeoutMs: number): Promise<B
     if (!exited) setTimeout(() => channel.die('closed its output'), 500).unref();
   };
   child.on('error', (err) => channel.die(`cannot start: ${err.message}`));
-  const backend = new StreamBackend(channel, () => {
+  const backend = new StreamBackend(channel, options, () => {
     child.stdin?.end();
     setTimeout(() => child.kill('SIGKILL'), 2000).unref();
   });
@@ -173,14 +207,15 @@ export async function execBackend(command: string, timeoutMs: number): Promise<B
   return backend;
 }
 
-export async function unixBackend(path: string, timeoutMs: number): Promise<Backend> {
+export async function unixBackend(path: string, options: StreamOptions): Promise<StreamBackendHandle> {
+  const { timeoutMs } = options;
   const socket = createConnection(path);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', (err) => reject(new StreamFault(`cannot connect to ${path}: ${err.message}`)));
   });
   const channel = new LineChannel(socket, socket, timeoutMs);
-  const backend = new StreamBackend(channel, () => socket.destroy());
+  const backend = new StreamBackend(channel, options, () => socket.destroy());
   await backend.hello();
   return backend;
 }

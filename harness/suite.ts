@@ -4,18 +4,18 @@
 // next one; nothing already measured is lost. The report holds no times, so the same seed and
 // options give the same report byte for byte.
 import { join } from 'node:path';
-import type { Backend } from '../spec/type1/backend.ts';
-import { RULES } from '../spec/type1/rules.ts';
-import { PROPERTIES, type Property } from '../properties/type1/catalog.ts';
+import type { Family, FamilyOp as Op, Property } from '../spec/family.ts';
+import { FAMILIES } from '../families/index.ts';
 import { writeCase } from './case-file.ts';
-import { oneLine, type Violation } from './check.ts';
+import { oneLine, type Subject, type Violation } from './check.ts';
 import { BackendLoadError, loadBackend } from './load-backend.ts';
 import { runProperty, type PropertyOutcome } from './run.ts';
 import type { Expectations } from './expectations.ts';
-import type { Op } from '../spec/type1/ops.ts';
 
 export interface SuiteOptions {
   backends: string[];
+  /** Only backends of this family; null: any. */
+  family: string | null;
   seed: number;
   runs: number;
   maxOps: number;
@@ -38,6 +38,7 @@ export type PropertyReport =
 
 export interface BackendReport {
   backend: string;
+  family: string | null;
   description: string;
   profile: string | null;
   error: string | null;
@@ -45,60 +46,81 @@ export interface BackendReport {
 }
 
 export interface SuiteEvents {
-  backendStart?(spec: string, backend: Backend | null): void;
+  backendStart?(spec: string, subject: Subject | null): void;
   caseDone?(property: Property, done: number, total: number): void;
-  propertyDone?(backend: string, outcome: PropertyOutcome, report: PropertyReport, backendObj: Backend): void;
+  shrinking?(property: Property, tried: number, length: number): void;
+  propertyDone?(backend: string, outcome: PropertyOutcome, report: PropertyReport, subject: Subject): void;
 }
 
 export class UsageError extends Error {}
 
-export function selectProperties(patterns: readonly string[]): Property[] {
-  if (patterns.length === 0) return [...PROPERTIES];
-  const regexes = patterns.map((p) => {
-    const re = new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$', 'i');
-    if (!RULES.some((r) => re.test(r.id))) throw new UsageError(`--rules ${p} matches no rule (\`vfio-conform rules\` lists them)`);
-    return re;
-  });
-  return PROPERTIES.filter((prop) => prop.rules.some((id) => regexes.some((re) => re.test(id))));
+const patternRegex = (p: string): RegExp =>
+  new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$', 'i');
+
+/** Fails when a pattern matches no rule of the families in play. */
+export function checkRulePatterns(patterns: readonly string[], families: readonly Family[] = FAMILIES): void {
+  for (const p of patterns) {
+    const re = patternRegex(p);
+    if (!families.some((f) => f.rules.some((r) => re.test(r.id)))) throw new UsageError(`--rules ${p} matches no rule (\`vfio-conform rules\` lists them)`);
+  }
+}
+
+/** The family's properties aimed at a rule matching one of `patterns` (all when none). */
+export function selectProperties(family: Family, patterns: readonly string[]): Property[] {
+  if (patterns.length === 0) return [...family.properties];
+  const regexes = patterns.map(patternRegex);
+  return family.properties.filter((prop) => prop.rules.some((id) => regexes.some((re) => re.test(id))));
 }
 
 const caseName = (backend: string, property: string): string =>
   `${backend.replace(/[^\w.~-]+/g, '_')}--${property}.case.json`;
 
 export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}): Promise<BackendReport[]> {
-  const properties = selectProperties(options.rules);
+  checkRulePatterns(options.rules, options.family ? FAMILIES.filter((f) => f.id === options.family) : FAMILIES);
   const reports: BackendReport[] = [];
+  // Case files are named after the backend; two specs whose backends share a name get apart.
+  const stems = new Set<string>();
   for (const spec of options.backends) {
     if (options.interrupted?.()) break;
-    let backend: Backend;
+    let subject: Subject;
     try {
-      backend = await loadBackend(spec, options.timeoutMs);
+      subject = await loadBackend(spec, options.timeoutMs);
+      if (options.family && subject.family.id !== options.family) {
+        await subject.backend.dispose?.();
+        throw new BackendLoadError(`backend ${spec} is of family ${subject.family.id}, not ${options.family}`);
+      }
     } catch (err) {
       if (!(err instanceof BackendLoadError)) throw err;
       events.backendStart?.(spec, null);
-      reports.push({ backend: spec, description: '', profile: null, error: err.message, properties: [] });
+      reports.push({ backend: spec, family: null, description: '', profile: null, error: err.message, properties: [] });
       continue;
     }
-    events.backendStart?.(spec, backend);
-    const report: BackendReport = { backend: spec, description: backend.info.description, profile: backend.info.profile, error: null, properties: [] };
+    const { family, backend } = subject;
+    events.backendStart?.(spec, subject);
+    const report: BackendReport = { backend: spec, family: family.id, description: backend.info.description, profile: backend.info.profile, error: null, properties: [] };
     reports.push(report);
+    const properties = selectProperties(family, options.rules);
+    let stem = backend.info.name;
+    for (let n = 2; stems.has(stem); n++) stem = `${backend.info.name}.${n}`;
+    stems.add(stem);
     const mine = (options.expectations ?? []).filter((e) => e.backend === backend.info.name || e.backend === spec);
     const known = new Set(mine.flatMap((e) => e.known.map((k) => k.rule)));
     for (const property of properties) {
       if (options.interrupted?.()) break;
-      const outcome = await runProperty(backend, property, {
+      const outcome = await runProperty(subject, property, {
         known,
         seed: options.seed, runs: options.runs, maxOps: options.maxOps,
         onCase: (done) => events.caseDone?.(property, done, options.runs),
+        onShrink: (tried, length) => events.shrinking?.(property, tried, length),
         ...(options.interrupted ? { interrupted: options.interrupted } : {}),
       });
       const entry = toReport(outcome, (ops, violation, fault, suffix = '') => {
-        const path = join(options.casesDir, caseName(backend.info.name, property.id + suffix));
-        writeCase(path, { backend: spec, property: property.id, seed: options.seed, ops, ...(violation ? { violation } : { fault }) });
+        const path = join(options.casesDir, caseName(stem, property.id + suffix));
+        writeCase(path, { family, profile: backend.info.profile, backend: spec, property: property.id, seed: options.seed, ops, ...(violation ? { violation } : { fault }) });
         return path;
       });
       report.properties.push(entry);
-      events.propertyDone?.(spec, outcome, entry, backend);
+      events.propertyDone?.(spec, outcome, entry, subject);
       if (outcome.status === 'error') break; // the backend cannot be trusted for the rest
     }
     try {

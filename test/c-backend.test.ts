@@ -38,4 +38,20 @@ describe('examples/c-backend', () => {
       expect(r.status).toBe(0);
     });
   }
+
+  test('diff finds no difference between it and sim-type1, and one between it as v1 and sim-type1', () => {
+    build();
+    const diff = (a: string, b: string, ...more: string[]) => spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', a, '--backend', b, ...more, '--runs', '30', '--cases', mkdtempSync(join(tmpdir(), 'vfio-conform-c-diff-'))],
+      { cwd: root, encoding: 'utf8', timeout: 240_000 },
+    );
+    const same = diff('sim-type1', `exec:${binary}`);
+    expect(same.stdout).toMatch(/^vfio-conform diff: 0 properties differ$/m);
+    expect(same.status).toBe(0);
+    const v1 = diff('sim-type1', `exec:${binary} v1`, '--rules', 'T1-UNMAP-V2-BISECT');
+    expect(v1.stdout).toMatch(/DIFFERENCE at step \d+: the spec allows both answers/);
+    expect(v1.stdout).toMatch(/conforms to T1-UNMAP-V2-BISECT/);
+    expect(v1.status).toBe(1);
+  });
 });

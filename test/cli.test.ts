@@ -1,11 +1,11 @@
 // The command line as a user meets it: exit codes, one-line errors, case files that replay,
 // reports that are the same byte for byte for the same seed.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { renderRules, renderSchema } from '../harness/spec-doc.ts';
+import { generatedDocs } from '../harness/spec-doc.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -110,7 +110,13 @@ describe('bad input gets one clear line and a non-zero exit', () => {
 });
 
 describe('a backend that misbehaves is reported as such, and nothing gathered is lost', () => {
-  for (const [fault, message] of [['throw', /threw: simulated crash$/m], ['malformed', /malformed result #\d+ \(\w+\)\.ok: expected true or false/], ['short', /returned \d+ results for \d+ operations/]] as const) {
+  for (const [fault, message] of [
+    ['throw', /threw: simulated crash$/m],
+    ['malformed', /malformed result #\d+ \(\w+\)\.ok: expected true or false/],
+    ['short', /returned \d+ results for \d+ operations/],
+    ['extra', /returned (\d+) results for (?!\1)\d+ operations/],
+    ['counters', /malformed result #\d+ \(counters\)\.lockedVm: expected 2 processes, got 3/],
+  ] as const) {
     test(fault, () => {
       const dir = scratch();
       const r = cli('run', '--runs', '5', '--backend', 'sim-type1', '--backend', `./test/fixtures/faulty-backend.ts:fault=${fault}`,
@@ -127,11 +133,77 @@ describe('a backend that misbehaves is reported as such, and nothing gathered is
 });
 
 describe('spec', () => {
-  test('spec/type1/rules.md is generated from spec/type1/rules.ts (run `npm run spec`)', () => {
-    expect(readFileSync(join(root, 'spec/type1/rules.md'), 'utf8')).toBe(renderRules());
+  for (const doc of generatedDocs()) {
+    test(`${doc.path} is generated from its family's tables (run \`npm run spec\`)`, () => {
+      expect(readFileSync(join(root, doc.path), 'utf8')).toBe(doc.text);
+    });
+  }
+});
+
+describe('case files are data', () => {
+  test('a version-1 case file (before families) still replays', () => {
+    const dir = scratch();
+    const path = join(dir, 'v1.case.json');
+    writeFileSync(path, JSON.stringify({
+      format: 'vfio-conform/case', version: 1, suite: 'vfio-conform 0.1.0', backend: 'sim-type1~unmap-stale-tail', property: 'unmap-semantics', seed: 1,
+      failure: { step: 3, rule: 'T1-NO-STALE' },
+      ops: [
+        { op: 'mmap', proc: 0, vaddr: '0x7f0000000000', size: '0x1000', prot: 'rw', backing: 'anon' },
+        { op: 'map', proc: 0, flags: 3, iova: '0xfffffffffffff000', vaddr: '0x7f0000000000', size: '0x1000' },
+        { op: 'unmap', proc: 0, flags: 0, iova: '0xfffffffffffff000', size: '0x1000' },
+        { op: 'dmaRead', iova: '0xfffffffffffff000' },
+      ],
+    }));
+    const r = cli('replay', path);
+    expect(r.stdout).toMatch(/reproduced: T1-NO-STALE at step 3/);
+    expect(r.status).toBe(1);
   });
 
-  test('spec/type1/protocol.schema.json is generated from the operation table (run `npm run spec`)', () => {
-    expect(readFileSync(join(root, 'spec/type1/protocol.schema.json'), 'utf8')).toBe(renderSchema());
+  test('a written case records its family, profile and protocol version', () => {
+    const dir = scratch();
+    cli('run', '--backend', 'sim-type1-v1~v1-unmap-inside', '--rules', 'T1-UNMAP-V1-START-INSIDE', '--runs', '200', '--cases', dir);
+    const doc = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8'));
+    expect([doc.version, doc.family, doc.profile, doc.protocol]).toEqual([2, 'type1', 'type1v1', 2]);
+  });
+
+  test('a case file naming a command or a module is refused; --backend runs it deliberately', () => {
+    const dir = scratch();
+    const marker = join(dir, 'pwned');
+    for (const backend of [`exec:touch ${marker}`, './test/fixtures/faulty-backend.ts', 'linux-type1@intel-iommu']) {
+      const path = join(dir, 'hostile.case.json');
+      writeFileSync(path, JSON.stringify({ format: 'vfio-conform/case', version: 2, family: 'type1', backend, ops: [{ op: 'getInfo' }] }));
+      const r = cli('replay', path);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/never starts a process or loads a module by itself: run it deliberately with --backend SPEC/);
+      expect(existsSync(marker)).toBe(false);
+    }
+    const deliberate = cli('replay', join(dir, 'hostile.case.json'), '--backend', 'sim-type1');
+    expect(deliberate.stdout).toMatch(/not reproduced/);
   });
 });
+
+describe('families', () => {
+  test('families lists type1 with its profiles; rules and backends take --family', () => {
+    const r = cli('families');
+    expect(r.stdout).toMatch(/^type1 .*\n\s+profiles: type1v2, type1v1; \d+ rules, 8 properties/m);
+    expect(cli('rules', '--family', 'type1').stdout).toContain('T1-NO-STALE');
+    expect(cli('backends', '--family', 'type1').stdout).toContain('sim-type1~unmap-stale-tail');
+    const bad = cli('rules', '--family', 'nope');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--family nope: unknown family \(known: type1\)/);
+  });
+});
+
+describe('serve', () => {
+  const hello = (protocol: number) => spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'serve', '--backend', 'sim-type1'],
+    { cwd: root, encoding: 'utf8', input: JSON.stringify({ id: 0, type: 'hello', protocol, suite: 'test' }) + '\n' });
+
+  test('answers a version-2 hello with the family, and a version-1 hello as version 1 did', () => {
+    const v2 = JSON.parse(hello(2).stdout.split('\n')[0]!);
+    expect([v2.protocol, v2.family, v2.info.profile]).toEqual([2, 'type1', 'type1v2']);
+    const v1 = JSON.parse(hello(1).stdout.split('\n')[0]!);
+    expect([v1.protocol, 'family' in v1, v1.info.profile]).toEqual([1, false, 'type1v2']);
+    expect(JSON.parse(hello(3).stdout.split('\n')[0]!).type).toBe('error');
+  });
+});
+

@@ -2,114 +2,130 @@
 //
 // Every failure a user can cause (bad flags, unknown backend, unreadable case file, a backend
 // that throws or answers garbage) ends in one line on stderr and a non-zero exit, never a stack
-// trace. Exit status: 0 conforming, 1 violations or backend faults, 2 bad usage or input.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BUNDLED } from '../../backends/type1/index.ts';
-import { FAMILIES, RULES } from '../../spec/type1/rules.ts';
-import { PROPERTIES } from '../../properties/type1/catalog.ts';
+// trace. Exit status, the same in every command: 0 conforming (or, for diff, no difference),
+// 1 violations, differences or backend faults, 2 bad usage or input, 130 interrupted.
+import { FAMILIES } from '../../families/index.ts';
 import { CaseFileError, readCase } from '../case-file.ts';
-import { BackendFault, checkCase, oneLine } from '../check.ts';
-import { BackendLoadError, KERNEL_BACKENDS, loadBackend } from '../load-backend.ts';
+import { BackendFault, checkCase, oneLine, type Subject } from '../check.ts';
+import { BackendLoadError, findBundled, loadBackend } from '../load-backend.ts';
 import { writeJsonReport, writeJunitReport } from '../report.ts';
 import { runSuite, totals, UsageError, type SuiteOptions } from '../suite.ts';
 import { printCase, Progress } from './output.ts';
 import { serve } from '../serve.ts';
 import { ExpectationsError, readExpectations } from '../expectations.ts';
+import { diffCommand } from './diff.ts';
+import { SUITE_VERSION } from '../version.ts';
+import { commonRunOptions, familyOption, integer, onInterrupt, parse, SEED_MAX, timeoutOption } from './options.ts';
+
+const HELP: Record<string, string> = {
+  run: `usage: vfio-conform run [options]
+  run every property against every backend (default: the bundled correct ones)
+    --backend SPEC   bundled name, NAME:key=value,..., a module path, exec:CMD or unix:PATH (repeatable)
+    --family ID      only backends and rules of this family (\`vfio-conform families\`)
+    --seed N         base seed, 0..4294967295 (default 1)
+    --runs N         cases per property (default 100)
+    --max-ops N      symbolic operations per case (default 40)
+    --rules PATTERN  only properties aimed at matching rule IDs, * wildcard (repeatable)
+    --cases DIR      where failing cases are written (default cases)
+    --json FILE      write a JSON report
+    --junit FILE     write a JUnit XML report
+    --timeout SECS   per-request limit for out-of-process backends (default 30)
+    --expect FILE    an expectations file: rules a backend is known to break (repeatable)`,
+  diff: `usage: vfio-conform diff --backend A --backend B [options]
+  run the same generated cases against two backends of one family; report and minimize the
+  first case of each property where their answers differ, and which side departs from the spec
+    --seed N, --runs N, --max-ops N, --rules PATTERN, --cases DIR, --timeout SECS   as for run
+    --case FILE      re-run a recorded difference instead of generating cases`,
+  replay: `usage: vfio-conform replay CASE.json [--backend SPEC] [--timeout SECS]
+  re-run a written case on the bundled backend it names, or on --backend SPEC; a case file
+  never starts a process or loads a module by itself`,
+  serve: `usage: vfio-conform serve --backend SPEC
+  serve a backend on stdin/stdout with the protocol of spec/protocol.md`,
+  rules: `usage: vfio-conform rules [--family ID]
+  list the rules and the properties that check them`,
+  backends: `usage: vfio-conform backends [--family ID]
+  list the bundled backends: correct simulators, mutants and real implementations`,
+  families: `usage: vfio-conform families
+  list the families of DMA-remapping semantics the suite checks`,
+};
 
 const USAGE = `usage: vfio-conform <command> [options]
 
 commands:
-  run       run the conformance suite (default backends: the bundled correct ones)
-              --backend SPEC   bundled name, NAME:key=value,..., or a module path (repeatable)
-              --seed N         base seed (default 1)
-              --runs N         cases per property (default 100)
-              --max-ops N      symbolic operations per case (default 40)
-              --rules PATTERN  only properties aimed at matching rule IDs, * wildcard (repeatable)
-              --cases DIR      where failing cases are written (default cases)
-              --json FILE      write a JSON report
-              --junit FILE     write a JUnit XML report
-              --timeout SECS   per-request limit for exec: and unix: backends (default 30)
-              --expect FILE    an expectations file: rules a backend is known to break (repeatable)
-  replay    CASE.json [--backend SPEC]   re-run a written case and show the verdict
-  serve     --backend SPEC   serve a backend on stdin/stdout with the protocol of spec/protocol.md
-  rules     list the rules and the properties that check them
-  backends  list the bundled backends (correct ones and mutants)`;
+  run       run the conformance suite
+  diff      compare two backends of one family on the same cases
+  replay    re-run a written case file
+  serve     serve a backend over the out-of-process protocol
+  rules     list the rules
+  backends  list the bundled backends
+  families  list the families
+
+\`vfio-conform <command> --help\` describes each; \`--version\` prints the version.
+exit status: 0 pass, 1 violation, difference or backend fault, 2 bad usage or input, 130 interrupted`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(HELP[command]);
+    return 0;
+  }
   switch (command) {
     case 'run': return run(rest);
+    case 'diff': return diffCommand(rest);
     case 'replay': return replay(rest);
     case 'serve': return serveBackend(rest);
     case 'rules': return listRules(rest);
     case 'backends': return listBackends(rest);
-    case undefined: case '-h': case '--help': case 'help':
+    case 'families': return listFamilies(rest);
+    case '--version': case 'version':
+      console.log(SUITE_VERSION);
+      return 0;
+    case '-h': case '--help': case 'help':
       console.log(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
+    case undefined:
+      console.error(USAGE);
+      return 2;
     default:
-      throw new UsageError(`unknown command "${command}" (commands: run, replay, serve, rules, backends)`);
+      throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(HELP).join(', ')})`);
   }
-}
-
-type Values = Record<string, string | string[] | boolean | undefined>;
-
-function parse(args: string[], options: ParseArgsConfig['options'], positionals = 0): { values: Values; positionals: string[] } {
-  try {
-    const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
-    if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
-    return { values: parsed.values as Values, positionals: parsed.positionals };
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(oneLine(err).replace(/\. To specify a positional.*$/, ''));
-  }
-}
-
-function integer(value: unknown, flag: string, min: number): number {
-  if (value === undefined) return NaN;
-  const n = Number(value);
-  if (!/^-?\d+$/.test(String(value)) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got "${String(value)}"`);
-  return n;
 }
 
 async function run(args: string[]): Promise<number> {
   const { values } = parse(args, {
-    backend: { type: 'string', multiple: true }, seed: { type: 'string' }, runs: { type: 'string' },
-    'max-ops': { type: 'string' }, rules: { type: 'string', multiple: true }, cases: { type: 'string' },
-    json: { type: 'string' }, junit: { type: 'string' }, timeout: { type: 'string' }, expect: { type: 'string', multiple: true },
+    ...commonRunOptions, family: { type: 'string' },
+    json: { type: 'string' }, junit: { type: 'string' }, expect: { type: 'string', multiple: true },
   });
+  const family = familyOption(values);
   const options: SuiteOptions = {
-    backends: (values.backend as string[] | undefined) ?? BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
-    seed: values.seed === undefined ? 1 : integer(values.seed, '--seed', -(2 ** 31)),
+    backends: (values.backend as string[] | undefined) ?? (family ? [family] : FAMILIES).flatMap((f) => f.defaultBackends),
+    family: family?.id ?? null,
+    seed: values.seed === undefined ? 1 : integer(values.seed, '--seed', 0, SEED_MAX),
     runs: values.runs === undefined ? 100 : integer(values.runs, '--runs', 1),
     maxOps: values['max-ops'] === undefined ? 40 : integer(values['max-ops'], '--max-ops', 1),
     rules: (values.rules as string[] | undefined) ?? [],
     casesDir: (values.cases as string | undefined) ?? 'cases',
-    timeoutMs: values.timeout === undefined ? undefined : integer(values.timeout, '--timeout', 1) * 1000,
+    timeoutMs: timeoutOption(values),
     expectations: ((values.expect as string[] | undefined) ?? []).map(readExpectations),
   };
-  // The first Ctrl-C ends the run after the case under way and writes the reports; the second quits.
-  let interrupted = false;
-  process.on('SIGINT', () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\ninterrupted: stopping after the current case, then writing the reports (Ctrl-C again to quit now)\n');
-  });
-  options.interrupted = () => interrupted;
+  const interrupted = onInterrupt('stopping after the current case, then writing the reports');
+  options.interrupted = interrupted;
   const progress = new Progress(process.stderr);
   const reports = await runSuite(options, {
-    backendStart: (spec, backend) => progress.backend(spec, backend),
+    backendStart: (spec, subject) => progress.backend(spec, subject),
     caseDone: (property, done, total) => progress.tick(property.id, done, total),
-    propertyDone: (_, outcome, report, backend) => {
+    shrinking: (property, tried, length) => progress.shrink(property.id, tried, length),
+    propertyDone: (_, outcome, report, subject) => {
       progress.property(report);
-      if (outcome.status === 'fail') printCase(process.stdout, backend, outcome.ops, outcome.violation, report, outcome.results);
+      if (outcome.status === 'fail') printCase(process.stdout, subject, outcome.ops, outcome.violation, report, outcome.results);
     },
   });
   for (const r of reports) if (r.error && r.properties.length === 0) console.error(`vfio-conform: ${r.error}`);
   if (values.json) writeJsonReport(values.json as string, options, reports);
   if (values.junit) writeJunitReport(values.junit as string, reports);
   const t = totals(reports);
-  console.log(`vfio-conform: ${t.passed} passed, ${t.failed + t.errors} failed, ${t.skipped} skipped${interrupted ? ' (interrupted)' : ''}`);
-  return interrupted ? 130 : t.failed + t.errors > 0 ? 1 : 0;
+  console.log(`vfio-conform: ${t.passed} passed, ${t.failed + t.errors} failed, ${t.skipped} skipped${interrupted() ? ' (interrupted)' : ''}`);
+  return interrupted() ? 130 : t.failed + t.errors > 0 ? 1 : 0;
 }
 
 async function replay(args: string[]): Promise<number> {
@@ -117,56 +133,84 @@ async function replay(args: string[]): Promise<number> {
   const path = positionals[0];
   if (!path) throw new UsageError('replay needs a CASE.json path');
   const loaded = readCase(path);
-  const timeoutMs = values.timeout === undefined ? undefined : integer(values.timeout, '--timeout', 1) * 1000;
-  const backend = await loadBackend((values.backend as string | undefined) ?? loaded.backend, timeoutMs);
+  const timeoutMs = timeoutOption(values);
+  let spec = values.backend as string | undefined;
+  if (spec === undefined) {
+    // A case file travels by mail and bug tracker: what it names is data, never a command.
+    const named = findBundled(loaded.backend.split(':')[0]!);
+    if (!named || named.bundled.kind === 'real') {
+      throw new UsageError(`${path} names backend ${JSON.stringify(loaded.backend)}, which is not a bundled simulator; a case file never starts a process or loads a module by itself: run it deliberately with --backend SPEC`);
+    }
+    spec = loaded.backend;
+  }
+  const subject = await loadBackend(spec, timeoutMs);
   try {
-    const verdict = await checkCase(backend, loaded.ops);
+    if (subject.family.id !== loaded.family.id) throw new UsageError(`${path} is a ${loaded.family.id} case; backend ${spec} is of family ${subject.family.id}`);
+    const verdict = await checkCase(subject, loaded.ops);
     if (verdict.ok) {
-      console.log(`not reproduced: ${backend.info.name} answers all ${loaded.ops.length} operations of ${path} as the model expects`);
+      console.log(`not reproduced: ${subject.backend.info.name} answers all ${loaded.ops.length} operations of ${path} as the model expects`);
       return 0;
     }
-    printCase(process.stdout, backend, loaded.ops, verdict.violation, null, verdict.results);
+    printCase(process.stdout, subject, loaded.ops, verdict.violation, null, verdict.results);
     const same = loaded.rule === null || loaded.rule === verdict.violation.rule;
     console.log(same ? `reproduced: ${verdict.violation.rule} at step ${verdict.violation.step}`
       : `reproduced a different violation: ${verdict.violation.rule} (the case recorded ${loaded.rule})`);
     return 1;
   } finally {
-    await backend.dispose?.();
+    await subject.backend.dispose?.();
   }
 }
 
 async function serveBackend(args: string[]): Promise<number> {
   const { values } = parse(args, { backend: { type: 'string' } });
   if (!values.backend) throw new UsageError('serve needs --backend SPEC');
-  await serve(await loadBackend(values.backend as string), process.stdin, process.stdout);
+  const subject: Subject = await loadBackend(values.backend as string);
+  await serve(subject, process.stdin, process.stdout);
   return 0;
 }
 
 function listRules(args: string[]): number {
-  parse(args, {});
-  for (const family of Object.keys(FAMILIES) as (keyof typeof FAMILIES)[]) {
-    console.log(`${FAMILIES[family]}`);
-    for (const rule of RULES.filter((r) => r.family === family)) {
-      const by = PROPERTIES.filter((p) => (p.rules as readonly string[]).includes(rule.id)).map((p) => p.id);
-      console.log(`  ${rule.id.padEnd(28)} ${rule.level.padEnd(4)} ${rule.profile.padEnd(4)} checked by: ${by.join(', ') || 'NONE'}`);
-      console.log(`      ${rule.statement}`);
+  const family = familyOption(parse(args, { family: { type: 'string' } }).values);
+  for (const f of family ? [family] : FAMILIES) {
+    console.log(`# ${f.id}: ${f.title}`);
+    for (const [group, heading] of Object.entries(f.groups)) {
+      console.log(heading);
+      for (const rule of f.rules.filter((r) => r.group === group)) {
+        const by = f.properties.filter((p) => p.rules.includes(rule.id)).map((p) => p.id);
+        console.log(`  ${rule.id.padEnd(28)} ${rule.level.padEnd(4)} ${rule.profile.padEnd(4)} checked by: ${by.join(', ') || 'NONE'}`);
+        console.log(`      ${rule.statement}`);
+      }
     }
   }
   return 0;
 }
 
 function listBackends(args: string[]): number {
-  parse(args, {});
-  for (const b of BUNDLED) {
-    console.log(`${b.name.padEnd(40)} ${b.kind === 'mutant' ? `mutant, breaks ${b.rule}` : 'correct'}`);
-    console.log(`    ${b.description}`);
-  }
-  for (const [name, k] of Object.entries(KERNEL_BACKENDS)) {
-    console.log(`${name.padEnd(40)} real kernel (boots a VM; needs root for apt-get on first use)`);
-    console.log(`    ${k.description}`);
+  const family = familyOption(parse(args, { family: { type: 'string' } }).values);
+  for (const f of family ? [family] : FAMILIES) {
+    for (const b of f.bundled) {
+      const kind = b.kind === 'mutant' ? `mutant, breaks ${b.rule}` : b.kind === 'real' ? `real (${b.note})` : 'correct';
+      console.log(`${b.name.padEnd(40)} ${f.id.padEnd(8)} ${kind}`);
+      console.log(`    ${b.description}`);
+    }
   }
   return 0;
 }
+
+function listFamilies(args: string[]): number {
+  parse(args, {});
+  for (const f of FAMILIES) {
+    console.log(`${f.id.padEnd(10)} ${f.title}`);
+    console.log(`    profiles: ${f.profiles.join(', ')}; ${f.rules.length} rules, ${f.properties.length} properties, ${f.bundled.length} bundled backends`);
+  }
+  return 0;
+}
+
+// Output piped into `head` closes early: that ends the command quietly, not with a trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

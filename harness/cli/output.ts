@@ -1,9 +1,6 @@
 // What the terminal shows: progress on stderr, failing cases on stdout.
-import type { Backend } from '../../spec/type1/backend.ts';
-import type { Op, Result } from '../../spec/type1/ops.ts';
-import { RULE_BY_ID } from '../../spec/type1/rules.ts';
-import type { Violation } from '../check.ts';
-import { formatOp, formatResult } from '../format.ts';
+import type { FamilyOp as Op, FamilyResult as Result } from '../../spec/family.ts';
+import type { Subject, Violation } from '../check.ts';
 import type { PropertyReport } from '../suite.ts';
 
 type Stream = NodeJS.WriteStream;
@@ -13,27 +10,42 @@ export class Progress {
   private current = '';
   constructor(private readonly out: Stream) {}
 
-  backend(spec: string, backend: Backend | null): void {
-    this.out.write(backend ? `${spec}: ${backend.info.description}\n` : `${spec}: could not be loaded\n`);
+  backend(spec: string, subject: Subject | null): void {
+    this.out.write(subject ? `${spec}: ${subject.backend.info.description}\n` : `${spec}: could not be loaded\n`);
   }
 
   private lastLine = Date.now();
 
   /** A live counter on a terminal; elsewhere a line at most every 10 s, for slow backends. */
   tick(property: string, done: number, total: number): void {
+    this.live(`${property.padEnd(16)} ${done}/${total} cases`);
+  }
+
+  /** Shrinking a failure can take long with a slow backend: it shows too. */
+  shrink(property: string, tried: number, length: number): void {
+    this.live(`${property} minimizing: ${tried} candidates tried, ${length} operations left`);
+  }
+
+  private live(text: string): void {
     if (!this.out.isTTY) {
       if (Date.now() - this.lastLine < 10_000) return;
       this.lastLine = Date.now();
-      this.out.write(`  ...   ${property.padEnd(16)} ${done}/${total} cases\n`);
+      this.out.write(`  ...   ${text}\n`);
       return;
     }
-    this.current = `  ${property} ${done}/${total}`;
-    this.out.write(`\r${this.current}`);
+    const line = `  ${text}`;
+    this.out.write(`\r${line.padEnd(this.current.length)}`);
+    this.current = line;
+  }
+
+  /** Wipes the live counter before a line of its own. */
+  clear(): void {
+    if (this.out.isTTY && this.current) this.out.write(`\r${' '.repeat(this.current.length)}\r`);
+    this.current = '';
   }
 
   property(r: PropertyReport): void {
-    if (this.out.isTTY && this.current) this.out.write(`\r${' '.repeat(this.current.length)}\r`);
-    this.current = '';
+    this.clear();
     const detail = r.status === 'pass' ? `${r.runs} cases${r.known ? `; known divergences: ${r.known.map((k) => `${k.rule} in ${k.cases}`).join(', ')}` : ''}`
       : r.status === 'skip' ? r.reason
       : r.status === 'fail' ? `${r.rule} in case ${r.runs}, minimized ${r.shrunkFrom} -> ${r.ops} operations`
@@ -42,8 +54,9 @@ export class Progress {
   }
 }
 
-export function printCase(out: Stream, backend: Backend, ops: readonly Op[], v: Violation, report: PropertyReport | null, results?: readonly Result[]): void {
-  const rule = RULE_BY_ID.get(v.rule);
+export function printCase(out: Stream, { family, backend }: Subject, ops: readonly Op[], v: Violation, report: PropertyReport | null, results?: readonly Result[]): void {
+  const rule = family.rules.find((r) => r.id === v.rule);
+  const { formatOp, formatResult } = family;
   const lines = [
     '',
     `VIOLATION ${v.rule} on ${backend.info.name}${report ? ` (property ${report.property})` : ''}`,

@@ -3,6 +3,7 @@
 // A backend is anything that can execute `Op`s: a simulator in TypeScript, a C program behind a
 // pipe, or the real kernel in a VM. It declares what it is (`BackendInfo`) and then executes
 // batches of operations, each giving a `Result`. It never sees the reference model.
+import type { Backend as FamilyBackend, BackendFactory as FamilyBackendFactory, BackendInfoBase } from '../family.ts';
 import type { IovaInterval, Op, Result } from './ops.ts';
 
 export type Profile = 'type1v2' | 'type1v1';
@@ -37,10 +38,9 @@ export interface HostInfo {
   arena: { start: bigint; size: bigint };
 }
 
-export interface BackendInfo {
-  name: string;
-  /** Free text: what the backend is and which version of it. */
-  description: string;
+export interface BackendInfo extends BackendInfoBase {
+  /** "type1", or absent: type1 is the family of backends that name none. */
+  family?: 'type1';
   profile: Profile;
   geometry: Geometry;
   host: HostInfo;
@@ -48,20 +48,13 @@ export interface BackendInfo {
 }
 
 /**
- * Every method may be synchronous or asynchronous. `execute` returns one result per operation,
- * in order; it may return fewer when the backend stopped early (the harness reports that).
- * `reset` brings the backend back to a fresh container and fresh processes with empty address
- * spaces, unlimited RLIMIT_MEMLOCK and no CAP_IPC_LOCK.
+ * A type1 backend (spec/family.ts). `reset` brings it back to a fresh container and fresh
+ * processes with empty address spaces, unlimited RLIMIT_MEMLOCK and no CAP_IPC_LOCK.
  */
-export interface Backend {
-  readonly info: BackendInfo;
-  reset(): void | Promise<void>;
-  execute(ops: readonly Op[]): readonly Result[] | Promise<readonly Result[]>;
-  dispose?(): void | Promise<void>;
-}
+export type Backend = FamilyBackend<Op, Result, BackendInfo>;
 
 /** What a backend module exports: `export default function create(options) {...}`. */
-export type BackendFactory = (options: Record<string, string>) => Backend | Promise<Backend>;
+export type BackendFactory = FamilyBackendFactory<Backend>;
 
 /** The optional capabilities an operation needs; a backend never receives one it lacks. */
 export function capabilitiesFor(op: import('./ops.ts').Op): Capability[] {

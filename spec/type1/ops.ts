@@ -46,11 +46,8 @@ export type Op =
 export type OpKind = Op['op'];
 export type OpOf<K extends OpKind> = Extract<Op, { op: K }>;
 
-export const ERRNOS = [
-  'EPERM', 'ENOENT', 'EFAULT', 'EBUSY', 'EEXIST', 'EINVAL', 'ENOSPC', 'ENOMEM', 'EOVERFLOW',
-  'EACCES', 'ENOTTY', 'ENXIO',
-] as const;
-export type Errno = (typeof ERRNOS)[number];
+import type { Errno } from '../errno.ts';
+export { ERRNOS, type Errno } from '../errno.ts';
 
 export interface Failure { ok: false; errno: Errno }
 

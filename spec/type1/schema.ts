@@ -1,5 +1,5 @@
-// The protocol as JSON Schema (draft 2020-12), generated from OP_FIELDS, for backend authors
-// in other languages. `npm run spec` writes spec/type1/protocol.schema.json; a test keeps it fresh.
+// The protocol as JSON Schema (draft 2020-12) for type1 backends, generated from OP_FIELDS, for
+// backend authors in other languages. `npm run spec` writes spec/type1/protocol.schema.json.
 import { CAPABILITIES } from './backend.ts';
 import { ERRNOS } from './ops.ts';
 import { MAX_BATCH, PROTOCOL_VERSION } from '../protocol.ts';
@@ -24,7 +24,7 @@ export function protocolSchema(): Record<string, unknown> {
   const range = object({ start: u64, end: u64 });
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    title: `vfio-conform out-of-process protocol, version ${PROTOCOL_VERSION} (spec/protocol.md)`,
+    title: `vfio-conform out-of-process protocol, version ${PROTOCOL_VERSION}, family type1 (spec/protocol.md)`,
     $defs: {
       u64: { type: 'string', pattern: '^0x[0-9a-fA-F]{1,16}$' },
       op: { oneOf: ops },
@@ -58,7 +58,7 @@ export function protocolSchema(): Record<string, unknown> {
         object({ id: { type: 'integer' }, type: { const: 'bye' } }),
       ] },
       { title: 'reply', oneOf: [
-        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: PROTOCOL_VERSION }, info: { $ref: '#/$defs/info' } }),
+        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: PROTOCOL_VERSION }, family: { const: 'type1' }, info: { $ref: '#/$defs/info' } }),
         object({ id: { type: 'integer' }, type: { enum: ['reset', 'bye'] } }),
         object({ id: { type: 'integer' }, type: { const: 'results' }, results: { type: 'array', items: { $ref: '#/$defs/result' } } }),
         object({ id: {}, type: { const: 'error' }, message: { type: 'string' } }),

@@ -4,7 +4,11 @@
 // travels as a "0x..." lowercase hex string. Decoding is schema-driven and strict: a field of
 // the wrong type, a missing field or an unknown field is an error naming the field, because a
 // replay file or a backend reply that is half-understood is worse than one that is rejected.
-import { ERRNOS, type Errno, type Op, type OpKind, type Result } from './ops.ts';
+import { isErrno } from '../errno.ts';
+import { decodeU64, hex, isRecord, U64_MAX, WireError } from '../u64.ts';
+import type { Op, OpKind, Result } from './ops.ts';
+
+export { hex, toPlain, U64_MAX, WireError } from '../u64.ts';
 
 type FieldType = 'u64' | 'u32' | 'proc' | 'prot' | 'backing' | 'bool';
 
@@ -31,18 +35,6 @@ export const OP_FIELDS: { readonly [K in OpKind]: Readonly<Record<string, FieldT
   dumpMappings: {},
 };
 
-export const U64_MAX = (1n << 64n) - 1n;
-
-export const hex = (v: bigint): string => '0x' + v.toString(16);
-
-export class WireError extends Error {}
-
-function decodeU64(v: unknown, where: string): bigint {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,16}$/.test(v)) {
-    throw new WireError(`${where}: expected a u64 as a "0x..." hex string, got ${JSON.stringify(v)}`);
-  }
-  return BigInt(v);
-}
 
 function decodeField(type: FieldType, v: unknown, where: string): unknown {
   switch (type) {
@@ -65,8 +57,6 @@ function decodeField(type: FieldType, v: unknown, where: string): unknown {
   }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function encodeOp(op: Op): Record<string, unknown> {
   const out: Record<string, unknown> = { op: op.op };
@@ -95,15 +85,6 @@ export function decodeOp(v: unknown, where = 'op'): Op {
   return out as unknown as Op;
 }
 
-/** Encode any value holding bigints (results, reports) with u64 as hex strings. */
-export function toPlain(v: unknown): unknown {
-  if (typeof v === 'bigint') return hex(v);
-  if (Array.isArray(v)) return v.map(toPlain);
-  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)]));
-  return v;
-}
-
-const isErrno = (v: unknown): v is Errno => typeof v === 'string' && (ERRNOS as readonly string[]).includes(v);
 
 function expectKeys(v: Record<string, unknown>, keys: string[], where: string): void {
   for (const k of keys) if (!(k in v)) throw new WireError(`${where}: missing field "${k}"`);
@@ -120,8 +101,9 @@ function decodeU64Array(v: unknown, where: string): bigint[] {
 /**
  * Decode the result of `kind`. `u64` fields may arrive as bigint (in-process backends) or as
  * hex strings (the wire); anything else is rejected with the path of the offending field.
+ * `processes`, when given, is how many processes `counters` must report.
  */
-export function decodeResult(kind: OpKind, v: unknown, where = 'result'): Result {
+export function decodeResult(kind: OpKind, v: unknown, where = 'result', processes?: number): Result {
   if (!isRecord(v)) throw new WireError(`${where}: expected an object, got ${describe(v)}`);
   const u64 = (x: unknown, w: string): bigint => (typeof x === 'bigint' && x >= 0n && x <= U64_MAX ? x : decodeU64(x, w));
   if (v.ok === false) {
@@ -153,6 +135,9 @@ export function decodeResult(kind: OpKind, v: unknown, where = 'result'): Result
       expectKeys(v, ['lockedVm'], where);
       const lockedVm = Array.isArray(v.lockedVm) && v.lockedVm.every((x) => typeof x === 'bigint')
         ? (v.lockedVm as bigint[]) : decodeU64Array(v.lockedVm, `${where}.lockedVm`);
+      if (processes !== undefined && lockedVm.length !== processes) {
+        throw new WireError(`${where}.lockedVm: expected ${processes} processes, got ${lockedVm.length}`);
+      }
       return { ok: true, lockedVm };
     }
     case 'dumpMappings': {

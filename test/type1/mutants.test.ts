@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BUNDLED } from '../../backends/type1/index.ts';
-import { PROPERTIES } from '../../properties/type1/catalog.ts';
+import { PROPERTIES, subject } from './support/subject.ts';
+import { type1 } from '../../families/type1.ts';
 import { runProperty } from '../../harness/run.ts';
 import { checkCase } from '../../harness/check.ts';
 import { readCase, writeCase } from '../../harness/case-file.ts';
@@ -26,7 +27,7 @@ describe('mutants are caught', () => {
       expect(aimed.length).toBeGreaterThan(0);
       const outcomes = [];
       for (const property of aimed) {
-        const outcome = await runProperty(backend, property, { seed: SEED, runs: RUNS, maxOps: 40 });
+        const outcome = await runProperty(subject(backend), property, { seed: SEED, runs: RUNS, maxOps: 40 });
         outcomes.push(outcome);
         if (outcome.status === 'fail' && outcome.violation.rule === mutant.rule) break;
       }
@@ -37,8 +38,8 @@ describe('mutants are caught', () => {
       expect(caught.ops.length).toBeLessThanOrEqual(maxOps(mutant.rule!));
 
       const path = join(dir, `${mutant.name}.case.json`);
-      writeCase(path, { backend: mutant.name, property: caught.property, seed: SEED, ops: caught.ops, violation: caught.violation });
-      const replayed = await checkCase(mutant.create({}), readCase(path).ops);
+      writeCase(path, { family: type1, profile: backend.info.profile, backend: mutant.name, property: caught.property, seed: SEED, ops: caught.ops, violation: caught.violation });
+      const replayed = await checkCase(subject(mutant.create({})), readCase(path).ops);
       expect(replayed.ok).toBe(false);
       if (!replayed.ok) expect(replayed.violation).toEqual(caught.violation);
     });
@@ -51,7 +52,7 @@ describe('correct backends conform', () => {
       test(`${backend.name} passes every property (seed ${seed})`, async () => {
         const b = backend.create({});
         for (const property of PROPERTIES) {
-          const outcome = await runProperty(b, property, { seed, runs: 60, maxOps: 40 });
+          const outcome = await runProperty(subject(b), property, { seed, runs: 60, maxOps: 40 });
           expect(outcome.status, `${property.id}: ${JSON.stringify(outcome.status === 'fail' ? outcome.violation : outcome)}`).toBe('pass');
         }
       });

@@ -1,6 +1,6 @@
 // Human-readable operations and results for the terminal.
-import type { Op, Result } from '../spec/type1/ops.ts';
-import { hex, OP_FIELDS } from '../spec/type1/wire.ts';
+import type { Op, Result } from './ops.ts';
+import { hex, OP_FIELDS } from './wire.ts';
 
 const MAP_FLAG_NAMES: [number, string][] = [[1, 'READ'], [2, 'WRITE'], [4, 'VADDR']];
 const UNMAP_FLAG_NAMES: [number, string][] = [[1, 'GET_DIRTY_BITMAP'], [2, 'ALL'], [4, 'VADDR']];

@@ -1,0 +1,82 @@
+// The VFIO type1 family: VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_IOMMU containers over the shared
+// host-memory model. This file only assembles what spec/type1, models/type1, properties/type1
+// and backends/type1 define.
+import { fileURLToPath } from 'node:url';
+import type { Family } from '../spec/family.ts';
+import { CAPABILITIES, capabilitiesFor, type BackendInfo, type Profile } from '../spec/type1/backend.ts';
+import type { Op, Result } from '../spec/type1/ops.ts';
+import { FAMILIES as GROUPS, RULES } from '../spec/type1/rules.ts';
+import { decodeOp, decodeResult, encodeOp } from '../spec/type1/wire.ts';
+import { checkInfo, decodeInfo, encodeInfo } from '../spec/type1/info.ts';
+import { formatOp, formatResult } from '../spec/type1/format.ts';
+import { protocolSchema } from '../spec/type1/schema.ts';
+import { renderRuleDoc } from '../spec/rule-doc.ts';
+import { SystemModel } from '../models/type1/system.ts';
+import { PROPERTIES } from '../properties/type1/catalog.ts';
+import { expand } from '../properties/type1/expand.ts';
+import { symSequence } from '../properties/type1/symbolic.ts';
+import { BUNDLED } from '../backends/type1/index.ts';
+
+const PROFILES: readonly Profile[] = ['type1v2', 'type1v1'];
+
+/** The real Linux kernel in a QEMU guest (kernel/README.md), one name per emulated IOMMU. */
+const KERNEL_RUNNER = fileURLToPath(new URL('../kernel/vm/backend.ts', import.meta.url));
+const kernel = (name: string, args: string, description: string) => ({
+  name, description, kind: 'real' as const,
+  command: `"${process.execPath}" --import tsx "${KERNEL_RUNNER}" ${args}`,
+  // The first request waits for the VM to boot.
+  timeoutMs: 300_000,
+  note: 'boots a VM; needs root for apt-get on first use',
+});
+
+const rules = RULES.map(({ family: group, ...r }) => ({ ...r, group }));
+
+export const type1: Family<Op, Result, BackendInfo> = {
+  id: 'type1',
+  title: 'VFIO type1: VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_IOMMU containers',
+  rules,
+  groups: GROUPS,
+  profiles: PROFILES,
+  capabilities: CAPABILITIES,
+  properties: PROPERTIES.map((p) => ({
+    ...p,
+    cases: (info: BackendInfo, maxOps: number) => symSequence(p.weights, maxOps).map((syms) => expand(syms, info)),
+  })),
+  bundled: [
+    ...BUNDLED,
+    kernel('linux-type1@intel-iommu', '--iommu intel-iommu', 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with intel-iommu and the edu device'),
+    kernel('linux-type1@virtio-iommu', '--iommu virtio-iommu', 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with virtio-iommu and the edu device'),
+    kernel('linux-type1-v1@intel-iommu', '--iommu intel-iommu --profile v1', 'Linux 6.12 (Debian) VFIO_TYPE1_IOMMU in a QEMU guest with intel-iommu and the edu device'),
+  ],
+  defaultBackends: BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
+
+  model: (info) => new SystemModel(info),
+  capabilitiesFor,
+  encodeOp,
+  decodeOp,
+  decodeResult: (op, v, where, info) => decodeResult(op.op, v, where, info.capabilities.includes('secondProcess') ? 2 : 1),
+  encodeInfo,
+  decodeInfo,
+  checkInfo,
+  formatOp,
+  formatResult,
+  schema: protocolSchema,
+  docs: () => [
+    {
+      path: 'spec/type1/rules.md',
+      text: renderRuleDoc({
+        title: 'VFIO type1: the rules',
+        intro: [
+          'Generated from `spec/type1/rules.ts` by `npm run spec`; do not edit by hand.',
+          '',
+          'Each rule has a stable ID, a level (MUST or MAY), the container profile it binds (v1 is',
+          '`VFIO_TYPE1_IOMMU`, v2 is `VFIO_TYPE1v2_IOMMU`), and the source it was read from',
+          '(`L` = the Linux kernel tree), and the properties that check it (`properties/type1/catalog.ts`).',
+        ],
+        rules, groups: GROUPS, properties: PROPERTIES,
+        profileLabel: (p) => (p === 'both' ? 'v1 and v2' : p),
+      }),
+    },
+    { path: 'spec/type1/protocol.schema.json', text: JSON.stringify(protocolSchema(), null, 2) + '\n' },
+  ],
+};

@@ -1,0 +1,9 @@
+// The errnos a backend may answer, by name: every family's failures are `{ok: false, errno}`
+// with one of these, as the real uAPI returns them.
+export const ERRNOS = [
+  'EPERM', 'ENOENT', 'EFAULT', 'EBUSY', 'EEXIST', 'EINVAL', 'ENOSPC', 'ENOMEM', 'EOVERFLOW',
+  'EACCES', 'ENOTTY', 'ENXIO',
+] as const;
+export type Errno = (typeof ERRNOS)[number];
+
+export const isErrno = (v: unknown): v is Errno => typeof v === 'string' && (ERRNOS as readonly string[]).includes(v);

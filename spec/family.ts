@@ -1,0 +1,130 @@
+// What a family is, as the harness sees it.
+//
+// A family is one kind of DMA-remapping interface (VFIO type1, iommufd, sPAPR TCE, an emulated
+// IOMMU's IOMMUMemoryRegion contract): its rules, its operations and their wire form, its
+// backend declaration, its reference model, its generators and properties, and its bundled
+// backends. The harness runs, judges, shrinks, records and reports through this interface
+// only, so a family is added by adding its folders and one line in families/index.ts.
+import type fc from 'fast-check';
+import type { Errno } from './errno.ts';
+
+/** Every operation of every family is a plain object discriminated by `op`. */
+export interface FamilyOp { readonly op: string }
+
+/** Every result is a success with values, or a failure with an errno, as the real uAPI. */
+export type FamilyResult = { readonly ok: true } | { readonly ok: false; readonly errno: Errno };
+
+/** What every backend declares, whatever its family; a family adds its own fields. */
+export interface BackendInfoBase {
+  name: string;
+  /** Free text: what the backend is and which version of it. */
+  description: string;
+  /** The family's id; a backend that names none is of the first family, type1. */
+  family?: string;
+  /** One of the family's profiles: which variant of the interface it implements. */
+  profile: string;
+  /** Optional abilities; a property that needs a missing one is skipped, never passed. */
+  capabilities: readonly string[];
+}
+
+/**
+ * Every method may be synchronous or asynchronous. `execute` returns one result per
+ * operation, in order, and fewer only when the backend stopped early. `reset` brings the
+ * backend back to the fresh state its family defines.
+ */
+export interface Backend<O extends FamilyOp = FamilyOp, R extends FamilyResult = FamilyResult, I extends BackendInfoBase = BackendInfoBase> {
+  readonly info: I;
+  reset(): void | Promise<void>;
+  execute(ops: readonly O[]): readonly R[] | Promise<readonly R[]>;
+  dispose?(): void | Promise<void>;
+}
+
+/** What a backend module exports: `export default function create(options) {...}`. */
+export type BackendFactory<B extends Backend = Backend> = (options: Record<string, string>) => B | Promise<B>;
+
+export interface Rule {
+  /** Stable, never renumbered, prefixed by the family (`T1-`, `IOMMUFD-`, ...). */
+  id: string;
+  /** The key of the family's rule group (`MAP`, `UNMAP`, ...). */
+  group: string;
+  level: 'MUST' | 'MAY';
+  /** Which profiles the rule binds, in the family's words. */
+  profile: string;
+  statement: string;
+  sources: readonly string[];
+  /** Versions or configurations that behave differently, and how the suite treats them. */
+  variants?: readonly string[];
+}
+
+/** What a conforming backend must answer to one operation, and the rule that decides it. */
+export interface Expectation<R extends FamilyResult = FamilyResult> {
+  result: R;
+  /** Other answers that also conform (variants the rule names). */
+  accept?: readonly R[];
+  rule: string;
+  /** Further rules a wrong answer breaks. */
+  alsoBroken?: readonly string[];
+}
+
+/** The reference model of one fresh backend, driven one operation at a time. */
+export interface Model<O extends FamilyOp = FamilyOp, R extends FamilyResult = FamilyResult> {
+  apply(op: O): Expectation<R>;
+  /** The rule a wrong `actual` answer breaks, given what was expected. */
+  blame(op: O, expected: Expectation<R>, actual: R): string;
+}
+
+export interface Property<O extends FamilyOp = FamilyOp, I extends BackendInfoBase = BackendInfoBase> {
+  id: string;
+  title: string;
+  /** The rules it is built to exercise. */
+  rules: readonly string[];
+  /** Capabilities without which it cannot aim at its rules: it is skipped. */
+  requires: readonly string[];
+  /** Profiles it applies to; all when absent. */
+  profiles?: readonly string[];
+  /** Self-checking concrete cases for a backend that declares `info`; fast-check shrinks them. */
+  cases(info: I, maxOps: number): fc.Arbitrary<O[]>;
+}
+
+/** A backend that ships with the suite: a simulator, a mutant, or a real implementation. */
+export type BundledBackend<B extends Backend = Backend> =
+  | { name: string; description: string; kind: 'correct' | 'mutant'; rule?: string; create(options: Record<string, string>): B }
+  /** Started as a process speaking the protocol (a VM, a QEMU under qtest). */
+  | { name: string; description: string; kind: 'real'; command: string; timeoutMs: number; note: string };
+
+export interface Family<O extends FamilyOp = FamilyOp, R extends FamilyResult = FamilyResult, I extends BackendInfoBase = BackendInfoBase> {
+  id: string;
+  title: string;
+  rules: readonly Rule[];
+  /** Rule group keys to headings, in the order the rules are documented. */
+  groups: Readonly<Record<string, string>>;
+  profiles: readonly string[];
+  capabilities: readonly string[];
+  properties: readonly Property<O, I>[];
+  bundled: readonly BundledBackend<Backend<O, R, I>>[];
+  /** What `run` checks when no backend is named. */
+  defaultBackends: readonly string[];
+
+  model(info: I): Model<O, R>;
+  /** The capabilities an operation needs; a backend never receives one it lacks. */
+  capabilitiesFor(op: O): readonly string[];
+
+  encodeOp(op: O): Record<string, unknown>;
+  /** Throws a WireError naming the offending field. */
+  decodeOp(v: unknown, where: string): O;
+  /** Results arrive as plain data from in-process backends or as JSON; throws a WireError. */
+  decodeResult(op: O, v: unknown, where: string, info: I): R;
+  encodeInfo(info: I): Record<string, unknown>;
+  /** Throws a WireError naming the offending field. */
+  decodeInfo(v: unknown, where: string): I;
+  /** What is wrong with an in-process backend's declaration, or null. */
+  checkInfo(info: unknown): string | null;
+
+  formatOp(op: O): string;
+  formatResult(r: R): string;
+
+  /** The family's protocol as JSON Schema, for backend authors in other languages. */
+  schema(): Record<string, unknown>;
+  /** Generated documents, paths relative to the repository root. */
+  docs(): readonly { path: string; text: string }[];
+}

@@ -1,0 +1,37 @@
+// Differential runs on type1: v2 and v1 containers differ on named rules, and a backend
+// agrees with itself (the C example's agreement is in c-backend.test.ts).
+import { describe, expect, test } from 'vitest';
+import { diffProperty } from '../../harness/diff.ts';
+import { loadBackend } from '../../harness/load-backend.ts';
+import { PROPERTIES } from './support/subject.ts';
+
+const unmap = PROPERTIES.find((p) => p.id === 'unmap-semantics')!;
+
+describe('diff', () => {
+  test('sim-type1 against sim-type1-v1: they differ, the spec allows both, and each answer is named by its rule', async () => {
+    const outcome = await diffProperty(await loadBackend('sim-type1'), await loadBackend('sim-type1-v1'), unmap, { seed: 1, runs: 100, maxOps: 40 });
+    expect(outcome.status).toBe('differ');
+    if (outcome.status !== 'differ') return;
+    const { a, b, verdict, step } = outcome.difference;
+    expect(verdict).toBe('both-conform');
+    expect(outcome.ops[step]!.op).toBe('unmap');
+    expect(a.rule).toMatch(/^T1-UNMAP-V2-/);
+    expect(b.rule).toMatch(/^T1-UNMAP-(V1-|EMPTY)/);
+    expect(outcome.ops.length).toBeLessThanOrEqual(6);
+  });
+
+  test('a mutant against its correct base: the mutant departs from the spec', async () => {
+    const outcome = await diffProperty(await loadBackend('sim-type1'), await loadBackend('sim-type1~v2-bisect-allowed'), unmap, { seed: 1, runs: 100, maxOps: 40 });
+    expect(outcome.status).toBe('differ');
+    if (outcome.status !== 'differ') return;
+    expect(outcome.difference.verdict).toBe('b-departs');
+    expect(outcome.difference.b.rule).toBe('T1-UNMAP-V2-BISECT');
+  });
+
+  test('a backend against another instance of itself: no difference', async () => {
+    for (const property of PROPERTIES) {
+      const outcome = await diffProperty(await loadBackend('sim-type1'), await loadBackend('sim-type1'), property, { seed: 2, runs: 20, maxOps: 40 });
+      expect(outcome.status, property.id).toBe('same');
+    }
+  });
+});
