@@ -121,6 +121,7 @@ describe('show as text', () => {
       [['show', join(dir, 'step.json')], /"failure\.step" must be an operation index from 0 to 0, got 9$/],
       [['show', join(dir, 'step.json'), '--html'], /--html.*argument/],
       [['show', join(dir, 'step.json'), '--svg'], /Unknown option '--svg'/],
+      [['show', join(dir, 'step.json'), '--html', join(dir, 'step.json')], /step\.json would overwrite the case file$/],
     ] as const) {
       const r = cli(...args);
       expect(r.status, args.join(' ')).toBe(2);

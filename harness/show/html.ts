@@ -132,7 +132,7 @@ export function renderHtml(c: ShownCase): string {
   const height = y + PAD;
 
   const open = (id: string, width: number) =>
-    `<svg xmlns="http://www.w3.org/2000/svg" id="${id}" width="${n(width)}" height="${n(height)}" viewBox="0 0 ${n(width)} ${n(height)}" font-family="${esc(SANS)}">`;
+    `<svg xmlns="http://www.w3.org/2000/svg" id="${id}" role="img" aria-label="${id === 'timeline' ? 'the address spaces after each operation' : 'the operations and what the model answers'}" width="${n(width)}" height="${n(height)}" viewBox="0 0 ${n(width)} ${n(height)}" font-family="${esc(SANS)}">`;
   const rowClass = (i: number) => (i === failStep ? 'row-bg failing' : failStep !== null && i > failStep ? 'row-bg after' : i % 2 ? 'row-bg odd' : 'row-bg');
   const rowAttrs = (i: number) => (i === failStep ? ' data-failing="true"' : failStep !== null && i > failStep ? ' class="after"' : '');
 
