@@ -12,6 +12,7 @@ import { formatOp, formatResult } from '../spec/type1/format.ts';
 import { protocolSchema } from '../spec/type1/schema.ts';
 import { renderRuleDoc } from '../spec/rule-doc.ts';
 import { SystemModel } from '../models/type1/system.ts';
+import { type1View } from '../models/type1/view.ts';
 import { PROPERTIES } from '../properties/type1/catalog.ts';
 import { expand } from '../properties/type1/expand.ts';
 import { symSequence } from '../properties/type1/symbolic.ts';
@@ -60,6 +61,7 @@ export const type1: Family<Op, Result, BackendInfo> = {
   checkInfo,
   formatOp,
   formatResult,
+  view: type1View,
   schema: protocolSchema,
   docs: () => [
     {

@@ -6,7 +6,7 @@
 // the protocol version; version 1 files (type1 only) still replay.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Family, FamilyOp } from '../spec/family.ts';
+import type { BackendInfoBase, Family, FamilyOp } from '../spec/family.ts';
 import { PROTOCOL_VERSION } from '../spec/protocol.ts';
 import { isRecord, toPlain, WireError } from '../spec/u64.ts';
 import { DEFAULT_FAMILY, FAMILIES, findFamily } from '../families/index.ts';
@@ -23,6 +23,8 @@ export interface CaseFile {
   property: string;
   seed: number;
   ops: readonly FamilyOp[];
+  /** The failing backend's declaration, so that the case can be drawn without it (`show`). */
+  info?: BackendInfoBase;
   /** Absent for a case written after a backend fault rather than a violation. */
   violation?: Violation;
   fault?: string;
@@ -50,6 +52,7 @@ export function writeCase(path: string, c: CaseFile): void {
     failure,
     replay: `npx vfio-conform replay ${path}`,
     ops: c.ops.map((op) => family.encodeOp(op)),
+    ...(c.info ? { info: family.encodeInfo(c.info) } : {}),
   };
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(doc, null, 2) + '\n');
@@ -63,6 +66,10 @@ export interface LoadedCase {
   property: string;
   rule: string | null;
   ops: FamilyOp[];
+  /** The backend's declaration, when the file records it. */
+  info: BackendInfoBase | null;
+  /** The recorded failure as written (wire form): step, rule, expected, actual; or fault; or difference. */
+  failure: Record<string, unknown> | null;
 }
 
 export function readCase(path: string): LoadedCase {
@@ -103,6 +110,8 @@ export function readCase(path: string): LoadedCase {
       property: typeof doc.property === 'string' ? doc.property : '?',
       rule: typeof failure.rule === 'string' ? failure.rule : null,
       ops,
+      info: doc.info === undefined ? null : family.decodeInfo(doc.info, 'info'),
+      failure: isRecord(doc.failure) ? doc.failure : null,
     };
   } catch (err) {
     if (err instanceof WireError) throw new CaseFileError(`${path}: ${err.message}`);

@@ -11,6 +11,7 @@ import { oneLine, type Subject, type Violation } from './check.ts';
 import { BackendLoadError, loadBackend } from './load-backend.ts';
 import { runProperty, type PropertyOutcome } from './run.ts';
 import type { Expectations } from './expectations.ts';
+import { writeCaseHtml } from './show/write.ts';
 
 export interface SuiteOptions {
   backends: string[];
@@ -116,7 +117,8 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
       });
       const entry = toReport(outcome, (ops, violation, fault, suffix = '') => {
         const path = join(options.casesDir, caseName(stem, property.id + suffix));
-        writeCase(path, { family, profile: backend.info.profile, backend: spec, property: property.id, seed: options.seed, ops, ...(violation ? { violation } : { fault }) });
+        writeCase(path, { family, profile: backend.info.profile, backend: spec, property: property.id, seed: options.seed, ops, info: backend.info, ...(violation ? { violation } : { fault }) });
+        writeCaseHtml(path);
         return path;
       });
       report.properties.push(entry);

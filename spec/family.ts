@@ -7,6 +7,7 @@
 // only, so a family is added by adding its folders and one line in families/index.ts.
 import type fc from 'fast-check';
 import type { Errno } from './errno.ts';
+import type { Timeline } from './timeline.ts';
 
 /** Every operation of every family is a plain object discriminated by `op`. */
 export interface FamilyOp { readonly op: string }
@@ -122,6 +123,12 @@ export interface Family<O extends FamilyOp = FamilyOp, R extends FamilyResult = 
 
   formatOp(op: O): string;
   formatResult(r: R): string;
+  /**
+   * Optional: the case as the reference model sees it after every operation, in the neutral
+   * terms of spec/timeline.ts, for `show`. `actual[i]` is the backend's answer to `ops[i]`
+   * when it is known (a case file records the failing step's).
+   */
+  view?(info: I, ops: readonly O[], actual: readonly (R | undefined)[]): Timeline;
 
   /** The family's protocol as JSON Schema, for backend authors in other languages. */
   schema(): Record<string, unknown>;

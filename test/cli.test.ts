@@ -29,7 +29,7 @@ describe('run', () => {
     const r = cli('run', '--backend', 'sim-type1~unmap-stale-tail', '--rules', 'T1-NO-STALE', '--cases', dir);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('VIOLATION T1-NO-STALE on sim-type1~unmap-stale-tail');
-    const [file] = readdirSync(dir);
+    const file = readdirSync(dir).find((f) => f.endsWith('.case.json'));
     const replay = cli('replay', join(dir, file!));
     expect(replay.status).toBe(1);
     expect(replay.stdout).toMatch(/reproduced: T1-NO-STALE at step \d+/);
@@ -162,7 +162,7 @@ describe('case files are data', () => {
   test('a written case records its family, profile and protocol version', () => {
     const dir = scratch();
     cli('run', '--backend', 'sim-type1-v1~v1-unmap-inside', '--rules', 'T1-UNMAP-V1-START-INSIDE', '--runs', '200', '--cases', dir);
-    const doc = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8'));
+    const doc = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.case.json'))!), 'utf8'));
     expect([doc.version, doc.family, doc.profile, doc.protocol]).toEqual([2, 'type1', 'type1v1', 2]);
   });
 

@@ -22,7 +22,7 @@ describe('protocol: the suite through a pipe', () => {
     const r = cli('run', '--runs', '10', '--backend', serve('sim-type1~charge-once'), '--rules', 'T1-ACCT-PER-MAPPING', '--cases', dir);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('VIOLATION T1-ACCT-PER-MAPPING on sim-type1~charge-once');
-    const file = readdirSync(dir).find((f) => f.startsWith('sim-type1~charge-once'))!;
+    const file = readdirSync(dir).find((f) => f.startsWith('sim-type1~charge-once') && f.endsWith('.case.json'))!;
     const replay = cli('replay', join(dir, file), '--backend', serve('sim-type1~charge-once'));
     expect(replay.stdout).toMatch(/reproduced: T1-ACCT-PER-MAPPING/);
   });

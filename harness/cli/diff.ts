@@ -55,7 +55,7 @@ export async function diffCommand(args: string[]): Promise<number> {
       differ++;
       const path = join(casesDir, `${stem(a)}--vs--${stem(b)}--${property.id}.case.json`);
       writeCase(path, {
-        family: a.family, profile: a.backend.info.profile, backend: specs[0]!, property: property.id, seed: options.seed, ops: outcome.ops,
+        family: a.family, profile: a.backend.info.profile, backend: specs[0]!, property: property.id, seed: options.seed, ops: outcome.ops, info: a.backend.info,
         difference: { step: outcome.difference.step, against: specs[1]!, verdict: outcome.difference.verdict },
       });
       printDifference(a, b, outcome.ops, outcome.results, outcome.difference);

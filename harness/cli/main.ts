@@ -14,6 +14,7 @@ import { printCase, Progress } from './output.ts';
 import { serve } from '../serve.ts';
 import { ExpectationsError, readExpectations } from '../expectations.ts';
 import { diffCommand } from './diff.ts';
+import { SHOW_HELP, showCommand } from './show.ts';
 import { SUITE_VERSION } from '../version.ts';
 import { commonRunOptions, familyOption, integer, onInterrupt, parse, SEED_MAX, timeoutOption } from './options.ts';
 
@@ -39,6 +40,7 @@ const HELP: Record<string, string> = {
   replay: `usage: vfio-conform replay CASE.json [--backend SPEC] [--timeout SECS]
   re-run a written case on the bundled backend it names, or on --backend SPEC; a case file
   never starts a process or loads a module by itself`,
+  show: SHOW_HELP,
   serve: `usage: vfio-conform serve --backend SPEC
   serve a backend on stdin/stdout with the protocol of spec/protocol.md`,
   rules: `usage: vfio-conform rules [--family ID]
@@ -55,6 +57,7 @@ commands:
   run       run the conformance suite
   diff      compare two backends of one family on the same cases
   replay    re-run a written case file
+  show      print a written case file, or draw it as HTML (--html)
   serve     serve a backend over the out-of-process protocol
   rules     list the rules
   backends  list the bundled backends
@@ -73,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': return run(rest);
     case 'diff': return diffCommand(rest);
     case 'replay': return replay(rest);
+    case 'show': return showCommand(rest);
     case 'serve': return serveBackend(rest);
     case 'rules': return listRules(rest);
     case 'backends': return listBackends(rest);

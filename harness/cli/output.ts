@@ -2,6 +2,7 @@
 import type { FamilyOp as Op, FamilyResult as Result } from '../../spec/family.ts';
 import type { Subject, Violation } from '../check.ts';
 import type { PropertyReport } from '../suite.ts';
+import { viewLines } from '../show/write.ts';
 
 type Stream = NodeJS.WriteStream;
 
@@ -74,6 +75,6 @@ export function printCase(out: Stream, { family, backend }: Subject, ops: readon
       : got ? formatResult(got) : '';
     if (i <= v.step) lines.push(`${mark} #${String(i).padEnd(3)} ${formatOp(op).padEnd(width)} ${text}`);
   });
-  if (report?.status === 'fail') lines.push('', `  case:   ${report.case}`, `  replay: npx vfio-conform replay ${report.case}`);
+  if (report?.status === 'fail') lines.push('', `  case:   ${report.case}`, ...viewLines(report.case), `  replay: npx vfio-conform replay ${report.case}`);
   out.write(lines.join('\n') + '\n\n');
 }
