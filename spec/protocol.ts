@@ -29,7 +29,10 @@ export function encodeInfo(info: BackendInfo): Record<string, unknown> {
   return {
     name: info.name, description: info.description, profile: info.profile,
     geometry: { pgsizes: hex(g.pgsizes), iovaRanges: g.iovaRanges.map((r) => ({ start: hex(r.start), end: hex(r.end) })), dmaEntryLimit: hex(g.dmaEntryLimit) },
-    host: { pageSize: hex(h.pageSize), hugePageSize: hex(h.hugePageSize), arena: { start: hex(h.arena.start), size: hex(h.arena.size) } },
+    host: {
+      pageSize: hex(h.pageSize), hugePageSize: hex(h.hugePageSize), arena: { start: hex(h.arena.start), size: hex(h.arena.size) },
+      ...(h.taskSize !== undefined ? { taskSize: hex(h.taskSize) } : {}),
+    },
     capabilities: info.capabilities,
   };
 }
@@ -63,6 +66,7 @@ export function decodeInfo(v: unknown, where = 'info'): BackendInfo {
       pageSize: u64(h.pageSize, `${where}.host.pageSize`),
       hugePageSize: u64(h.hugePageSize, `${where}.host.hugePageSize`),
       arena: { start: u64(h.arena.start, `${where}.host.arena.start`), size: u64(h.arena.size, `${where}.host.arena.size`) },
+      ...(h.taskSize !== undefined ? { taskSize: u64(h.taskSize, `${where}.host.taskSize`) } : {}),
     },
     capabilities,
   };

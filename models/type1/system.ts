@@ -5,7 +5,7 @@
 // changed state (`Context`), because that is the operation a wrong observation convicts: a
 // stale page right after an unmap breaks T1-NO-STALE, wrong counters right after a failed map
 // break T1-MAP-ATOMIC.
-import type { BackendInfo } from '../../spec/type1/backend.ts';
+import { taskSizeOf, type BackendInfo } from '../../spec/type1/backend.ts';
 import type { Errno, Op, OpOf, Result } from '../../spec/type1/ops.ts';
 import { fail, MAP_FLAG, ok } from '../../spec/type1/ops.ts';
 import type { RuleId } from '../../spec/type1/rules.ts';
@@ -42,7 +42,8 @@ export class SystemModel {
 
   constructor(readonly info: BackendInfo) {
     const count = info.capabilities.includes('secondProcess') ? 2 : 1;
-    this.procs = Array.from({ length: count }, () => new Process(this.frames, info.host.hugePageSize));
+    const taskSize = taskSizeOf(info.host);
+    this.procs = Array.from({ length: count }, () => new Process(this.frames, info.host.hugePageSize, taskSize));
     this.container = new Type1Container(info.geometry, info.profile, this.procs);
   }
 

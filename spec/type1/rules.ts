@@ -230,8 +230,8 @@ export const RULES = [
   },
   {
     id: 'T1-HOST-ENV', family: 'HOST', level: 'MUST', profile: 'both',
-    statement: 'The backend\'s processes implement mmap(MAP_FIXED), munmap, mremap(MREMAP_MAYMOVE|MREMAP_FIXED), mprotect and CPU loads and stores as Linux does: the suite builds every case on them. mremap moves the frames with the VMA; new anonymous memory reads as zero.',
-    sources: ['L mm/mmap.c: do_mmap, do_vmi_munmap', 'L mm/mremap.c: mremap_to, move_vma', 'L mm/mprotect.c: do_mprotect_pkey'],
+    statement: 'The backend\'s processes implement mmap(MAP_FIXED), munmap, mremap(MREMAP_MAYMOVE|MREMAP_FIXED), mprotect and CPU loads and stores as Linux does: the suite builds every case on them, inside the arena the backend declares. mremap moves the frames with the VMA; new anonymous memory reads as zero. Nothing maps above TASK_SIZE (HostInfo.taskSize): mmap of a range reaching above it fails with ENOMEM, mremap onto it and munmap of it with EINVAL.',
+    sources: ['L mm/mmap.c: do_mmap, __get_unmapped_area (TASK_SIZE)', 'L mm/vma.c: do_vmi_munmap (TASK_SIZE)', 'L mm/mremap.c: check_mremap_params (TASK_SIZE), mremap_to, move_vma', 'L mm/mprotect.c: do_mprotect_pkey', 'L arch/x86/include/asm/page_64.h: task_size_max (2^47 - PAGE_SIZE with 4-level paging)'],
   },
   // --- Release ---------------------------------------------------------------------------
   {

@@ -51,7 +51,7 @@ export class SimType1 implements Backend {
       description: config.description,
       profile: config.v2 ? 'type1v2' : 'type1v1',
       geometry,
-      host: { pageSize: PAGE_SIZE, hugePageSize: host.hugePageSize, arena: { ...host.arena } },
+      host: { pageSize: PAGE_SIZE, hugePageSize: host.hugePageSize, arena: { ...host.arena }, taskSize: host.taskSize },
       capabilities: [...CAPABILITIES],
     };
     this.host = new Host(this.policy, host);

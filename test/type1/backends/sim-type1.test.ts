@@ -187,7 +187,7 @@ describe('sim-type1: container', () => {
     const gib = 1n << 30n;
     const arena = { start: (1n << 39n) - 64n * HUGE, size: 64n * HUGE };
     const b = v2({ hugePageSize: '0x40000000', arenaStart: `0x${arena.start.toString(16)}`, arenaSize: '0x8000000', taskSize: '0x8000000000' });
-    expect(b.info.host).toEqual({ pageSize: P, hugePageSize: gib, arena });
+    expect(b.info.host).toEqual({ pageSize: P, hugePageSize: gib, arena, taskSize: 1n << 39n });
     expect(last(b, [mmap(arena.start, HUGE, 'rw', 'hugetlb')])).toEqual(err('EINVAL')); // not a 1 GiB multiple
     expect(last(b, [mmap(1n << 39n, P)])).toEqual(err('ENOMEM')); // at TASK_SIZE
     expect(last(b, [mmap(arena.start, arena.size + P)])).toEqual(err('ENOMEM')); // past it
