@@ -181,6 +181,12 @@ export class Process {
     return { runs, hole: at < end ? at - vaddr : null };
   }
 
+  /** The start of the first VMA at or above `addr`, if any. */
+  nextVmaStart(addr: bigint): bigint | undefined {
+    const v = this.vmas[this.firstEndingAfter(addr)];
+    return v === undefined ? undefined : v.start > addr ? v.start : addr;
+  }
+
   vmaAt(vaddr: bigint): Vma | undefined {
     const v = this.vmas[this.firstEndingAfter(vaddr)];
     return v && v.start <= vaddr ? v : undefined;
