@@ -104,7 +104,6 @@ export class SystemModel {
       if (op.op === 'dmaRead' || op.op === 'dmaWrite') return this.context.reach;
       return expected.rule;
     }
-    if (!exp.ok && actual.ok && (op.op === 'dmaRead' || op.op === 'dmaWrite')) return this.context.fault;
     if (exp.ok && actual.ok) {
       if (op.op === 'getInfo') return getInfoRule(exp, actual);
       if (op.op === 'dumpMappings') return dumpRule(exp, actual, this.context);

@@ -2,7 +2,7 @@
 // fresh model, takes the expectation of the last one and hands blame() a wrong `actual`.
 import { describe, expect, test } from 'vitest';
 import {
-  A, GAP, INVALIDATE, IOVA, P, RW, SET_VADDR, TOP,
+  A, GAP, INVALIDATE, IOVA, P, R, RW, SET_VADDR, TOP,
   counters, cpuWrite, dmaRead, dmaWrite, dumpMappings, err, fresh, getInfo, locked, map, mapping, mappings, mmap, okv,
   rlimit, setup, token, unmap, unmapped,
 } from './helpers.ts';
@@ -175,6 +175,20 @@ describe('blame', () => {
     expect(e).toEqual({ result: token(0x1n), rule: 'T1-MAP-EXACT' });
     expect(m.blame(op, e, err('EFAULT'))).toBe('T1-MAP-EXACT');
     expect(m.blame(op, e, token(0x2n))).toBe('T1-MAP-EXACT');
+  });
+
+  test('T1-MAP-EXACT: a device write let through a live READ-only mapping breaks T1-MAP-EXACT, even right after an unmap elsewhere', () => {
+    const m = fresh();
+    setup(m, [mmap(A, P), map(IOVA, A, P), map(IOVA + P, A, P, R), unmap(0n, IOVA + P)]);
+    const op = dmaWrite(IOVA + P, 0x44n);
+    const e = m.apply(op);
+    expect(e).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-EXACT' });
+    expect(m.blame(op, e, okv())).toBe('T1-MAP-EXACT');
+    // where nothing is mapped, the unmap that just removed it is blamed
+    const gone = dmaWrite(IOVA, 0x45n);
+    const g = m.apply(gone);
+    expect(g).toEqual({ result: err('EFAULT'), rule: 'T1-NO-STALE' });
+    expect(m.blame(gone, g, okv())).toBe('T1-NO-STALE');
   });
 
   test('T1-UNMAP-V2-BISECT: a dmaRead answered EFAULT after a refused bisecting unmap is blamed on T1-UNMAP-V2-BISECT', () => {
