@@ -43,7 +43,7 @@ const wrapIndex = (n: number, count: bigint): bigint => (count > 0n ? ((BigInt(n
  * aligned to huge pages when the arena holds SLOTS of them (then hugetlb can go to any slot),
  * else to the IOMMU page. A tiny arena has fewer slots; one smaller than a page has none.
  */
-interface SlotLayout { base: bigint; size: bigint; count: number }
+interface SlotLayout { base: bigint; size: bigint; count: number; align: bigint }
 
 function slotLayout(arena: { start: bigint; size: bigint }, unit: bigint, huge: bigint): SlotLayout | null {
   const end = arena.start + arena.size;
@@ -51,12 +51,12 @@ function slotLayout(arena: { start: bigint; size: bigint }, unit: bigint, huge: 
     const base = alignUp(arena.start, align);
     if (base >= end) continue;
     const size = alignDown((end - base) / BigInt(SLOTS), align);
-    if (size > 0n) return { base, size, count: SLOTS };
+    if (size > 0n) return { base, size, count: SLOTS, align };
   }
   // A tiny arena: as many one-page slots as fit, possibly none.
   const base = alignUp(arena.start, unit);
   const count = base < end ? Number((end - base) / unit) : 0;
-  return count > 0 ? { base, size: unit, count } : null;
+  return count > 0 ? { base, size: unit, count, align: unit } : null;
 }
 
 export class Resolver {
@@ -149,6 +149,7 @@ export class Resolver {
       case 'cap':
         return this.caps.has('capIpcLock') ? [{ op: 'setCapIpcLock', proc, enabled: sym.enabled }] : [];
       case 'map': return this.map(proc, sym);
+      case 'mapAcross': return this.mapAcross(proc, sym);
       case 'mapMany': {
         const vaddr = this.slot(15);
         if (vaddr === undefined) return [];
@@ -236,6 +237,80 @@ export class Resolver {
     }
     ops.push({ op: 'map', proc, flags: this.flags(sym.flags, 'map'), iova, vaddr, size });
     return ops;
+  }
+
+  /**
+   * Adjacent VMAs of different backing or protection, a hole of one page where asked, and one
+   * MAP_DMA across them: tokens stamped on both sides of every boundary, read back by the
+   * device right after the map. At most one part is hugetlb (huge page aligned, so the parts
+   * before it are laid out backwards from it); the request is dropped when the parts do not
+   * fit in the arena or would cut a hugetlb VMA.
+   */
+  private mapAcross(proc: Proc, sym: Extract<SymOp, { k: 'mapAcross' }>): Op[] {
+    const u = this.unit;
+    const slots = this.slots;
+    const v = this.slot(sym.slot);
+    if (!slots || v === undefined) return [];
+    const huge = this.info.host.hugePageSize;
+    let hugetlb = slots.align % huge === 0n && this.caps.has('hugetlb');
+    const parts = sym.parts.map((p) => {
+      let backing = p.backing === 'anon' || this.caps.has(p.backing) ? p.backing : 'anon';
+      if (backing === 'hugetlb') {
+        if (!hugetlb) backing = 'anon';
+        hugetlb = false; // one hugetlb part at most
+      }
+      const g = backing === 'hugetlb' && huge > u ? huge : u;
+      return { ...p, backing, size: alignUp(BigInt(p.pages) * u, g) };
+    });
+    const gap = (i: number): bigint => (i > 0 && sym.hole === i ? u : 0n);
+    const h = parts.findIndex((p) => p.backing === 'hugetlb');
+    const starts: bigint[] = [];
+    if (h < 0) {
+      let cursor = v;
+      parts.forEach((p, i) => { cursor += gap(i); starts.push(cursor); cursor += p.size; });
+    } else {
+      let before = 0n;
+      for (let i = 0; i < h; i++) before += parts[i]!.size + gap(i + 1);
+      const hs = alignUp(v + before, huge);
+      let cursor = hs;
+      for (let i = h - 1; i >= 0; i--) { cursor -= gap(i + 1) + parts[i]!.size; starts[i] = cursor; }
+      cursor = hs;
+      for (let i = h; i < parts.length; i++) { cursor += i > h ? gap(i) : 0n; starts[i] = cursor; cursor += parts[i]!.size; }
+    }
+    const first = starts[0]!;
+    const lastIndex = parts.length - 1;
+    const end = starts[lastIndex]! + parts[lastIndex]!.size;
+    if (end > this.arenaEnd) return [];
+    const edges = [first, ...parts.flatMap((p, i) => [starts[i]!, starts[i]! + p.size])];
+    if (edges.some((e) => this.cutsHugetlb(proc, e))) return [];
+
+    const ops: Op[] = parts.map((p, i): Op => ({ op: 'mmap', proc, vaddr: starts[i]!, size: p.size, prot: p.prot, backing: p.backing }));
+    for (let i = 1; i < parts.length; i++) {
+      const hole = gap(i);
+      if (hole > 0n) ops.push({ op: 'munmap', proc, vaddr: starts[i]! - hole, size: hole });
+    }
+    const vaddr = sym.from === 'first' ? first : starts[0]! + parts[0]!.size - u;
+    const stop = sym.to === 'end' ? end : starts[lastIndex]! + u;
+    const size = stop - vaddr;
+    // Both sides of every boundary inside the request, in the new memory (before the model has it).
+    const boundaries = [...new Set(parts.slice(1).flatMap((_, k) => {
+      const i = k + 1;
+      return [starts[i - 1]! + parts[i - 1]!.size, starts[i]!];
+    }))].filter((b) => b > vaddr && b < stop);
+    const pages = [...new Set([vaddr, ...boundaries.flatMap((b) => [b - PAGE_SIZE, b]), stop - PAGE_SIZE])];
+    const partAt = (a: bigint) => parts.find((p, i) => starts[i]! <= a && a < starts[i]! + p.size);
+    for (const page of pages) if (partAt(page)?.prot === 'rw') ops.push({ op: 'cpuWrite', proc, vaddr: page, token: this.nextToken() });
+    const iova = this.iova(sym.iova, size);
+    ops.push({ op: 'map', proc, flags: this.flags(sym.flags, 'map'), iova, vaddr, size });
+    for (const page of pages) {
+      const probe = iova + (page - vaddr);
+      if (probe < U64_LIMIT && this.iovaValid(probe)) ops.push({ op: 'dmaRead', iova: probe });
+    }
+    return ops;
+  }
+
+  private iovaValid(iova: bigint): boolean {
+    return this.info.geometry.iovaRanges.some((r) => r.start <= iova && iova <= r.end);
   }
 
   private iova(c: IovaChoice, size: bigint): bigint {
