@@ -4,6 +4,8 @@
 //      with sim-type1 (checkCase: execute, decode, model, compare), side by side.
 //   2. Cost per operation at N live mappings, model and sim separately.
 //   3. Cost per operation on one mapping of 4 KiB, 2^39 and 2^48 bytes.
+//   4. Per property, the share of generated MAP_DMA requests whose vaddr range spans two or
+//      more VMAs or runs into a hole (counted, not timed).
 //
 // Repetition 0 warms up and also checks that sim and model agree on every timed batch; the
 // table shows the median and [min..max] of the other repetitions. Ratios are taken per
@@ -18,8 +20,9 @@ import type { Op, Result } from '../spec/type1/ops.ts';
 import { Samples, msPerCall, msPerCallAsync, renderTable, type Row } from './measure.ts';
 import {
   HUGE_IOVA, PAGE, applyAll, assertSame, generateCases, hugeCycle, hugeSetupOps, populateBackend, populateModel,
-  populateOps, populatedMix,
+  populateOps, populatedMix, vaddrShapes,
 } from './workloads.ts';
+import { PROPERTIES } from '../properties/type1/catalog.ts';
 
 const REPS = 9;
 const MIN_SAMPLE_MS = 100; // a sample repeats its batch until this much time has passed
@@ -70,6 +73,9 @@ const HUGE = [
     simRefused: refused('sim', backend.execute(setup) as Result[]),
   };
 });
+
+const SHAPES = { seed: 1, count: 200, maxOps: 40 };
+const shapes = PROPERTIES.map((p) => ({ property: p.id, ...vaddrShapes(info, generateCases(info, p.id, SHAPES.seed, SHAPES.count, SHAPES.maxOps)) }));
 
 // ---- Measurement -----------------------------------------------------------------------
 const samples = new Samples();
@@ -148,6 +154,14 @@ for (const who of ['model', 'sim'] as const) {
   }
 }
 
+for (const s of shapes) {
+  const pct = (n: number) => (100 * n) / s.maps;
+  rows.push({
+    label: `4 ${s.property}: MAP_DMA requests spanning 2+ VMAs or a hole`, unit: '%', values: s.maps ? [pct(s.vmas + s.hole)] : null,
+    note: s.maps ? `of ${fmt(s.maps)} requests: ${pct(s.vmas).toFixed(1)}% across VMAs, ${pct(s.hole).toFixed(1)}% into a hole` : 'no MAP_DMA request',
+  });
+}
+
 console.log(`# vfio-conform benchmark
 node ${process.version}, V8 ${process.versions.v8}, ${process.platform} ${process.arch}, ${os.availableParallelism()} CPUs
 repetitions: ${REPS} measured + 1 warm-up (discarded; it also checks sim == model on every timed batch of 2 and 3);
@@ -156,5 +170,8 @@ repetitions: ${REPS} measured + 1 warm-up (discarded; it also checks sim == mode
 2. N = ${NS.map(fmt).join(', ')} live mappings of 4 KiB (one mmap, sim-type1 dmaEntryLimit ${ENTRY_LIMIT}; the model's maps are built through Type1Container.map, untimed)
    K = ${fmt(K)} ops per state: ${ROUNDS} map+unmap pairs at free iovas mid-range + ${ROUNDS} x (dmaRead hit, dmaRead miss, counters), LCG seed ${PROBE_SEED}
 3. one mapping at iova 0x${HUGE_IOVA.toString(16)}: ${CYCLES} x (map, dmaRead first/middle/last page, unmap) = ${fmt(CYCLES * 5)} ops, sim-type1 defaults; arena 2^${arena.size.toString(2).length - 1} B at 0x${arena.start.toString(16)}
+4. per property, fc.sample seed ${SHAPES.seed}, ${SHAPES.count} cases, maxOps ${SHAPES.maxOps}, sim-type1 defaults: plain MAP_DMA requests (VADDR updates
+   excluded) whose vaddr range, in the model's address space just before the request, spans two or more VMAs (a
+   different backing or protection, or another hugetlb or PFNMAP object) or runs from a VMA into a hole; counted, not timed
 `);
 console.log(renderTable(rows));

@@ -54,7 +54,7 @@ export class Samples {
   }
 }
 
-export type Unit = 'ops/s' | 'µs/op' | '×';
+export type Unit = 'ops/s' | 'µs/op' | '×' | '%';
 
 /** One table row; `values` null prints `n/a` with the reason in `note`. */
 export interface Row { label: string; unit: Unit; values: number[] | null; note?: string }
@@ -68,6 +68,7 @@ const median = (xs: readonly number[]): number => {
 function format(v: number, unit: Unit): string {
   if (unit === 'ops/s') return Math.round(v).toLocaleString('en-US');
   if (unit === '×') return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  if (unit === '%') return v.toFixed(1);
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 

@@ -11,6 +11,7 @@ import { sameResult } from '../harness/compare.ts';
 import { expand } from '../properties/type1/expand.ts';
 import { symSequence } from '../properties/type1/symbolic.ts';
 import { PROPERTY_BY_ID } from '../properties/type1/catalog.ts';
+import { pinsPages, vaddrShape } from '../properties/type1/shape.ts';
 
 export const PAGE = 4096n;
 const RW = 3; // MAP_FLAG.READ | MAP_FLAG.WRITE
@@ -28,6 +29,27 @@ export const applyAll = (model: SystemModel, ops: readonly Op[]): Result[] => op
 export function assertSame(what: string, ops: readonly Op[], expected: readonly Result[], actual: readonly Result[]): void {
   const i = ops.findIndex((_, k) => !actual[k] || !sameResult(expected[k]!, actual[k]!));
   if (i >= 0) throw new Error(`bench: ${what}: op #${i} ${ops[i]!.op}: model and backend disagree`);
+}
+
+/**
+ * Section 4: of the plain MAP_DMA requests (VADDR updates pin nothing) in `cases`, how many
+ * span two or more VMAs, and how many run from a VMA into a hole, each judged against the
+ * model's address space just before the request.
+ */
+export function vaddrShapes(info: BackendInfo, cases: readonly Op[][]): { maps: number; vmas: number; hole: number } {
+  const count = { maps: 0, vmas: 0, hole: 0 };
+  for (const ops of cases) {
+    const model = new SystemModel(info);
+    for (const op of ops) {
+      if (op.op === 'map' && pinsPages(op)) {
+        count.maps++;
+        const shape = vaddrShape(model.procs[op.proc]!, op.vaddr, op.size);
+        if (shape !== 'single') count[shape]++;
+      }
+      model.apply(op);
+    }
+  }
+  return count;
 }
 
 // ---- Section 2: N live mappings of one 4 KiB page each ----------------------------------

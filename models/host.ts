@@ -62,9 +62,14 @@ export class Process {
   rlimitMemlock = RLIM_INFINITY;
   capIpcLock = false;
 
+  /**
+   * `taskSize`: TASK_SIZE, one past the highest address the process may map (HostInfo.taskSize):
+   * do_mmap refuses a range reaching above it with ENOMEM, mremap and munmap with EINVAL.
+   */
   constructor(
     private readonly frames: FrameStore,
     readonly hugePageSize: bigint,
+    readonly taskSize: bigint,
   ) {}
 
   get vmaList(): readonly Vma[] {
@@ -83,6 +88,7 @@ export class Process {
   mmap(vaddr: bigint, size: bigint, prot: Prot, backing: Backing): Errno | null {
     const g = this.granule(backing);
     if (size === 0n || !aligned(vaddr, g) || !aligned(size, g)) return 'EINVAL';
+    if (this.beyondTask(vaddr, size)) return 'ENOMEM';
     const err = this.munmap(vaddr, size);
     if (err) return err;
     this.insert({ start: vaddr, end: vaddr + size, prot, backing, object: this.frames.newObject(), pgoff: 0n });
@@ -91,6 +97,7 @@ export class Process {
 
   munmap(vaddr: bigint, size: bigint): Errno | null {
     if (size === 0n || !aligned(vaddr, PAGE_SIZE) || !aligned(size, PAGE_SIZE)) return 'EINVAL';
+    if (this.beyondTask(vaddr, size)) return 'EINVAL';
     if (this.splitsHugetlb(vaddr) || this.splitsHugetlb(vaddr + size)) return 'EINVAL';
     this.cut(vaddr, vaddr + size);
     return null;
@@ -110,6 +117,7 @@ export class Process {
   mremap(vaddr: bigint, size: bigint, newVaddr: bigint, newSize: bigint): Errno | null {
     for (const v of [vaddr, size, newSize]) if (!aligned(v, PAGE_SIZE)) return 'EINVAL';
     if (size === 0n || newSize === 0n) return 'EINVAL';
+    if (this.beyondTask(newVaddr, newSize)) return 'EINVAL'; // check_mremap_params, before any VMA is looked at
     const found = this.vmaAt(vaddr);
     if (!found) return 'EFAULT';
     if (found.backing === 'hugetlb') {
@@ -173,9 +181,20 @@ export class Process {
     return { runs, hole: at < end ? at - vaddr : null };
   }
 
+  /** The start of the first VMA at or above `addr`, if any. */
+  nextVmaStart(addr: bigint): bigint | undefined {
+    const v = this.vmas[this.firstEndingAfter(addr)];
+    return v === undefined ? undefined : v.start > addr ? v.start : addr;
+  }
+
   vmaAt(vaddr: bigint): Vma | undefined {
     const v = this.vmas[this.firstEndingAfter(vaddr)];
     return v && v.start <= vaddr ? v : undefined;
+  }
+
+  /** Whether [vaddr, vaddr + size) reaches above TASK_SIZE. */
+  private beyondTask(vaddr: bigint, size: bigint): boolean {
+    return size > this.taskSize || vaddr > this.taskSize - size;
   }
 
   private splitsHugetlb(addr: bigint): boolean {

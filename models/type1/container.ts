@@ -36,10 +36,24 @@ export interface Dma {
 
 export type Outcome<T = {}> =
   | ({ ok: true; rule: RuleId } & T)
-  | { ok: false; errno: Errno; rule: RuleId; accept?: Errno[]; alsoBroken?: RuleId[] };
+  | { ok: false; errno: Errno; rule: RuleId; accept?: Errno[]; alsoBroken?: RuleId[]; laterErrnos?: Errno[] };
 
-const failWith = (errno: Errno, rule: RuleId, extra: { accept?: Errno[]; alsoBroken?: RuleId[] } = {}) =>
+/** A check that fails: its errno and the rule that states it. */
+interface Check { errno: Errno; rule: RuleId }
+
+const failWith = (errno: Errno, rule: RuleId, extra: { accept?: Errno[]; alsoBroken?: RuleId[]; laterErrnos?: Errno[] } = {}) =>
   ({ ok: false as const, errno, rule, ...extra });
+
+/**
+ * The first of `failed` decides; the others fail too, later in kernel order. Answering one of
+ * their errnos instead breaks the first check's rule and T1-MAP-CHECK-ORDER.
+ */
+function firstOf(failed: readonly Check[]) {
+  const [first, ...rest] = failed;
+  if (!first) return undefined;
+  const later = [...new Set(rest.map((c) => c.errno))].filter((e) => e !== first.errno);
+  return failWith(first.errno, first.rule, rest.length ? { alsoBroken: ['T1-MAP-CHECK-ORDER'], ...(later.length ? { laterErrnos: later } : {}) } : {});
+}
 
 /** What kernels since v6.18 return for a wrapping range instead of EINVAL (T1-MAP-WRAP). */
 const WRAP_ACCEPT: Errno[] = ['EOVERFLOW'];
@@ -84,14 +98,15 @@ export class Type1Container {
 
     const overlapping = this.overlapping(iova, iova + size);
     if (setVaddr) return this.updateVaddr(proc, overlapping, iova, vaddr, size);
-    const later = this.laterMapChecks(iova, size, overlapping.length > 0);
-    if (later[0]) return failWith(later[0].errno, later[0].rule, later.length > 1 ? { alsoBroken: ['T1-MAP-CHECK-ORDER'] } : {});
-    return this.pinAndMap(proc, iova, vaddr, size, read, write);
+    const pin = this.pinScan(proc, vaddr, size, write);
+    const failure = firstOf([...this.laterMapChecks(iova, size, overlapping.length > 0), ...pin.failed]);
+    if (failure) return failure;
+    return this.commitMap(proc, iova, vaddr, size, read, write, pin);
   }
 
-  /** The checks after the wrap check, in kernel order; every one that fails. */
-  private laterMapChecks(iova: bigint, size: bigint, overlaps: boolean): { errno: Errno; rule: RuleId }[] {
-    const failed: { errno: Errno; rule: RuleId }[] = [];
+  /** The checks after the wrap check and before pinning, in kernel order; every one that fails. */
+  private laterMapChecks(iova: bigint, size: bigint, overlaps: boolean): Check[] {
+    const failed: Check[] = [];
     if (overlaps) failed.push({ errno: 'EEXIST', rule: 'T1-MAP-OVERLAP' });
     if (this.dmaAvail <= 0n) failed.push({ errno: 'ENOSPC', rule: 'T1-MAP-ENTRY-LIMIT' });
     if (!this.iovaValid(iova, iova + size - 1n)) failed.push({ errno: 'EINVAL', rule: 'T1-MAP-IOVA-RANGE' });
@@ -102,23 +117,46 @@ export class Type1Container {
     return this.geometry.iovaRanges.some((r) => r.start <= first && last <= r.end);
   }
 
-  /** vfio_pin_map_dma: pin in address order; the first failure undoes everything (T1-MAP-ATOMIC). */
-  private pinAndMap(proc: number, iova: bigint, vaddr: bigint, size: bigint, read: boolean, write: boolean): Outcome {
+  /**
+   * vfio_pin_pages_remote over [vaddr, vaddr + size), looked at without pinning: the frames and
+   * their charge, and the pinning checks that fail. In address order, a page of no VMA or of a
+   * PROT_NONE VMA fails with EFAULT (T1-MAP-UNBACKED), a page a WRITE map cannot write with
+   * EFAULT (T1-MAP-READONLY), a charge over RLIMIT_MEMLOCK with ENOMEM (T1-MAP-RLIMIT); the first
+   * decides. The other errno, when pinning could also give it (the limit against the charge of
+   * the whole range, a fault past the page that crossed the limit), follows it.
+   */
+  private pinScan(proc: number, vaddr: bigint, size: bigint, write: boolean): { runs: FrameRun[]; charge: bigint; failed: Check[] } {
     const mm = this.procs[proc]!;
-    const { runs, hole } = mm.lookup(vaddr, size);
+    const failed: Check[] = [];
+    const has = (errno: Errno) => failed.some((c) => c.errno === errno);
+    const end = vaddr + size;
+    const first = mm.lookup(vaddr, size);
     let charge = 0n;
-    for (const run of runs) {
-      if (run.prot === 'none') return failWith('EFAULT', 'T1-MAP-UNBACKED');
-      if (write && run.prot !== 'rw') return failWith('EFAULT', 'T1-MAP-READONLY');
-      if (run.backing === 'mmio') continue;
-      charge += run.pages;
-      if (!mm.capIpcLock && mm.lockedVm + charge > mm.memlockLimitPages) return failWith('ENOMEM', 'T1-MAP-RLIMIT');
+    // The backed pieces of the range in address order, hole by hole (one lookup per hole).
+    for (let at: bigint | undefined = vaddr, piece = first; at !== undefined && at < end;) {
+      for (const run of piece.runs) {
+        const fault: RuleId | null = run.prot === 'none' ? 'T1-MAP-UNBACKED' : write && run.prot !== 'rw' ? 'T1-MAP-READONLY' : null;
+        if (fault && !has('EFAULT')) failed.push({ errno: 'EFAULT', rule: fault });
+        if (run.backing === 'mmio') continue;
+        charge += run.pages;
+        if (!mm.capIpcLock && mm.lockedVm + charge > mm.memlockLimitPages && !has('ENOMEM')) failed.push({ errno: 'ENOMEM', rule: 'T1-MAP-RLIMIT' });
+      }
+      if (piece.hole === null) break;
+      if (!has('EFAULT')) failed.push({ errno: 'EFAULT', rule: 'T1-MAP-UNBACKED' });
+      at = mm.nextVmaStart(at + piece.hole);
+      if (at !== undefined && at < end) piece = mm.lookup(at, end - at);
     }
-    if (hole !== null) return failWith('EFAULT', 'T1-MAP-UNBACKED');
-    mm.lockedVm += charge;
-    const dma: Dma = { iova, size, vaddr, read, write, owner: proc, frames: runs, lockedVm: charge, vaddrValid: true };
+    return { runs: first.runs, charge, failed };
+  }
+
+  /** vfio_pin_map_dma once every check passed: pin, charge and map (T1-MAP-EXACT, T1-ACCT-CHARGE). */
+  private commitMap(proc: number, iova: bigint, vaddr: bigint, size: bigint, read: boolean, write: boolean,
+    pin: { runs: FrameRun[]; charge: bigint }): Outcome {
+    const mm = this.procs[proc]!;
+    mm.lockedVm += pin.charge;
+    const dma: Dma = { iova, size, vaddr, read, write, owner: proc, frames: pin.runs, lockedVm: pin.charge, vaddrValid: true };
     this.dmas.splice(this.indexAbove(iova), 0, dma);
-    for (const run of runs) this.pins.add(run.object, run.pgoff, run.pages, dma);
+    for (const run of pin.runs) this.pins.add(run.object, run.pgoff, run.pages, dma);
     return { ok: true, rule: 'T1-MAP-EXACT' };
   }
 

@@ -5,12 +5,12 @@
 // changed state (`Context`), because that is the operation a wrong observation convicts: a
 // stale page right after an unmap breaks T1-NO-STALE, wrong counters right after a failed map
 // break T1-MAP-ATOMIC.
-import type { BackendInfo } from '../../spec/type1/backend.ts';
+import { taskSizeOf, type BackendInfo } from '../../spec/type1/backend.ts';
 import type { Errno, Op, OpOf, Result } from '../../spec/type1/ops.ts';
-import { fail, MAP_FLAG, ok } from '../../spec/type1/ops.ts';
+import { fail, MAP_FLAG, ok, UNMAP_FLAG } from '../../spec/type1/ops.ts';
 import type { RuleId } from '../../spec/type1/rules.ts';
 import { FrameStore, Process } from '../host.ts';
-import { Type1Container, type Dma, type Outcome } from './container.ts';
+import { Type1Container, U64_LIMIT, type Dma, type Outcome } from './container.ts';
 
 export interface Expectation {
   result: Result;
@@ -21,6 +21,11 @@ export interface Expectation {
   alsoBroken?: RuleId[];
   /** Further rules this answer checks, one of which `blame` picks by what is wrong. */
   covers?: RuleId[];
+  /**
+   * For a failure: the errnos of checks that fail too, later in kernel order. A backend that
+   * answers one of them applied the right check in the wrong order (see `alsoBroken`).
+   */
+  laterErrnos?: Errno[];
 }
 
 interface Context {
@@ -42,7 +47,8 @@ export class SystemModel {
 
   constructor(readonly info: BackendInfo) {
     const count = info.capabilities.includes('secondProcess') ? 2 : 1;
-    this.procs = Array.from({ length: count }, () => new Process(this.frames, info.host.hugePageSize));
+    const taskSize = taskSizeOf(info.host);
+    this.procs = Array.from({ length: count }, () => new Process(this.frames, info.host.hugePageSize, taskSize));
     this.container = new Type1Container(info.geometry, info.profile, this.procs);
   }
 
@@ -87,22 +93,52 @@ export class SystemModel {
 
   /**
    * The rule a backend's `actual` answer breaks, given what was expected. A success where a
-   * failure was due breaks the failing check's rule; a failure where success was due breaks
-   * the rule of the check the backend wrongly applied, named by its errno.
+   * failure was due breaks the failing check's rule. A map or unmap that fails where success or
+   * another errno was due breaks the rule of the check the backend wrongly applied, named by its
+   * errno (`errnoBlame`).
    */
   blame(op: Op, expected: Expectation, actual: Result): RuleId {
     const exp = expected.result;
+    if (!actual.ok && (op.op === 'map' || op.op === 'unmap')) return this.errnoBlame(op, expected, actual.errno);
     if (exp.ok && !actual.ok) {
-      if (op.op === 'map') return op.flags & MAP_FLAG.VADDR ? 'T1-VADDR-UPDATE' : MAP_ERRNO_RULE[actual.errno] ?? expected.rule;
       if (op.op === 'dmaRead' || op.op === 'dmaWrite') return this.context.reach;
       return expected.rule;
     }
-    if (!exp.ok && actual.ok && (op.op === 'dmaRead' || op.op === 'dmaWrite')) return this.context.fault;
     if (exp.ok && actual.ok) {
       if (op.op === 'getInfo') return getInfoRule(exp, actual);
       if (op.op === 'dumpMappings') return dumpRule(exp, actual, this.context);
     }
     return expected.rule;
+  }
+
+  /**
+   * A map or unmap answered `errno` where success or another errno was due. When a failure was
+   * due, the deciding check may itself answer `errno` (RULE_ERRNOS), or a check that fails too,
+   * later in kernel order, may (`laterErrnos`): the deciding rule is broken, in the second case
+   * with T1-MAP-CHECK-ORDER (in `alsoBroken`). Otherwise the backend applied a check that does
+   * not fail here: the rule of the check `errno` names. An errno no check explains falls back
+   * to the deciding rule.
+   */
+  private errnoBlame(op: OpOf<'map'> | OpOf<'unmap'>, expected: Expectation, errno: Errno): RuleId {
+    const exp = expected.result;
+    if (!exp.ok && (RULE_ERRNOS[expected.rule]?.includes(errno) || expected.laterErrnos?.includes(errno))) return expected.rule;
+    if (op.op === 'map') {
+      if (op.flags & MAP_FLAG.VADDR) return VADDR_ERRNO_RULE[errno] ?? (exp.ok ? 'T1-VADDR-UPDATE' : expected.rule);
+      return MAP_ERRNO_RULE[errno] ?? expected.rule;
+    }
+    if (errno === 'EOVERFLOW') return 'T1-UNMAP-ARGS';
+    if (errno === 'EBUSY' && op.flags & UNMAP_FLAG.VADDR) return 'T1-VADDR-INVALIDATE';
+    // ENOENT is iommufd's answer to a range no mapping fills exactly: for a range holding no
+    // mapping at all it is T1-UNMAP-EMPTY's question; for a bisected one the bisect check's.
+    if (errno === 'ENOENT' && !exp.ok && this.holdsNothing(op)) return 'T1-UNMAP-EMPTY';
+    return expected.rule;
+  }
+
+  /** Whether the range of a failed unmap (the model unchanged by it) holds no mapping. */
+  private holdsNothing(op: OpOf<'unmap'>): boolean {
+    if (op.flags & UNMAP_FLAG.ALL) return this.container.mappings.length === 0;
+    const end = op.iova + op.size < U64_LIMIT ? op.iova + op.size : U64_LIMIT;
+    return this.container.overlapping(op.iova, end).length === 0;
   }
 
   private host(proc: number, after: Context, run: (p: Process) => Errno | null, reach?: RuleId): Expectation {
@@ -163,11 +199,28 @@ export class SystemModel {
   }
 }
 
+/** The check a plain MAP_DMA answering each errno applied (EINVAL names too many to pick one). */
 const MAP_ERRNO_RULE: Partial<Record<Errno, RuleId>> = {
   EEXIST: 'T1-MAP-OVERLAP',
   ENOSPC: 'T1-MAP-ENTRY-LIMIT',
   ENOMEM: 'T1-MAP-RLIMIT',
   EFAULT: 'T1-MAP-UNBACKED',
+  EOVERFLOW: 'T1-MAP-WRAP',
+};
+
+/** The same for MAP_DMA with FLAG_VADDR: the lookup, the owner move, the wrap check. */
+const VADDR_ERRNO_RULE: Partial<Record<Errno, RuleId>> = {
+  ENOENT: 'T1-VADDR-UPDATE-ERRNO',
+  EINVAL: 'T1-VADDR-UPDATE-ERRNO',
+  ENOMEM: 'T1-VADDR-UPDATE',
+  EOVERFLOW: 'T1-MAP-WRAP',
+};
+
+/** Rules whose own check answers more than one errno (beyond kernel-version variants in `accept`). */
+const RULE_ERRNOS: Partial<Record<RuleId, Errno[]>> = {
+  'T1-MAP-WRAP': ['EINVAL', 'EOVERFLOW'],
+  'T1-UNMAP-ARGS': ['EINVAL', 'EOVERFLOW'],
+  'T1-VADDR-UPDATE-ERRNO': ['ENOENT', 'EINVAL'],
 };
 
 function failure(out: Extract<Outcome, { ok: false }>): Expectation {
@@ -176,6 +229,7 @@ function failure(out: Extract<Outcome, { ok: false }>): Expectation {
     rule: out.rule,
     ...(out.accept ? { accept: out.accept.map(fail) } : {}),
     ...(out.alsoBroken ? { alsoBroken: out.alsoBroken } : {}),
+    ...(out.laterErrnos ? { laterErrnos: out.laterErrnos } : {}),
   };
 }
 

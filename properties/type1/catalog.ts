@@ -29,7 +29,7 @@ export const PROPERTIES: readonly Property[] = [
     rules: ['T1-MAP-FLAGS', 'T1-MAP-PERM', 'T1-MAP-SIZE-ZERO', 'T1-MAP-ALIGN', 'T1-MAP-WRAP', 'T1-MAP-OVERLAP',
       'T1-MAP-IOVA-RANGE', 'T1-MAP-CHECK-ORDER', 'T1-MAP-UNBACKED', 'T1-MAP-READONLY', 'T1-MAP-ATOMIC', 'T1-MAP-EXACT'],
     requires: [],
-    weights: { ...BASE, map: 14, mprotect: 1, munmap: 1, dmaWrite: 2 },
+    weights: { ...BASE, map: 14, mapAcross: 3, mprotect: 1, munmap: 1, dmaWrite: 2 },
   },
   {
     id: 'unmap-semantics',
@@ -37,35 +37,35 @@ export const PROPERTIES: readonly Property[] = [
     rules: ['T1-UNMAP-FLAGS', 'T1-UNMAP-ARGS', 'T1-UNMAP-V2-BISECT', 'T1-UNMAP-V2-EXACT', 'T1-UNMAP-EMPTY',
       'T1-UNMAP-V1-START-INSIDE', 'T1-UNMAP-V1-WHOLE', 'T1-UNMAP-ALL', 'T1-UNMAP-TOP', 'T1-NO-STALE'],
     requires: [],
-    weights: { ...BASE, map: 8, unmap: 10, unmapAll: 1 },
+    weights: { ...BASE, map: 8, mapAcross: 2, unmap: 10, unmapAll: 1 },
   },
   {
     id: 'accounting',
     title: 'locked_vm: charged per mapping to the mapping process, MMIO free, given back exactly',
     rules: ['T1-ACCT-CHARGE', 'T1-ACCT-PER-MAPPING', 'T1-ACCT-MMIO', 'T1-ACCT-UNCHARGE'],
     requires: [],
-    weights: { ...BASE, map: 10, unmap: 6, close: 1 },
+    weights: { ...BASE, map: 10, mapAcross: 3, unmap: 6, close: 1 },
   },
   {
     id: 'limits',
     title: 'RLIMIT_MEMLOCK, CAP_IPC_LOCK and dma_entry_limit near exhaustion',
     rules: ['T1-MAP-RLIMIT', 'T1-MAP-ENTRY-LIMIT', 'T1-INFO-DMA-AVAIL'],
     requires: ['rlimit'],
-    weights: { ...BASE, rlimit: 4, cap: 2, mapMany: 2, getInfo: 2, unmap: 3 },
+    weights: { ...BASE, rlimit: 4, cap: 2, mapMany: 2, mapAcross: 4, getInfo: 2, unmap: 3 },
   },
   {
     id: 'host-memory',
     title: 'munmap, mremap, mprotect and re-mmap of mapped memory: the device keeps the pinned frames',
     rules: ['T1-HOST-PIN-PERSISTS', 'T1-HOST-NO-REUSE', 'T1-HOST-ENV'],
     requires: [],
-    weights: { ...BASE, munmap: 4, remmap: 4, mremap: 3, mprotect: 2, cpuWrite: 4, cpuRead: 2 },
+    weights: { ...BASE, mapAcross: 3, munmap: 4, remmap: 4, mremap: 3, mprotect: 2, cpuWrite: 4, cpuRead: 2 },
   },
   {
     id: 'vaddr',
     title: 'Live update: VADDR invalidate and update leave the device view unchanged',
     rules: ['T1-VADDR-INVALIDATE', 'T1-VADDR-INVALIDATE-ATOMIC', 'T1-VADDR-UPDATE', 'T1-VADDR-UPDATE-ERRNO'],
     requires: ['vaddr'],
-    weights: { ...BASE, invalidate: 6, update: 6, munmap: 1 },
+    weights: { ...BASE, mapAcross: 1, invalidate: 6, update: 6, munmap: 1 },
   },
   {
     id: 'info',
@@ -81,7 +81,7 @@ export const PROPERTIES: readonly Property[] = [
     requires: [],
     weights: {
       ...BASE, close: 2, munmap: 2, remmap: 1, mremap: 1, mprotect: 1, cpuRead: 1, rlimit: 1, cap: 1,
-      mapMany: 1, unmapAll: 1, invalidate: 1, update: 1, dmaWrite: 1, getInfo: 1,
+      mapMany: 1, mapAcross: 2, unmapAll: 1, invalidate: 1, update: 1, dmaWrite: 1, getInfo: 1,
     },
   },
 ];

@@ -15,6 +15,11 @@ const TOKEN_BASE = 0x70c0_0000_0000_0000n;
 /** Where `low` iovas and `mapMany` fills go: a busy window, so that requests collide. */
 const LOW_BASE = 0x100_0000n;
 const FILL_BASE = 0x4000_0000n;
+/** How many IOMMU pages past LOW_BASE a `low` iova reaches, and past FILL_BASE a fill. */
+const LOW_SPAN = 256n;
+const FILL_SPAN = 40n;
+/** The arena is cut into this many slots, where mmaps and mremap targets go. */
+const SLOTS = 16;
 
 function clampFields(op: Op): Op {
   const out: Record<string, unknown> = { ...op };
@@ -26,20 +31,69 @@ function clampFields(op: Op): Op {
 }
 
 const clampU64 = (v: bigint, unit: bigint): bigint => (v < 0n ? 0n : v >= U64_LIMIT ? U64_LIMIT - unit : v);
+const alignUp = (v: bigint, to: bigint): bigint => ((v + to - 1n) / to) * to;
+const alignDown = (v: bigint, to: bigint): bigint => v - (v % to);
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const at = <T>(list: readonly T[], n: number): T | undefined => (list.length ? list[n % list.length] : undefined);
-const wrapIndex = (n: number, count: bigint): bigint => ((BigInt(n) % count) + count) % count;
+/** `n` modulo `count`, from 0; 0 when `count` is 0 (a VMA smaller than an IOMMU page). */
+const wrapIndex = (n: number, count: bigint): bigint => (count > 0n ? ((BigInt(n) % count) + count) % count : 0n);
+
+/**
+ * Where host memory goes: `count` slots of `size` bytes from `base`, all inside the arena,
+ * aligned to huge pages when the arena holds SLOTS of them (then hugetlb can go to any slot),
+ * else to the IOMMU page. A tiny arena has fewer slots; one smaller than a page has none.
+ */
+interface SlotLayout { base: bigint; size: bigint; count: number; align: bigint }
+
+function slotLayout(arena: { start: bigint; size: bigint }, unit: bigint, huge: bigint): SlotLayout | null {
+  const end = arena.start + arena.size;
+  for (const align of huge > unit ? [huge, unit] : [unit]) {
+    const base = alignUp(arena.start, align);
+    if (base >= end) continue;
+    const size = alignDown((end - base) / BigInt(SLOTS), align);
+    if (size > 0n) return { base, size, count: SLOTS, align };
+  }
+  // A tiny arena: as many one-page slots as fit, possibly none.
+  const base = alignUp(arena.start, unit);
+  const count = base < end ? Number((end - base) / unit) : 0;
+  return count > 0 ? { base, size: unit, count, align: unit } : null;
+}
 
 export class Resolver {
   private tokens = 0n;
   private readonly unit: bigint;
-  private readonly slotSize: bigint;
+  private readonly slots: SlotLayout | null;
+  private readonly arenaEnd: bigint;
+  /** LOW_BASE and FILL_BASE, or the nearest place a valid IOVA range holds their window. */
+  private readonly lowBase: bigint;
+  private readonly fillBase: bigint;
   private readonly caps: ReadonlySet<Capability>;
 
   constructor(private readonly model: SystemModel, private readonly info: BackendInfo) {
     this.unit = model.container.minPageSize > PAGE_SIZE ? model.container.minPageSize : PAGE_SIZE;
-    const huge = info.host.hugePageSize;
-    this.slotSize = (info.host.arena.size / 16n / huge) * huge;
+    const { arena, hugePageSize } = info.host;
+    this.arenaEnd = arena.start + arena.size;
+    this.slots = slotLayout(arena, this.unit, hugePageSize);
+    this.lowBase = this.iovaWindow(LOW_BASE, LOW_SPAN * this.unit);
+    this.fillBase = this.iovaWindow(FILL_BASE, FILL_SPAN * this.unit);
     this.caps = new Set(info.capabilities);
+  }
+
+  /**
+   * `preferred` (aligned to the IOMMU page) when [preferred, preferred + span) lies in a valid
+   * IOVA range; otherwise the aligned start of the first range that holds the span, or of the
+   * largest range: generated maps then still land in valid iova space whatever the geometry.
+   */
+  private iovaWindow(preferred: bigint, span: bigint): bigint {
+    const u = this.unit;
+    const ranges = this.info.geometry.iovaRanges;
+    const fits = (start: bigint) => ranges.some((r) => r.start <= start && start + span - 1n <= r.end);
+    const want = alignUp(preferred, u);
+    if (fits(want)) return want;
+    for (const r of ranges) if (fits(alignUp(r.start, u))) return alignUp(r.start, u);
+    let largest = ranges[0];
+    for (const r of ranges) if (largest && r.end - r.start > largest.end - largest.start) largest = r;
+    return largest ? clampU64(alignUp(largest.start, u), u) : want;
   }
 
   nextToken(): bigint {
@@ -56,10 +110,17 @@ export class Resolver {
     const u = this.unit;
     switch (sym.k) {
       case 'mmap': {
-        const backing = this.caps.has(sym.backing === 'mmio' ? 'mmio' : 'hugetlb') || sym.backing === 'anon' ? sym.backing : 'anon';
-        const g = backing === 'hugetlb' ? this.info.host.hugePageSize : u;
-        const size = ((BigInt(sym.pages) * u + g - 1n) / g) * g;
-        return [{ op: 'mmap', proc, vaddr: this.slot(sym.slot), size, prot: sym.prot, backing }];
+        let backing = this.caps.has(sym.backing === 'mmio' ? 'mmio' : 'hugetlb') || sym.backing === 'anon' ? sym.backing : 'anon';
+        const vaddr = this.slot(sym.slot);
+        if (vaddr === undefined) return [];
+        // The mapping stays inside the arena: cut to the room left above the slot, in whole
+        // granules; hugetlb that cannot start or fit there becomes anonymous memory.
+        const room = this.arenaEnd - vaddr;
+        const huge = this.info.host.hugePageSize;
+        if (backing === 'hugetlb' && (vaddr % huge !== 0n || room < huge)) backing = 'anon';
+        const g = backing === 'hugetlb' && huge > u ? huge : u;
+        const size = min(alignUp(BigInt(sym.pages) * u, g), alignDown(room, g));
+        return [{ op: 'mmap', proc, vaddr, size, prot: sym.prot, backing }];
       }
       case 'munmap': case 'remmap': case 'mremap': case 'mprotect': {
         if ((sym.k === 'mremap' || sym.k === 'mprotect') && !this.caps.has(sym.k)) return [];
@@ -70,7 +131,9 @@ export class Resolver {
         // mprotect over a hole fails part way in Linux; the suite only asks for whole ones.
         if (sym.k === 'mprotect') return this.model.procs[r.proc]!.lookup(r.vaddr, r.size).hole === null ? [{ op: 'mprotect', ...r, prot: sym.prot }] : [];
         const newSize = r.size + BigInt(sym.grow) * u > 0n ? r.size + BigInt(sym.grow) * u : r.size;
-        const op: Op = { op: 'mremap', ...r, newVaddr: this.slot(sym.slot), newSize };
+        const newVaddr = this.slot(sym.slot);
+        if (newVaddr === undefined) return [];
+        const op: Op = { op: 'mremap', ...r, newVaddr, newSize };
         return this.validMremap(op) ? [op] : [];
       }
       case 'cpuWrite':
@@ -86,11 +149,14 @@ export class Resolver {
       case 'cap':
         return this.caps.has('capIpcLock') ? [{ op: 'setCapIpcLock', proc, enabled: sym.enabled }] : [];
       case 'map': return this.map(proc, sym);
+      case 'mapAcross': return this.mapAcross(proc, sym);
       case 'mapMany': {
         const vaddr = this.slot(15);
-        const ops: Op[] = [{ op: 'mmap', proc, vaddr, size: BigInt(sym.count) * u, prot: 'rw', backing: 'anon' }];
-        for (let i = 0n; i < BigInt(sym.count); i++) {
-          ops.push({ op: 'map', proc, flags: MAP_FLAG.READ | MAP_FLAG.WRITE, iova: FILL_BASE + i * u, vaddr: vaddr + i * u, size: u });
+        if (vaddr === undefined) return [];
+        const count = min(BigInt(sym.count), (this.arenaEnd - vaddr) / u);
+        const ops: Op[] = [{ op: 'mmap', proc, vaddr, size: count * u, prot: 'rw', backing: 'anon' }];
+        for (let i = 0n; i < count; i++) {
+          ops.push({ op: 'map', proc, flags: MAP_FLAG.READ | MAP_FLAG.WRITE, iova: this.fillBase + i * u, vaddr: vaddr + i * u, size: u });
         }
         return ops;
       }
@@ -114,14 +180,14 @@ export class Resolver {
         if (!this.caps.has('vaddr')) return [];
         const d = at(this.model.container.mappings, sym.pick);
         const vaddr = this.vaddr(proc, sym.vaddr);
-        if (!d) return [{ op: 'map', proc, flags: MAP_FLAG.VADDR, iova: LOW_BASE, vaddr, size: u }];
+        if (!d) return [{ op: 'map', proc, flags: MAP_FLAG.VADDR, iova: this.lowBase, vaddr, size: u }];
         const size = sym.exact ? d.size : d.size + u;
         return [{ op: 'map', proc, flags: MAP_FLAG.VADDR, iova: d.iova, vaddr, size }];
       }
       case 'dmaWrite': {
         if (!this.caps.has('dmaWrite')) return [];
         const d = at(this.model.container.mappings, sym.pick);
-        const iova = d ? d.iova + wrapIndex(sym.page, d.size / PAGE_SIZE) * PAGE_SIZE : LOW_BASE;
+        const iova = d ? d.iova + wrapIndex(sym.page, d.size / PAGE_SIZE) * PAGE_SIZE : this.lowBase;
         return [{ op: 'dmaWrite', iova, token: this.nextToken() }];
       }
       case 'getInfo': return [{ op: 'getInfo' }];
@@ -140,8 +206,15 @@ export class Resolver {
     return out;
   }
 
-  private slot(n: number): bigint {
-    return this.info.host.arena.start + BigInt(n % 16) * this.slotSize;
+  /** The start of slot `n` (modulo the number of slots), or undefined when the arena has none. */
+  private slot(n: number): bigint | undefined {
+    const l = this.slots;
+    return l ? l.base + BigInt(n % SLOTS % l.count) * l.size : undefined;
+  }
+
+  /** A vaddr for a map: slot `n`, or the arena start when it has no slots (nothing is there). */
+  private slotVaddr(n: number): bigint {
+    return this.slot(n) ?? this.info.host.arena.start;
   }
 
   private map(proc: Proc, sym: Extract<SymOp, { k: 'map' }>): Op[] {
@@ -166,21 +239,95 @@ export class Resolver {
     return ops;
   }
 
+  /**
+   * Adjacent VMAs of different backing or protection, a hole of one page where asked, and one
+   * MAP_DMA across them: tokens stamped on both sides of every boundary, read back by the
+   * device right after the map. At most one part is hugetlb (huge page aligned, so the parts
+   * before it are laid out backwards from it); the request is dropped when the parts do not
+   * fit in the arena or would cut a hugetlb VMA.
+   */
+  private mapAcross(proc: Proc, sym: Extract<SymOp, { k: 'mapAcross' }>): Op[] {
+    const u = this.unit;
+    const slots = this.slots;
+    const v = this.slot(sym.slot);
+    if (!slots || v === undefined) return [];
+    const huge = this.info.host.hugePageSize;
+    let hugetlb = slots.align % huge === 0n && this.caps.has('hugetlb');
+    const parts = sym.parts.map((p) => {
+      let backing = p.backing === 'anon' || this.caps.has(p.backing) ? p.backing : 'anon';
+      if (backing === 'hugetlb') {
+        if (!hugetlb) backing = 'anon';
+        hugetlb = false; // one hugetlb part at most
+      }
+      const g = backing === 'hugetlb' && huge > u ? huge : u;
+      return { ...p, backing, size: alignUp(BigInt(p.pages) * u, g) };
+    });
+    const gap = (i: number): bigint => (i > 0 && sym.hole === i ? u : 0n);
+    const h = parts.findIndex((p) => p.backing === 'hugetlb');
+    const starts: bigint[] = [];
+    if (h < 0) {
+      let cursor = v;
+      parts.forEach((p, i) => { cursor += gap(i); starts.push(cursor); cursor += p.size; });
+    } else {
+      let before = 0n;
+      for (let i = 0; i < h; i++) before += parts[i]!.size + gap(i + 1);
+      const hs = alignUp(v + before, huge);
+      let cursor = hs;
+      for (let i = h - 1; i >= 0; i--) { cursor -= gap(i + 1) + parts[i]!.size; starts[i] = cursor; }
+      cursor = hs;
+      for (let i = h; i < parts.length; i++) { cursor += i > h ? gap(i) : 0n; starts[i] = cursor; cursor += parts[i]!.size; }
+    }
+    const first = starts[0]!;
+    const lastIndex = parts.length - 1;
+    const end = starts[lastIndex]! + parts[lastIndex]!.size;
+    if (end > this.arenaEnd) return [];
+    const edges = [first, ...parts.flatMap((p, i) => [starts[i]!, starts[i]! + p.size])];
+    if (edges.some((e) => this.cutsHugetlb(proc, e))) return [];
+
+    const ops: Op[] = parts.map((p, i): Op => ({ op: 'mmap', proc, vaddr: starts[i]!, size: p.size, prot: p.prot, backing: p.backing }));
+    for (let i = 1; i < parts.length; i++) {
+      const hole = gap(i);
+      if (hole > 0n) ops.push({ op: 'munmap', proc, vaddr: starts[i]! - hole, size: hole });
+    }
+    const vaddr = sym.from === 'first' ? first : starts[0]! + parts[0]!.size - u;
+    const stop = sym.to === 'end' ? end : starts[lastIndex]! + u;
+    const size = stop - vaddr;
+    // Both sides of every boundary inside the request, in the new memory (before the model has it).
+    const boundaries = [...new Set(parts.slice(1).flatMap((_, k) => {
+      const i = k + 1;
+      return [starts[i - 1]! + parts[i - 1]!.size, starts[i]!];
+    }))].filter((b) => b > vaddr && b < stop);
+    const pages = [...new Set([vaddr, ...boundaries.flatMap((b) => [b - PAGE_SIZE, b]), stop - PAGE_SIZE])];
+    const partAt = (a: bigint) => parts.find((p, i) => starts[i]! <= a && a < starts[i]! + p.size);
+    for (const page of pages) if (partAt(page)?.prot === 'rw') ops.push({ op: 'cpuWrite', proc, vaddr: page, token: this.nextToken() });
+    const iova = this.iova(sym.iova, size);
+    ops.push({ op: 'map', proc, flags: this.flags(sym.flags, 'map'), iova, vaddr, size });
+    for (const page of pages) {
+      const probe = iova + (page - vaddr);
+      if (probe < U64_LIMIT && this.iovaValid(probe)) ops.push({ op: 'dmaRead', iova: probe });
+    }
+    return ops;
+  }
+
+  private iovaValid(iova: bigint): boolean {
+    return this.info.geometry.iovaRanges.some((r) => r.start <= iova && iova <= r.end);
+  }
+
   private iova(c: IovaChoice, size: bigint): bigint {
     const u = this.unit;
     const d = 'pick' in c ? at(this.model.container.mappings, c.pick) : undefined;
     switch (c.at) {
-      case 'after': return d ? clampU64(d.iova + d.size + BigInt(c.gap) * u, u) : LOW_BASE;
-      case 'before': return d ? clampU64(d.iova - size - BigInt(c.gap) * u, u) : LOW_BASE;
-      case 'overlapHead': return d ? clampU64(d.iova - size + u, u) : LOW_BASE;
-      case 'overlapTail': return d ? clampU64(d.iova + d.size - u, u) : LOW_BASE;
-      case 'same': return d ? d.iova : LOW_BASE;
+      case 'after': return d ? clampU64(d.iova + d.size + BigInt(c.gap) * u, u) : this.lowBase;
+      case 'before': return d ? clampU64(d.iova - size - BigInt(c.gap) * u, u) : this.lowBase;
+      case 'overlapHead': return d ? clampU64(d.iova - size + u, u) : this.lowBase;
+      case 'overlapTail': return d ? clampU64(d.iova + d.size - u, u) : this.lowBase;
+      case 'same': return d ? d.iova : this.lowBase;
       case 'rangeStart': case 'rangeEnd': {
         const r = at(this.info.geometry.iovaRanges, c.range)!;
         const base = c.at === 'rangeStart' ? r.start : r.end + 1n - size;
         return clampU64(base + BigInt(c.shift) * u, u);
       }
-      case 'low': return LOW_BASE + BigInt(c.page) * u;
+      case 'low': return this.lowBase + BigInt(c.page) * u;
       case 'anywhere': return c.value - (c.value % u);
     }
   }
@@ -190,13 +337,13 @@ export class Resolver {
     switch (c.from) {
       case 'vma': {
         const v = at(this.model.procs[proc]!.vmaList, c.pick);
-        return v ? v.start + wrapIndex(c.page, (v.end - v.start) / u) * u : this.slot(c.pick);
+        return v ? v.start + wrapIndex(c.page, (v.end - v.start) / u) * u : this.slotVaddr(c.pick);
       }
       case 'mapping': {
         const d = at(this.model.container.mappings, c.pick);
-        return d ? d.vaddr + wrapIndex(c.page, d.size / u) * u : this.slot(c.pick);
+        return d ? d.vaddr + wrapIndex(c.page, d.size / u) * u : this.slotVaddr(c.pick);
       }
-      case 'slot': return this.slot(c.slot);
+      case 'slot': return this.slotVaddr(c.slot);
       case 'anywhere': return c.value - (c.value % u);
     }
   }
@@ -229,7 +376,7 @@ export class Resolver {
     }
     const i = dmas.length ? r.pick % dmas.length : -1;
     const d: Dma | undefined = dmas[i];
-    if (!d) return { iova: LOW_BASE, size: u };
+    if (!d) return { iova: this.lowBase, size: u };
     const end = d.iova + d.size;
     switch (r.of) {
       case 'mapping': return { iova: d.iova, size: d.size };
@@ -286,8 +433,9 @@ export class Resolver {
     return v !== undefined && v.backing === 'hugetlb' && v.start < addr && (addr - v.start) % this.info.host.hugePageSize !== 0n;
   }
 
-  /** Only moves the kernel accepts: the source inside one VMA, no hugetlb or PFNMAP resize. */
+  /** Only moves the kernel accepts: the source inside one VMA, no hugetlb or PFNMAP resize, the target in the arena. */
   private validMremap(op: Extract<Op, { op: 'mremap' }>): boolean {
+    if (op.newVaddr + op.newSize > this.arenaEnd) return false;
     const v = this.model.procs[op.proc]!.vmaAt(op.vaddr);
     if (!v || op.vaddr + op.size > v.end) return false;
     if (op.newVaddr < op.vaddr + op.size && op.vaddr < op.newVaddr + op.newSize) return false;

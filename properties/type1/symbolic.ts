@@ -50,6 +50,16 @@ export type VaddrRange =
   | { of: 'mappingVaddr'; pick: number; part: 'whole' | 'head' | 'tail' | 'middle' }
   | { of: 'vma'; pick: number; part: 'whole' | 'head' | 'tail' | 'middle' };
 
+/** One piece of the memory behind a multi-VMA request: its size in IOMMU pages, protection and backing. */
+export interface Part { pages: number; prot: Prot; backing: Backing }
+
+/**
+ * A MAP_DMA across adjacent VMAs: `parts` are mmapped next to each other (a hole of one page
+ * before part `hole`, none when `hole` is 0), then one request maps from the first part
+ * (`from` its first page, or its last) to the last (`to` its end, or its first page).
+ */
+export interface Across { parts: Part[]; hole: number; from: 'first' | 'last'; to: 'end' | 'first' }
+
 /** 0: aligned; 1: iova, 2: vaddr, 3: size off by half an IOMMU page. */
 export type Misalign = 0 | 1 | 2 | 3;
 
@@ -65,6 +75,7 @@ export type SymOp =
   | { k: 'cap'; proc: Proc; enabled: boolean }
   | { k: 'map'; proc: Proc; flags: number; iova: IovaChoice; vaddr: VaddrChoice; size: SizeChoice; misalign: Misalign }
   | { k: 'mapMany'; proc: Proc; count: number }
+  | ({ k: 'mapAcross'; proc: Proc; slot: number; flags: number; iova: IovaChoice } & Across)
   | { k: 'unmap'; proc: Proc; flags: number; range: UnmapRange; misalign: Misalign }
   | { k: 'unmapAll'; proc: Proc; flags: number; nonZero: boolean }
   | { k: 'invalidate'; proc: Proc; range: UnmapRange; all: boolean }
@@ -132,6 +143,20 @@ const unmapFlags = fc.oneof({ weight: 20, arbitrary: fc.constant(0) }, { weight:
 const prot = fc.constantFrom<Prot>('rw', 'rw', 'rw', 'rw', 'rw', 'r', 'none');
 const backing = fc.constantFrom<Backing>('anon', 'anon', 'anon', 'anon', 'hugetlb', 'mmio');
 
+/**
+ * Parts of different backing or protection, so that neighbours are different VMAs: an
+ * anonymous part of the protection of the anonymous part before it (they would merge) is MMIO.
+ */
+const parts: fc.Arbitrary<Part[]> = fc.array(fc.record({
+  pages: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.constant(512) }),
+  prot: fc.constantFrom<Prot>('rw', 'rw', 'rw', 'rw', 'r', 'r', 'none'),
+  backing: fc.constantFrom<Backing>('anon', 'anon', 'hugetlb', 'mmio', 'mmio'),
+}), { minLength: 2, maxLength: 3 }).map((list) => list.map((p, i) => {
+  const before = list[i - 1];
+  if (!before || before.backing !== p.backing || before.prot !== p.prot || p.backing !== 'anon') return p;
+  return { ...p, backing: 'mmio' as const };
+}));
+
 export const SYM_ARBITRARIES: { [K in SymKind]: fc.Arbitrary<Extract<SymOp, { k: K }>> } = {
   mmap: fc.record({ k: fc.constant('mmap'), proc, slot, pages: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.constantFrom(512, 4096)), prot, backing }),
   munmap: fc.record({ k: fc.constant('munmap'), proc, range: vaddrRange }),
@@ -144,6 +169,12 @@ export const SYM_ARBITRARIES: { [K in SymKind]: fc.Arbitrary<Extract<SymOp, { k:
   cap: fc.record({ k: fc.constant('cap'), proc, enabled: fc.boolean() }),
   map: fc.record({ k: fc.constant('map'), proc, flags: mapFlags, iova: iovaChoice, vaddr: vaddrChoice, size: sizeChoice, misalign }),
   mapMany: fc.record({ k: fc.constant('mapMany'), proc, count: fc.integer({ min: 2, max: 40 }) }),
+  mapAcross: fc.record({
+    k: fc.constant('mapAcross'), proc, slot, flags: fc.constantFrom(3, 3, 3, 3, 1, 1, 2), iova: iovaChoice, parts,
+    hole: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 2) }),
+    from: fc.constantFrom('first' as const, 'first' as const, 'last' as const),
+    to: fc.constantFrom('end' as const, 'end' as const, 'first' as const),
+  }),
   unmap: fc.record({ k: fc.constant('unmap'), proc, flags: unmapFlags, range: unmapRange, misalign }),
   unmapAll: fc.record({ k: fc.constant('unmapAll'), proc, flags: fc.constantFrom(2, 2, 2, 6), nonZero: fc.boolean() }),
   invalidate: fc.record({ k: fc.constant('invalidate'), proc, range: unmapRange, all: fc.boolean() }),

@@ -34,8 +34,29 @@ export interface HostInfo {
   pageSize: bigint;
   /** The huge page size used for `backing: 'hugetlb'`. */
   hugePageSize: bigint;
-  /** Where the suite may place its mmaps, in every process: [start, start + size). */
+  /**
+   * Where the suite may place its mmaps, in every process: [start, start + size). Every host
+   * operation the suite generates (mmap, munmap, mremap, mprotect) stays inside it.
+   */
   arena: { start: bigint; size: bigint };
+  /**
+   * TASK_SIZE: one past the highest address a process may map. An mmap reaching above it
+   * fails with ENOMEM, an mremap or munmap with EINVAL, as in Linux. Optional: when absent the
+   * suite takes `DEFAULT_TASK_SIZE` or the end of the arena, whichever is higher (see
+   * `taskSizeOf`), so that a backend declared before this field existed is judged as before
+   * inside its arena.
+   */
+  taskSize?: bigint;
+}
+
+/** TASK_SIZE of Linux on x86-64 with 4-level paging: 2^47 less the top page (task_size_max()). */
+export const DEFAULT_TASK_SIZE = (1n << 47n) - 4096n;
+
+/** The TASK_SIZE the model applies to `host`: the declared one, or the default of `HostInfo.taskSize`. */
+export function taskSizeOf(host: HostInfo): bigint {
+  if (host.taskSize !== undefined) return host.taskSize;
+  const arenaEnd = host.arena.start + host.arena.size;
+  return arenaEnd > DEFAULT_TASK_SIZE ? arenaEnd : DEFAULT_TASK_SIZE;
 }
 
 export interface BackendInfo extends BackendInfoBase {

@@ -13,7 +13,10 @@ export function encodeInfo(info: BackendInfo): Record<string, unknown> {
   return {
     name: info.name, description: info.description, profile: info.profile,
     geometry: { pgsizes: hex(g.pgsizes), iovaRanges: g.iovaRanges.map((r) => ({ start: hex(r.start), end: hex(r.end) })), dmaEntryLimit: hex(g.dmaEntryLimit) },
-    host: { pageSize: hex(h.pageSize), hugePageSize: hex(h.hugePageSize), arena: { start: hex(h.arena.start), size: hex(h.arena.size) } },
+    host: {
+      pageSize: hex(h.pageSize), hugePageSize: hex(h.hugePageSize), arena: { start: hex(h.arena.start), size: hex(h.arena.size) },
+      ...(h.taskSize !== undefined ? { taskSize: hex(h.taskSize) } : {}),
+    },
     capabilities: info.capabilities,
   };
 }
@@ -47,6 +50,7 @@ export function decodeInfo(v: unknown, where = 'info'): BackendInfo {
       pageSize: u64(h.pageSize, `${where}.host.pageSize`),
       hugePageSize: u64(h.hugePageSize, `${where}.host.hugePageSize`),
       arena: { start: u64(h.arena.start, `${where}.host.arena.start`), size: u64(h.arena.size, `${where}.host.arena.size`) },
+      ...(h.taskSize !== undefined ? { taskSize: u64(h.taskSize, `${where}.host.taskSize`) } : {}),
     },
     capabilities,
   };
@@ -67,6 +71,9 @@ export function checkInfo(info: unknown): string | null {
   const arena = isRecord(h) ? h.arena : undefined;
   if (!isRecord(h) || h.pageSize !== 4096n || typeof h.hugePageSize !== 'bigint' || !isRecord(arena) || typeof arena.start !== 'bigint' || typeof arena.size !== 'bigint') {
     return 'host must give pageSize 4096n, hugePageSize and arena {start, size} as bigints';
+  }
+  if (h.taskSize !== undefined && (typeof h.taskSize !== 'bigint' || h.taskSize < arena.start + arena.size)) {
+    return 'host.taskSize, when given, must be a bigint at or above the end of the arena';
   }
   if (!Array.isArray(info.capabilities)) return 'capabilities must be an array';
   const unknown = info.capabilities.filter((c) => !(CAPABILITIES as readonly unknown[]).includes(c));

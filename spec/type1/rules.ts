@@ -2,8 +2,9 @@
 //
 // IDs are stable and never renumbered. `profile` says which container type the rule binds:
 // 'v2' (VFIO_TYPE1v2_IOMMU), 'v1' (VFIO_TYPE1_IOMMU) or 'both'. Sources cite the Linux file
-// and function (`L path: function`) as read in upstream; where a kernel version behaves
-// differently the rule says so in `variants`. spec/type1/rules.md is generated from this file.
+// and function (`L path: function`) as read in upstream; line numbers, where given, are those
+// of Linux v6.18.2. Where a kernel version behaves differently the rule says so in
+// `variants`. spec/type1/rules.md is generated from this file.
 
 export type Level = 'MUST' | 'MAY';
 export type RuleProfile = 'v1' | 'v2' | 'both';
@@ -59,7 +60,7 @@ export const RULES = [
     id: 'T1-MAP-WRAP', family: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA whose iova + size - 1 or vaddr + size - 1 wraps past 2^64 - 1 fails with EINVAL. A range that ends exactly at 2^64 - 1 does not wrap.',
     sources: [`${T1}: vfio_dma_do_map`],
-    variants: ['Since v6.18 (the series "vfio/type1: handle DMA map/unmap up to the addressable limit", 6012379ede6a) the wrap check runs before the flag and alignment checks and returns EOVERFLOW; the suite accepts EOVERFLOW wherever the range wraps and an earlier check would otherwise decide.'],
+    variants: ['Since v6.18 (the series "vfio/type1: handle DMA map/unmap up to the addressable limit", 6012379ede6a "vfio/type1: sanitize for overflow using check_*_overflow") the wrap check returns EOVERFLOW and runs after the unknown-flag check (vfio_iommu_type1_map_dma, line 2909) and the size-0 check, but before the permission and alignment checks (vfio_dma_do_map, lines 1698-1703). The suite accepts EOVERFLOW wherever the range wraps and the permission, alignment or wrap check decides in the older order; never where the flag check does.'],
   },
   {
     id: 'T1-MAP-OVERLAP', family: 'MAP', level: 'MUST', profile: 'both',
@@ -79,8 +80,9 @@ export const RULES = [
   },
   {
     id: 'T1-MAP-CHECK-ORDER', family: 'MAP', level: 'MUST', profile: 'both',
-    statement: 'When several MAP_DMA checks fail, the errno is that of the first in this order: flags, permission, size 0 and alignment, wrap, overlap (EEXIST), entry limit (ENOSPC), IOVA range (EINVAL), then pinning (ENOMEM or EFAULT, in address order).',
-    sources: [`${T1}: vfio_iommu_type1_map_dma, vfio_dma_do_map, vfio_pin_map_dma`],
+    statement: 'When several MAP_DMA checks fail, the errno is that of the first in this order: unknown flags, permission, size 0 and alignment, wrap, overlap (EEXIST), entry limit (ENOSPC), IOVA range (EINVAL), then pinning: ENOMEM or EFAULT, whichever comes first in address order over the VMAs of the range (the limit is checked as each run of pages is pinned, a fault ends pinning where it is met). A backend answering a later failing check\'s errno breaks the first check\'s rule and this one.',
+    sources: [`${T1}: vfio_iommu_type1_map_dma, vfio_dma_do_map, vfio_pin_map_dma, vfio_pin_pages_remote, vaddr_get_pfns`],
+    variants: ['Since v6.18 (6012379ede6a "vfio/type1: sanitize for overflow using check_*_overflow") vfio_dma_do_map checks, after the unknown flags of vfio_iommu_type1_map_dma: size 0 (EINVAL, line 1698), then the wrap (EOVERFLOW, lines 1701-1703), then the permission (EINVAL, line 1711), then the alignment (EINVAL, line 1720); the later checks keep their order. The answers differ from the older order only for a wrapping range, where the suite accepts EOVERFLOW (T1-MAP-WRAP).'],
   },
   {
     id: 'T1-MAP-UNBACKED', family: 'MAP', level: 'MUST', profile: 'both',
@@ -99,13 +101,17 @@ export const RULES = [
   },
   {
     id: 'T1-MAP-ATOMIC', family: 'MAP', level: 'MUST', profile: 'both',
-    statement: 'A failed MAP_DMA leaves nothing mapped, pinned or charged, and dma_avail unchanged.',
-    sources: [`${T1}: vfio_pin_map_dma (vfio_remove_dma on error), vfio_dma_do_map`],
+    statement: 'A failed MAP_DMA leaves nothing mapped, pinned or charged, and dma_avail unchanged, also when it failed part way through its range, after the VMAs before the failing page were pinned, mapped and charged.',
+    sources: [`${T1}: vfio_pin_map_dma (vfio_remove_dma of the chunks already mapped, line 1623), vfio_dma_do_map`],
   },
   {
     id: 'T1-MAP-EXACT', family: 'MAP', level: 'MUST', profile: 'both',
-    statement: 'After a successful MAP_DMA, exactly [iova, iova + size) reaches the frames that backed [vaddr, vaddr + size) at map time, page for page, with the requested permission: a READ-only mapping blocks device writes, a WRITE-only mapping blocks device reads. Nothing outside the range changes.',
-    sources: [`${T1}: vfio_pin_map_dma, vfio_iommu_map`],
+    statement: 'After a successful MAP_DMA, exactly [iova, iova + size) reaches the frames that backed [vaddr, vaddr + size) at map time, page for page across every VMA of the range, with the requested permission: a READ-only mapping blocks device writes. A WRITE-only mapping blocks device reads where the IOMMU page-table format can express write-only; where it cannot (x86 first-stage, Arm stage-1 page tables) the mapping is readable too, and the suite accepts either. Nothing outside the range changes.',
+    sources: [
+      `${T1}: vfio_pin_map_dma, vfio_iommu_map (iommu_map with the requested IOMMU_READ / IOMMU_WRITE)`,
+      'L drivers/iommu/intel/iommu.c: __domain_mapping (a first-stage entry always gets DMA_FL_PTE_PRESENT, which also grants reads)',
+      'L drivers/iommu/io-pgtable-arm.c: arm_lpae_prot_to_pte (stage 1 has read-only and read-write only; a write-only request gets read-write)',
+    ],
   },
   // --- UNMAP_DMA -------------------------------------------------------------------------
   {
@@ -176,13 +182,13 @@ export const RULES = [
   // --- VADDR -----------------------------------------------------------------------------
   {
     id: 'T1-VADDR-INVALIDATE', family: 'VADDR', level: 'MUST', profile: 'both',
-    statement: 'UNMAP_DMA with FLAG_VADDR marks the mappings in the range as having no valid vaddr and reports their total size; the IOMMU mappings, pins and charges do not change.',
-    sources: [`${T1}: vfio_dma_do_unmap (invalidate_vaddr)`],
+    statement: 'UNMAP_DMA with FLAG_VADDR marks the mappings in the range as having no valid vaddr and reports their total size; the IOMMU mappings, pins and charges do not change. The range is judged as an unmap\'s: on v2 a range that bisects a mapping fails with EINVAL and invalidates nothing (T1-UNMAP-V2-BISECT); on v1 a range starting strictly inside a mapping succeeds, reports size 0 and invalidates nothing (T1-UNMAP-V1-START-INSIDE), otherwise every mapping whose first iova lies in the range is invalidated whole; with FLAG_ALL every mapping is. While emulated (mdev) groups are attached the call fails with EBUSY before any other check; the suite\'s containers have none.',
+    sources: [`${T1}: vfio_dma_do_unmap (EBUSY with emulated_iommu_groups, lines 1409-1412; v2 bisect check, lines 1479-1487; v1 break, line 1497; invalidate_vaddr loop, lines 1500-1519)`],
   },
   {
     id: 'T1-VADDR-INVALIDATE-ATOMIC', family: 'VADDR', level: 'MUST', profile: 'both',
-    statement: 'If a mapping in the range of an UNMAP_DMA with FLAG_VADDR is already invalid, the call fails with EINVAL, reports size 0, and every mapping it had invalidated is valid again.',
-    sources: [`${T1}: vfio_dma_do_unmap (invalidate_vaddr revert loop)`],
+    statement: 'If a mapping in the range of an UNMAP_DMA with FLAG_VADDR is already invalid, the call fails with EINVAL and every mapping it had invalidated is valid again. No size is reported: vfio_dma_do_unmap sets it to 0, but the ioctl returns the error before copying it back.',
+    sources: [`${T1}: vfio_dma_do_unmap (invalidate_vaddr revert loop, lines 1501-1512)`, `${T1}: vfio_iommu_type1_unmap_dma (returns on error, lines 2960-2962, before copy_to_user, line 2964)`],
   },
   {
     id: 'T1-VADDR-UPDATE', family: 'VADDR', level: 'MUST', profile: 'both',
@@ -208,13 +214,13 @@ export const RULES = [
   },
   {
     id: 'T1-ACCT-MMIO', family: 'ACCT', level: 'MUST', profile: 'both',
-    statement: 'Pages of a PFNMAP/MMIO VMA (reserved pfns) are mapped but never charged.',
-    sources: [`${T1}: vaddr_get_pfns, follow_fault_pfn, is_invalid_reserved_pfn`],
+    statement: 'Pages of a PFNMAP/MMIO VMA (reserved pfns) are mapped but never charged, also in a request that spans ordinary memory too: only its anonymous and hugetlb pages are charged.',
+    sources: [`${T1}: vaddr_get_pfns, follow_fault_pfn, is_invalid_reserved_pfn, vfio_pin_pages_remote (a chunk ends where pages turn reserved or back)`],
   },
   {
     id: 'T1-ACCT-UNCHARGE', family: 'ACCT', level: 'MUST', profile: 'both',
-    statement: 'Removing a mapping gives back exactly what it charged, to the process that mapped it, whichever process unmaps; locked_vm never goes negative.',
-    sources: [`${T1}: vfio_unmap_unpin, vfio_lock_acct (dma->mm)`],
+    statement: 'Removing a mapping gives back exactly what it charged to dma->mm, whichever process unmaps: the process that mapped it, or the last process whose VADDR update moved the charge to itself (T1-VADDR-UPDATE). locked_vm never goes negative.',
+    sources: [`${T1}: vfio_remove_dma, vfio_unmap_unpin, vfio_lock_acct (mm = dma->mm, line 452)`, `${T1}: vfio_change_dma_owner (dma->mm = the updating process\'s mm, line 1675)`],
     variants: ['Vanilla 6.1.0 to 6.1.15 charged the group leader\'s current mm (the exec underflow bug); fixed by 046eca5018f8 in v6.3 and 6.1.16.'],
   },
   // --- Host memory -----------------------------------------------------------------------
@@ -230,14 +236,17 @@ export const RULES = [
   },
   {
     id: 'T1-HOST-ENV', family: 'HOST', level: 'MUST', profile: 'both',
-    statement: 'The backend\'s processes implement mmap(MAP_FIXED), munmap, mremap(MREMAP_MAYMOVE|MREMAP_FIXED), mprotect and CPU loads and stores as Linux does: the suite builds every case on them. mremap moves the frames with the VMA; new anonymous memory reads as zero.',
-    sources: ['L mm/mmap.c: do_mmap, do_vmi_munmap', 'L mm/mremap.c: mremap_to, move_vma', 'L mm/mprotect.c: do_mprotect_pkey'],
+    statement: 'The backend\'s processes implement mmap(MAP_FIXED), munmap, mremap(MREMAP_MAYMOVE|MREMAP_FIXED), mprotect and CPU loads and stores as Linux does: the suite builds every case on them, inside the arena the backend declares. mremap moves the frames with the VMA; new anonymous memory reads as zero. Nothing maps above TASK_SIZE (HostInfo.taskSize): mmap of a range reaching above it fails with ENOMEM, mremap onto it and munmap of it with EINVAL.',
+    sources: ['L mm/mmap.c: do_mmap, __get_unmapped_area (TASK_SIZE)', 'L mm/vma.c: do_vmi_munmap (TASK_SIZE)', 'L mm/mremap.c: check_mremap_params (TASK_SIZE), mremap_to, move_vma', 'L mm/mprotect.c: do_mprotect_pkey', 'L arch/x86/include/asm/page_64.h: task_size_max (2^47 - PAGE_SIZE with 4-level paging)'],
   },
   // --- Release ---------------------------------------------------------------------------
   {
     id: 'T1-CLOSE-RELEASE', family: 'CLOSE', level: 'MUST', profile: 'both',
-    statement: 'Closing the container removes every mapping, unpins every page and gives back every charge; a new container starts empty with the full dma_entry_limit.',
-    sources: [`${T1}: vfio_iommu_type1_release, vfio_iommu_unmap_unpin_all`],
+    statement: 'When the last group detaches from the container (VFIO_GROUP_UNSET_CONTAINER, or the close of the group with its devices), every mapping is removed, every page unpinned and every charge given back; a new container starts empty with the full dma_entry_limit. Closing the container fd alone releases nothing while a group still holds the container. closeContainer closes the device, the group and the container and sets up a new one.',
+    sources: [
+      'L drivers/vfio/container.c: vfio_group_detach_container (detach_group, then release once the group list is empty, lines 468-500), vfio_fops_release (drops a reference only, lines 376-382)',
+      `${T1}: vfio_iommu_type1_detach_group (vfio_iommu_unmap_unpin_all when the last IOMMU-backed group leaves and no emulated group remains, lines 2588-2592), vfio_iommu_type1_release (line 2683), vfio_iommu_unmap_unpin_all`,
+    ],
     variants: ['Before v6.18 vfio_unmap_unpin computed end = iova + size, which wraps to 0 for a mapping ending at 2^64 - 1, so its loop never ran: release (and every removal of such a mapping) freed the vfio_dma but left its pages pinned and charged to locked_vm (measured on Linux 6.12 with virtio-iommu, kernel/divergences/). Fixed by "vfio/type1: handle DMA map/unmap up to the addressable limit". The suite reports that as a violation.'],
   },
 ] as const satisfies readonly Rule[];

@@ -46,7 +46,10 @@ export function protocolSchema(): Record<string, unknown> {
       info: object({
         name: { type: 'string' }, description: { type: 'string' }, profile: { enum: ['type1v2', 'type1v1'] },
         geometry: object({ pgsizes: u64, iovaRanges: { type: 'array', items: range }, dmaEntryLimit: u64 }),
-        host: object({ pageSize: u64, hugePageSize: u64, arena: object({ start: u64, size: u64 }) }),
+        host: {
+          ...object({ pageSize: u64, hugePageSize: u64, arena: object({ start: u64, size: u64 }) }),
+          properties: { pageSize: u64, hugePageSize: u64, arena: object({ start: u64, size: u64 }), taskSize: u64 },
+        },
         capabilities: { type: 'array', items: { enum: [...CAPABILITIES] } },
       }),
     },

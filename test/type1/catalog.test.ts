@@ -7,6 +7,7 @@ import { PROPERTIES } from '../../properties/type1/catalog.ts';
 import { expand } from '../../properties/type1/expand.ts';
 import { symSequence } from '../../properties/type1/symbolic.ts';
 import { SystemModel } from '../../models/type1/system.ts';
+import { pinsPages, vaddrShape } from '../../properties/type1/shape.ts';
 import type { Profile } from '../../spec/type1/backend.ts';
 import { testInfo } from './support/info.ts';
 
@@ -36,6 +37,32 @@ describe('properties exercise the rules they claim', () => {
         const seen = rule.profile === 'v1' ? v1.has(id) : rule.profile === 'v2' ? v2.has(id) : v1.has(id) || v2.has(id);
         expect(seen, `${property.id} never exercises ${id}`).toBe(true);
       }
+    });
+  }
+});
+
+describe('MAP_DMA requests across VMAs', () => {
+  // Linux pins a request in batches whose behaviour changes at every VMA boundary
+  // (vfio_pin_pages_remote, vaddr_get_pfns): requests crossing VMAs of different backing or
+  // protection, or running into a hole, must be frequent, not accidents. (info maps only to
+  // fill the container.)
+  for (const property of PROPERTIES.filter((p) => p.id !== 'info')) {
+    test(`${property.id} sends them often: at least 3% cross VMAs, at least 5% cross VMAs or a hole`, () => {
+      const info = testInfo('type1v2');
+      const count = { maps: 0, vmas: 0, hole: 0 };
+      for (const syms of fc.sample(symSequence(property.weights, 40), { seed: 7, numRuns: 100 })) {
+        const model = new SystemModel(info);
+        for (const op of expand(syms, info)) {
+          if (op.op === 'map' && pinsPages(op)) {
+            count.maps++;
+            const shape = vaddrShape(model.procs[op.proc]!, op.vaddr, op.size);
+            if (shape !== 'single') count[shape]++;
+          }
+          model.apply(op);
+        }
+      }
+      expect(count.vmas / count.maps, JSON.stringify(count)).toBeGreaterThanOrEqual(0.03);
+      expect((count.vmas + count.hole) / count.maps, JSON.stringify(count)).toBeGreaterThanOrEqual(0.05);
     });
   }
 });

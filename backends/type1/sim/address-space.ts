@@ -6,7 +6,7 @@
 // one VMA) and to hugetlb splits. Every operation costs O(log n + segments touched), never
 // O(pages).
 import type { Prot } from '../../../spec/type1/ops.ts';
-import { HUGE_PAGE_SIZE, PAGE_SHIFT, isAligned, max, min } from './constants.ts';
+import { PAGE_SHIFT, isAligned, max, min } from './constants.ts';
 import type { Frame, MemObject } from './frames.ts';
 import { ChunkedList } from './sorted.ts';
 
@@ -44,6 +44,9 @@ export function sameVma(a: Segment, b: Segment): boolean {
 export class AddressSpace {
   private readonly segs = new ChunkedList<Segment>();
 
+  /** `hugePageSize`: the page size of every hugetlb VMA. */
+  constructor(private readonly hugePageSize: bigint) {}
+
   private firstEndingAfter(vaddr: bigint): number {
     return this.segs.partitionPoint((s) => s.end > vaddr);
   }
@@ -67,7 +70,7 @@ export class AddressSpace {
   /** Cutting a hugetlb VMA off a huge page boundary fails (hugetlb_vm_op_split: EINVAL). */
   isBadHugeSplit(at: bigint): boolean {
     const seg = this.find(at);
-    return seg !== undefined && seg.obj.backing === 'hugetlb' && seg.start < at && !isAligned(at, HUGE_PAGE_SIZE);
+    return seg !== undefined && seg.obj.backing === 'hugetlb' && seg.start < at && !isAligned(at, this.hugePageSize);
   }
 
   /** Whether [start, end) is mapped and lies inside a single VMA. */

@@ -7,22 +7,24 @@
 // keeps the VMAs it changed before it met a hole.
 import type { Backing, Errno, Proc, Prot } from '../../../spec/type1/ops.ts';
 import { AddressSpace, frameAt, moveTo, type Segment } from './address-space.ts';
-import { HUGE_PAGE_SIZE, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE, U64_MAX, isAligned } from './constants.ts';
+import { MMAP_MIN_ADDR, PAGE_SHIFT, PAGE_SIZE, U64_MAX, isAligned } from './constants.ts';
 import { Tokens, type MemObject } from './frames.ts';
+import type { SimHost } from './options.ts';
 import { hasBug, type Policy } from './policy.ts';
-
-/** vm.mmap_min_addr: MAP_FIXED below it is refused. */
-const MMAP_MIN_ADDR = 0x10000n;
 
 const alignUp = (v: bigint, alignment: bigint): bigint => (v + alignment - 1n) & ~(alignment - 1n);
 
 export class Process {
-  readonly space = new AddressSpace();
+  readonly space: AddressSpace;
   /** mm->locked_vm, in pages. */
   lockedVm = 0n;
   /** RLIMIT_MEMLOCK in bytes; U64_MAX is RLIM_INFINITY. */
   rlimitMemlock = U64_MAX;
   capIpcLock = false;
+
+  constructor(hugePageSize: bigint) {
+    this.space = new AddressSpace(hugePageSize);
+  }
 
   get memlockLimitPages(): bigint {
     return this.rlimitMemlock >> PAGE_SHIFT;
@@ -35,18 +37,26 @@ export class Process {
 }
 
 export class Host {
-  readonly procs: readonly [Process, Process] = [new Process(), new Process()];
+  readonly procs: readonly [Process, Process];
   readonly tokens = new Tokens();
   private nextObjectId = 1;
   /** mutant reuse-pinned-frame: frames munmap freed although pinned, newest last. */
   private readonly freed: Segment[] = [];
 
-  constructor(private readonly policy: Policy) {}
+  private readonly huge: bigint;
+  /** TASK_SIZE: one past the highest address a process may map. */
+  private readonly taskSize: bigint;
+
+  constructor(private readonly policy: Policy, machine: SimHost) {
+    this.huge = machine.hugePageSize;
+    this.taskSize = machine.taskSize;
+    this.procs = [new Process(this.huge), new Process(this.huge)];
+  }
 
   mmap(proc: Proc, vaddr: bigint, size: bigint, prot: Prot, backing: Backing): Errno | undefined {
-    const alignment = backing === 'hugetlb' ? HUGE_PAGE_SIZE : PAGE_SIZE;
+    const alignment = backing === 'hugetlb' ? this.huge : PAGE_SIZE;
     if (size === 0n || !isAligned(vaddr, alignment) || !isAligned(size, alignment)) return 'EINVAL';
-    if (size > TASK_SIZE || vaddr > TASK_SIZE - size) return 'ENOMEM';
+    if (size > this.taskSize || vaddr > this.taskSize - size) return 'ENOMEM';
     if (vaddr < MMAP_MIN_ADDR) return 'EPERM';
     const space = this.procs[proc].space;
     const err = this.unmapRange(space, vaddr, vaddr + size);
@@ -57,7 +67,7 @@ export class Host {
 
   munmap(proc: Proc, vaddr: bigint, size: bigint): Errno | undefined {
     if (size === 0n || !isAligned(vaddr, PAGE_SIZE) || !isAligned(size, PAGE_SIZE)) return 'EINVAL';
-    if (vaddr > TASK_SIZE || size > TASK_SIZE - vaddr) return 'EINVAL';
+    if (vaddr > this.taskSize || size > this.taskSize - vaddr) return 'EINVAL';
     return this.unmapRange(this.procs[proc].space, vaddr, vaddr + size);
   }
 
@@ -67,13 +77,13 @@ export class Host {
     if (size === 0n || newSize === 0n) return 'EINVAL';
     const space = this.procs[proc].space;
     if (space.find(vaddr)?.obj.backing === 'hugetlb') {
-      if (!isAligned(vaddr, HUGE_PAGE_SIZE) || !isAligned(newVaddr, HUGE_PAGE_SIZE)) return 'EINVAL';
-      size = alignUp(size, HUGE_PAGE_SIZE);
-      newSize = alignUp(newSize, HUGE_PAGE_SIZE);
+      if (!isAligned(vaddr, this.huge) || !isAligned(newVaddr, this.huge)) return 'EINVAL';
+      size = alignUp(size, this.huge);
+      newSize = alignUp(newSize, this.huge);
       if (newSize > size) return 'EINVAL'; // hugetlb reservations cannot be expanded
     }
     if (!isAligned(newVaddr, PAGE_SIZE)) return 'EINVAL';
-    if (newSize > TASK_SIZE || newVaddr > TASK_SIZE - newSize) return 'EINVAL';
+    if (newSize > this.taskSize || newVaddr > this.taskSize - newSize) return 'EINVAL';
     if (vaddr + size > newVaddr && newVaddr + newSize > vaddr) return 'EINVAL';
     let err = this.unmapRange(space, newVaddr, newVaddr + newSize);
     if (err !== undefined) return err;

@@ -3,14 +3,14 @@
 // host.ts holds the processes, container.ts the dma list and its ioctls, iommu.ts what the
 // device reaches. `v2` selects VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU; `bugs` turns the
 // simulator into one of the mutants of backends/type1/mutants.ts.
-import { CAPABILITIES, type Backend, type BackendInfo, type Geometry } from '../../../spec/type1/backend.ts';
+import { CAPABILITIES, type Backend, type BackendInfo } from '../../../spec/type1/backend.ts';
 import { fail, ok, type Errno, type Op, type Result } from '../../../spec/type1/ops.ts';
 import { OP_FIELDS } from '../../../spec/type1/wire.ts';
-import { ARENA, HUGE_PAGE_SIZE, PAGE_SIZE, U64_MAX } from './constants.ts';
+import { PAGE_SIZE, U64_MAX } from './constants.ts';
 import { Container } from './container.ts';
 import { Host } from './host.ts';
 import { translate } from './iommu.ts';
-import { geometryFromOptions } from './options.ts';
+import { machineFromOptions, type SimMachine } from './options.ts';
 import type { MutantId, Policy } from './policy.ts';
 
 export { MUTANT_IDS, type MutantId } from './policy.ts';
@@ -43,23 +43,24 @@ export class SimType1 implements Backend {
   private host: Host;
   private container: Container;
 
-  constructor(config: SimType1Config, private readonly geometry: Geometry) {
+  constructor(config: SimType1Config, private readonly machine: SimMachine) {
     this.policy = { v2: config.v2, bugs: new Set(config.bugs ?? []) };
+    const { geometry, host } = machine;
     this.info = {
       name: config.name,
       description: config.description,
       profile: config.v2 ? 'type1v2' : 'type1v1',
       geometry,
-      host: { pageSize: PAGE_SIZE, hugePageSize: HUGE_PAGE_SIZE, arena: { ...ARENA } },
+      host: { pageSize: PAGE_SIZE, hugePageSize: host.hugePageSize, arena: { ...host.arena }, taskSize: host.taskSize },
       capabilities: [...CAPABILITIES],
     };
-    this.host = new Host(this.policy);
+    this.host = new Host(this.policy, host);
     this.container = new Container(geometry, this.policy, this.host);
   }
 
   reset(): void {
-    this.host = new Host(this.policy);
-    this.container = new Container(this.geometry, this.policy, this.host);
+    this.host = new Host(this.policy, this.machine.host);
+    this.container = new Container(this.machine.geometry, this.policy, this.host);
   }
 
   execute(ops: readonly Op[]): Result[] {
@@ -92,7 +93,7 @@ export class SimType1 implements Backend {
       case 'getInfo': return ok<'getInfo'>(this.container.info());
       case 'closeContainer':
         this.container.release();
-        this.container = new Container(this.geometry, this.policy, host);
+        this.container = new Container(this.machine.geometry, this.policy, host);
         return ok({});
       case 'dmaRead': {
         const frame = translate(this.container, host, this.policy, op.iova, 'read');
@@ -111,7 +112,7 @@ export class SimType1 implements Backend {
 }
 
 export function createSimType1(config: SimType1Config, options: Record<string, string> = {}): SimType1 {
-  return new SimType1(config, geometryFromOptions(config.name, options));
+  return new SimType1(config, machineFromOptions(config.name, options));
 }
 
 /** The correct simulators' descriptions (BackendInfo.description). */

@@ -163,6 +163,43 @@ describe('sim-type1: container', () => {
     expect(() => v2({ dmaEntryLimit: 'x' })).toThrow(/dmaEntryLimit/);
   });
 
+  it('options: iovaRanges, pgsizes with a large smallest page, dmaEntryLimit 1', () => {
+    const b = v2({ iovaRanges: '0x4000000000-0x7fffffffff+0x8000000000-0xffffffffff', pgsizes: '0x10000', dmaEntryLimit: '1' });
+    expect(b.info.geometry).toEqual({
+      pgsizes: 0x10000n, dmaEntryLimit: 1n,
+      iovaRanges: [{ start: 0x4000000000n, end: 0x7fffffffffn }, { start: 0x8000000000n, end: 0xffffffffffn }],
+    });
+    const ok = [mmap(A, 0x20000n), map(0x8000000000n, A, 0x10000n)];
+    expect(run(b, ok).at(-1)).toEqual(okv());
+    expect(last(b, [mmap(A, 0x20000n), map(IOVA, A, 0x10000n)])).toEqual(err('EINVAL')); // outside every range
+    expect(last(b, [mmap(A, 0x20000n), map(0x8000000000n, A, P)])).toEqual(err('EINVAL')); // below the 64 KiB page
+    expect(last(b, [...ok, map(0x8000010000n, A + 0x10000n, 0x10000n)])).toEqual(err('ENOSPC'));
+    expect(last(b, [getInfo])).toEqual(okv({
+      pgsizes: 0x10000n, dmaAvail: 1n,
+      iovaRanges: [{ start: 0x4000000000n, end: 0x7fffffffffn }, { start: 0x8000000000n, end: 0xffffffffffn }],
+    }));
+    expect(() => v2({ iovaRanges: '0x1000-0x0' })).toThrow(/iovaRanges/);
+    expect(() => v2({ iovaRanges: '0x0-0x1fff+0x1000-0x2fff' })).toThrow(/ascending and disjoint/);
+    expect(() => v2({ iovaRanges: '0x0-0xfff', topOfSpace: '0' })).toThrow(/not both/);
+  });
+
+  it('options: hugePageSize, arena and taskSize are declared and enforced', () => {
+    const gib = 1n << 30n;
+    const arena = { start: (1n << 39n) - 64n * HUGE, size: 64n * HUGE };
+    const b = v2({ hugePageSize: '0x40000000', arenaStart: `0x${arena.start.toString(16)}`, arenaSize: '0x8000000', taskSize: '0x8000000000' });
+    expect(b.info.host).toEqual({ pageSize: P, hugePageSize: gib, arena, taskSize: 1n << 39n });
+    expect(last(b, [mmap(arena.start, HUGE, 'rw', 'hugetlb')])).toEqual(err('EINVAL')); // not a 1 GiB multiple
+    expect(last(b, [mmap(1n << 39n, P)])).toEqual(err('ENOMEM')); // at TASK_SIZE
+    expect(last(b, [mmap(arena.start, arena.size + P)])).toEqual(err('ENOMEM')); // past it
+    expect(last(b, [mmap(arena.start, arena.size), mremap(arena.start, P, (1n << 39n) - P, 2n * P)])).toEqual(err('EINVAL'));
+    expect(last(b, [mmap(gib, gib, 'rw', 'hugetlb'), munmap(gib, HUGE)])).toEqual(err('EINVAL')); // splits a 1 GiB page
+    expect(last(b, [mmap(gib, gib, 'rw', 'hugetlb'), cpuWrite(gib + HUGE, 3n), map(IOVA, gib + HUGE, P), dmaRead(IOVA)])).toEqual(okv({ token: 3n }));
+    expect(() => v2({ hugePageSize: '0x3000' })).toThrow(/hugePageSize/);
+    expect(() => v2({ arenaStart: '0x1000' })).toThrow(/arenaStart/);
+    expect(() => v2({ arenaSize: '0x0' })).toThrow(/arenaSize/);
+    expect(() => v2({ taskSize: '0x7f0000000000' })).toThrow(/end at or below taskSize/);
+  });
+
   it('returns errnos, never throws, for out-of-range fields', () => {
     expect(last(v2(), [map(-1n, A, P)])).toEqual(err('EINVAL'));
   });

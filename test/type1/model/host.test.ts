@@ -5,6 +5,8 @@ import {
   capIpcLock, counters, cpuRead, cpuWrite, dmaRead, dmaWrite, err, fresh, locked, map, mmap, mprotect, mremap,
   munmap, okv, rlimit, setup, token,
 } from './helpers.ts';
+import { SystemModel } from '../../../models/type1/system.ts';
+import { testInfo } from '../support/info.ts';
 
 describe('Host memory interplay', () => {
   test('T1-HOST-PIN-PERSISTS: after munmap of mapped memory the device still reads the stamped token, and stays charged', () => {
@@ -121,6 +123,29 @@ describe('Host memory interplay', () => {
     expect(m.apply(cpuRead(B + 3n * P))).toEqual({ result: token(0x3n), rule: 'T1-HOST-ENV' });
     expect(m.apply(cpuRead(A))).toEqual({ result: err('EFAULT'), rule: 'T1-HOST-ENV' });
     expect(m.apply(mremap(B, HUGE, A, 2n * HUGE))).toEqual({ result: err('EINVAL'), rule: 'T1-HOST-ENV' });
+  });
+
+  test('T1-HOST-ENV: nothing maps above TASK_SIZE: mmap fails with ENOMEM, mremap onto it and munmap past it with EINVAL', () => {
+    const task = 1n << 39n;
+    const m = new SystemModel(testInfo('type1v2', { host: { ...testInfo().host, arena: { start: task - 64n * HUGE, size: 64n * HUGE }, taskSize: task } }));
+    expect(m.apply(mmap(task - P, P))).toEqual({ result: okv(), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mmap(task - P, 2n * P))).toEqual({ result: err('ENOMEM'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mmap(task, HUGE, 'rw', 'hugetlb'))).toEqual({ result: err('ENOMEM'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mmap(U64_MAX - P + 1n, P))).toEqual({ result: err('ENOMEM'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mremap(task - P, P, task, P))).toEqual({ result: err('EINVAL'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(munmap(task - P, 2n * P))).toEqual({ result: err('EINVAL'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(cpuRead(task - P))).toEqual({ result: token(0n), rule: 'T1-HOST-ENV' }); // the failures changed nothing
+    expect(m.apply(mprotect(task - P, 2n * P, 'r'))).toEqual({ result: err('ENOMEM'), rule: 'T1-HOST-ENV' });
+  });
+
+  test('T1-HOST-ENV: an undeclared TASK_SIZE is 2^47 - 4096 (x86-64, 4-level paging), or the end of the arena if higher', () => {
+    const top = 1n << 47n;
+    const below = new SystemModel(testInfo('type1v2', { host: { ...testInfo().host, arena: { start: 1n << 45n, size: 1n << 40n } } }));
+    expect(below.apply(mmap(top - 2n * P, P))).toEqual({ result: okv(), rule: 'T1-HOST-ENV' });
+    expect(below.apply(mmap(top - P, P))).toEqual({ result: err('ENOMEM'), rule: 'T1-HOST-ENV' });
+    const upTo = fresh(); // its arena ends at 2^47
+    expect(upTo.apply(mmap(top - P, P))).toEqual({ result: okv(), rule: 'T1-HOST-ENV' });
+    expect(upTo.apply(mmap(top, P))).toEqual({ result: err('ENOMEM'), rule: 'T1-HOST-ENV' });
   });
 
   test('T1-HOST-ENV: argument errors: unaligned or empty mmap, unaligned hugetlb, overlapping or unmapped mremap, mprotect of a hole', () => {
