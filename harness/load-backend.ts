@@ -8,10 +8,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CAPABILITIES, type Backend, type BackendFactory } from '../spec/type1/backend.ts';
+import { CAPABILITIES, type Backend, type BackendFactory, type BackendInfo } from '../spec/type1/backend.ts';
+import type { Op } from '../spec/type1/ops.ts';
+import { encodeOp } from '../spec/type1/wire.ts';
+import { decodeInfo } from '../spec/protocol.ts';
 import { BUNDLED, findBundled } from '../backends/type1/index.ts';
 import { oneLine } from './check.ts';
-import { execBackend, StreamFault, unixBackend } from './stream-backend.ts';
+import { execBackend, StreamFault, unixBackend, type StreamOptions } from './stream-backend.ts';
 
 export class BackendLoadError extends Error {}
 
@@ -53,9 +56,18 @@ export async function loadBackend(spec: string, timeoutMs?: number): Promise<Bac
   }
   timeoutMs ??= DEFAULT_TIMEOUT_MS;
   if (spec.startsWith('exec:') || spec.startsWith('unix:')) {
+    const stream: StreamOptions<Op, BackendInfo> = {
+      timeoutMs,
+      encodeOp,
+      decodeHello: (family, info) => {
+        if (family !== 'type1') throw new Error(`hello.family: the suite checks type1, not ${JSON.stringify(family)}`);
+        return decodeInfo(info, 'hello.info');
+      },
+    };
     let backend: Backend;
     try {
-      backend = await (spec.startsWith('exec:') ? execBackend(spec.slice(5), timeoutMs) : unixBackend(spec.slice(5), timeoutMs));
+      const handle = await (spec.startsWith('exec:') ? execBackend(spec.slice(5), stream) : unixBackend(spec.slice(5), stream));
+      backend = handle as unknown as Backend; // execute() gives raw wire results: check.ts decodes each one
     } catch (err) {
       if (err instanceof StreamFault) throw new BackendLoadError(`backend ${spec}: ${err.message}`);
       throw err;

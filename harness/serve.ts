@@ -4,7 +4,7 @@
 // byte) and lets the suite test its own out-of-process path against the bundled simulators.
 import { createInterface } from 'node:readline';
 import type { Backend } from '../spec/type1/backend.ts';
-import { encodeInfo, MAX_BATCH, PROTOCOL_VERSION } from '../spec/protocol.ts';
+import { ACCEPTED_PROTOCOLS, encodeInfo, MAX_BATCH } from '../spec/protocol.ts';
 import { decodeOp, toPlain } from '../spec/type1/wire.ts';
 import { oneLine } from './check.ts';
 
@@ -18,8 +18,10 @@ export async function serve(backend: Backend, input: NodeJS.ReadableStream, outp
       id = msg.id;
       switch (msg.type) {
         case 'hello':
-          if (msg.protocol !== PROTOCOL_VERSION) throw new Error(`protocol ${JSON.stringify(msg.protocol)} is not supported (this server speaks ${PROTOCOL_VERSION})`);
-          send({ id, type: 'hello', protocol: PROTOCOL_VERSION, info: encodeInfo(backend.info) });
+          if (typeof msg.protocol !== 'number' || !ACCEPTED_PROTOCOLS.includes(msg.protocol)) {
+            throw new Error(`protocol ${JSON.stringify(msg.protocol)} is not supported (this server speaks ${ACCEPTED_PROTOCOLS.join(' and ')})`);
+          }
+          send({ id, type: 'hello', protocol: msg.protocol, ...(msg.protocol === 1 ? {} : { family: 'type1' }), info: encodeInfo(backend.info) });
           break;
         case 'reset':
           await backend.reset();

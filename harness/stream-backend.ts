@@ -4,16 +4,51 @@
 // Every way such a backend can go wrong (it exits, closes the stream, hangs, answers garbage or
 // out of order) ends the pending request with a StreamFault that says which, so the harness
 // reports it and moves on instead of hanging or crashing.
+//
+// This module knows the protocol, not the operation families: what an operation looks like on
+// the wire and what a hello's `info` means are the caller's (`StreamOptions`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import type { Backend, BackendInfo } from '../spec/type1/backend.ts';
-import type { Op, Result } from '../spec/type1/ops.ts';
-import { checkReply, decodeInfo, MAX_BATCH, PROTOCOL_VERSION, type Request } from '../spec/protocol.ts';
-import { encodeOp, WireError } from '../spec/type1/wire.ts';
+import { ACCEPTED_PROTOCOLS, MAX_BATCH, PROTOCOL_1_FAMILY, PROTOCOL_VERSION, type Request } from '../spec/protocol.ts';
 import { SUITE_VERSION } from './version.ts';
 
 export class StreamFault extends Error {}
+
+/** What every peer says about itself; a family's `decodeHello` may return more. */
+export interface PeerInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly profile: string;
+  readonly capabilities: readonly string[];
+}
+
+export interface StreamOptions<O extends { op: string } = { op: string }, I extends PeerInfo = PeerInfo> {
+  /**
+   * How long the suite waits for the reply to one request (hello, reset, one `execute` batch of
+   * up to MAX_BATCH operations, bye), counted from when the request is written. It bounds each
+   * request, not a case nor a run: a case of many batches may take longer in all.
+   */
+  timeoutMs: number;
+  /** Encodes one operation for the wire. */
+  encodeOp(op: O): Record<string, unknown>;
+  /** Turns a hello's family and raw info into the backend's info; throws an Error with a one-line message when malformed. */
+  decodeHello(family: string, info: unknown): I;
+}
+
+/** A backend in another process, after a successful hello. */
+export interface StreamBackendHandle<O extends { op: string } = { op: string }, I extends PeerInfo = PeerInfo> {
+  /** The operation family the peer named in its hello ("type1" for a protocol 1 peer). */
+  readonly family: string;
+  /** The protocol version agreed in the hello. */
+  readonly protocol: number;
+  readonly info: I;
+  reset(): Promise<void>;
+  /** Raw wire results, one per operation, in order: the caller decodes and validates each one. */
+  execute(ops: readonly O[]): Promise<unknown[]>;
+  /** Says goodbye and ends the peer; never throws. */
+  dispose(): Promise<void>;
+}
 
 type Pending = { resolve: (line: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
@@ -90,19 +125,44 @@ class LineChannel {
   }
 }
 
-class StreamBackend implements Backend {
+class StreamBackend<O extends { op: string }, I extends PeerInfo> implements StreamBackendHandle<O, I> {
   private nextId = 1;
-  info!: BackendInfo;
+  family!: string;
+  protocol!: number;
+  info!: I;
 
-  constructor(private readonly channel: LineChannel, private readonly close: () => void) {}
+  constructor(private readonly channel: LineChannel, private readonly options: StreamOptions<O, I>, private readonly close: () => void) {}
 
+  /** Offers each accepted protocol version, newest first, until the peer takes one. */
   async hello(): Promise<void> {
-    const reply = await this.call({ id: 0, type: 'hello', protocol: PROTOCOL_VERSION, suite: SUITE_VERSION }, 'hello');
-    if (reply.protocol !== PROTOCOL_VERSION) throw new StreamFault(`speaks protocol ${JSON.stringify(reply.protocol)}, the suite speaks ${PROTOCOL_VERSION}`);
+    let refusal = '';
+    for (const version of ACCEPTED_PROTOCOLS) {
+      const reply = await this.channel.request({ id: 0, type: 'hello', protocol: version, suite: SUITE_VERSION });
+      if (isRecord(reply) && reply.id === 0 && reply.type === 'error') {
+        refusal = errorText(reply.message);
+        continue; // a peer of an older protocol refuses a newer hello
+      }
+      this.accept(checkEnvelope(reply, 0, 'hello'));
+      return;
+    }
+    throw new StreamFault(`refused every protocol the suite speaks (${ACCEPTED_PROTOCOLS.join(', ')}): ${refusal}`);
+  }
+
+  private accept(reply: Record<string, unknown>): void {
+    const protocol = reply.protocol;
+    if (protocol === 1) {
+      this.family = PROTOCOL_1_FAMILY;
+    } else if (protocol === PROTOCOL_VERSION) {
+      if (typeof reply.family !== 'string' || !reply.family) throw new StreamFault('sent a malformed hello: hello.family: expected a family name');
+      this.family = reply.family;
+    } else {
+      throw new StreamFault(`speaks protocol ${JSON.stringify(protocol)}, the suite speaks ${ACCEPTED_PROTOCOLS.join(' or ')}`);
+    }
+    this.protocol = protocol;
     try {
-      this.info = decodeInfo(reply.info, 'hello.info');
+      this.info = this.options.decodeHello(this.family, reply.info);
     } catch (err) {
-      throw new StreamFault(`sent a malformed hello: ${(err as Error).message}`);
+      throw new StreamFault(`sent a malformed hello: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -110,17 +170,16 @@ class StreamBackend implements Backend {
     await this.call({ id: this.nextId++, type: 'reset' }, 'reset');
   }
 
-  /** Raw wire results: check.ts decodes and validates each one. */
-  async execute(ops: readonly Op[]): Promise<Result[]> {
+  async execute(ops: readonly O[]): Promise<unknown[]> {
     const results: unknown[] = [];
     for (let i = 0; i < ops.length; i += MAX_BATCH) {
       const batch = ops.slice(i, i + MAX_BATCH);
-      const reply = await this.call({ id: this.nextId++, type: 'execute', ops: batch.map(encodeOp) }, 'results');
+      const reply = await this.call({ id: this.nextId++, type: 'execute', ops: batch.map((op) => this.options.encodeOp(op)) }, 'results');
       if (!Array.isArray(reply.results)) throw new StreamFault('sent results that are not an array');
       results.push(...reply.results);
-      if (reply.results.length !== batch.length) break; // check.ts reports the count
+      if (reply.results.length !== batch.length) break; // the caller reports the count
     }
-    return results as Result[];
+    return results;
   }
 
   async dispose(): Promise<void> {
@@ -133,24 +192,30 @@ class StreamBackend implements Backend {
   }
 
   private async call(message: Request, type: string): Promise<Record<string, unknown>> {
-    const reply = await this.channel.request(message);
-    try {
-      return checkReply(reply, message.id, type);
-    } catch (err) {
-      if (err instanceof WireError) throw new StreamFault(err.message);
-      throw err;
-    }
+    return checkEnvelope(await this.channel.request(message), message.id, type);
   }
 }
 
-export async function execBackend(command: string, timeoutMs: number): Promise<Backend> {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const errorText = (message: unknown): string => (typeof message === 'string' ? message : JSON.stringify(message));
+
+/** A reply's envelope: an object with the expected id and type; an error reply is a fault. */
+function checkEnvelope(v: unknown, id: number, type: string): Record<string, unknown> {
+  if (!isRecord(v)) throw new StreamFault(`sent a reply to request ${id} that is not a JSON object`);
+  if (v.id !== id) throw new StreamFault(`reply out of order: expected id ${id}, got ${JSON.stringify(v.id)}`);
+  if (v.type === 'error') throw new StreamFault(`backend reported an error: ${errorText(v.message)}`);
+  if (v.type !== type) throw new StreamFault(`reply to request ${id}: expected type "${type}", got ${JSON.stringify(v.type)}`);
+  return v;
+}
+
+export async function execBackend<O extends { op: string }, I extends PeerInfo>(command: string, options: StreamOptions<O, I>): Promise<StreamBackendHandle<O, I>> {
   let child: ChildProcess;
   try {
     child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     throw new StreamFault(`cannot start: ${(err as Error).message}`);
   }
-  const channel = new LineChannel(child.stdout!, child.stdin!, timeoutMs, child.stderr);
+  const channel = new LineChannel(child.stdout!, child.stdin!, options.timeoutMs, child.stderr);
   let exited = false;
   child.on('exit', (code, signal) => {
     exited = true;
@@ -160,7 +225,7 @@ export async function execBackend(command: string, timeoutMs: number): Promise<B
     if (!exited) setTimeout(() => channel.die('closed its output'), 500).unref();
   };
   child.on('error', (err) => channel.die(`cannot start: ${err.message}`));
-  const backend = new StreamBackend(channel, () => {
+  const backend = new StreamBackend(channel, options, () => {
     child.stdin?.end();
     setTimeout(() => child.kill('SIGKILL'), 2000).unref();
   });
@@ -173,14 +238,19 @@ export async function execBackend(command: string, timeoutMs: number): Promise<B
   return backend;
 }
 
-export async function unixBackend(path: string, timeoutMs: number): Promise<Backend> {
+export async function unixBackend<O extends { op: string }, I extends PeerInfo>(path: string, options: StreamOptions<O, I>): Promise<StreamBackendHandle<O, I>> {
   const socket = createConnection(path);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', (err) => reject(new StreamFault(`cannot connect to ${path}: ${err.message}`)));
   });
-  const channel = new LineChannel(socket, socket, timeoutMs);
-  const backend = new StreamBackend(channel, () => socket.destroy());
-  await backend.hello();
+  const channel = new LineChannel(socket, socket, options.timeoutMs);
+  const backend = new StreamBackend(channel, options, () => socket.destroy());
+  try {
+    await backend.hello();
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
   return backend;
 }

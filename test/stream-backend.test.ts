@@ -1,12 +1,15 @@
 // Out-of-process backends: the suite runs through the protocol of spec/protocol.md, and every
 // way a peer can break it is reported as exactly that, with a case file, never a hang.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { execBackend, StreamFault, unixBackend, type PeerInfo, type StreamOptions } from '../harness/stream-backend.ts';
 
 const root = new URL('..', import.meta.url).pathname;
+const badPeer = join(root, 'test/fixtures/bad-peer.mjs');
+const peerCommand = (mode: string) => `"${process.execPath}" "${badPeer}" ${mode}`;
 const cli = (...args: string[]) => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -59,4 +62,77 @@ describe('protocol faults are reported as such', () => {
       expect(r.stderr).not.toMatch(/^\s+at /m);
     });
   }
+});
+
+/** Retries `connect` while the server is not listening yet. */
+async function untilListening<T>(connect: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (attempt > 200) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+describe('execBackend and unixBackend speak the protocol without knowing the family', () => {
+  const families: string[] = [];
+  const options: StreamOptions = {
+    timeoutMs: 30_000,
+    encodeOp: (op) => ({ ...op }),
+    decodeHello: (family, info) => {
+      families.push(family);
+      if (typeof info !== 'object' || info === null || (info as { geometry?: { iovaRanges?: unknown } }).geometry?.iovaRanges === undefined) {
+        throw new Error('hello.info.geometry.iovaRanges: expected an array');
+      }
+      return info as PeerInfo;
+    },
+  };
+  const ops = (n: number) => Array.from({ length: n }, (_, i) => ({ op: 'noop', i }));
+
+  test('a protocol 2 peer names its family; decodeHello gets it with the raw info', async () => {
+    families.length = 0;
+    const backend = await execBackend(peerCommand('good'), options);
+    expect([backend.protocol, backend.family, backend.info.name]).toEqual([2, 'type1', 'bad-peer-good']);
+    expect(families).toEqual(['type1']);
+    await backend.reset();
+    expect(await backend.execute(ops(600))).toEqual(ops(600).map(() => ({ ok: true })));
+    await backend.dispose();
+  });
+
+  test('a protocol 1 peer refuses the protocol 2 hello, is offered protocol 1 and is family type1', async () => {
+    families.length = 0;
+    const backend = await execBackend(peerCommand('v1'), options);
+    expect([backend.protocol, backend.family]).toEqual([1, 'type1']);
+    expect(families).toEqual(['type1']);
+    await backend.dispose();
+  });
+
+  test('the family is whatever the peer names: the caller decides what it means', async () => {
+    families.length = 0;
+    const backend = await execBackend(peerCommand('family'), options);
+    expect(backend.family).toBe('other');
+    expect(families).toEqual(['other']);
+    await backend.dispose();
+  });
+
+  test('a hello that decodeHello rejects is a fault with its one-line message', async () => {
+    await expect(execBackend(peerCommand('bad-hello'), options)).rejects.toThrow(
+      new StreamFault('sent a malformed hello: hello.info.geometry.iovaRanges: expected an array'));
+  });
+
+  test('unix: a peer on a socket says hello in protocol 2 and executes batches', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'vfio-conform-sock-')), 'peer.sock');
+    const server = spawn(process.execPath, [badPeer, 'good', '--listen', path], { stdio: 'ignore' });
+    try {
+      const backend = await untilListening(() => unixBackend(path, options));
+      expect([backend.protocol, backend.family]).toEqual([2, 'type1']);
+      await backend.reset();
+      expect(await backend.execute(ops(300))).toHaveLength(300);
+      await backend.dispose();
+    } finally {
+      server.kill();
+    }
+  });
 });
