@@ -13,7 +13,19 @@ import type { Readable, Writable } from 'node:stream';
 import { ACCEPTED_PROTOCOLS, MAX_BATCH, PROTOCOL_1_FAMILY, PROTOCOL_VERSION, type Request } from '../spec/protocol.ts';
 import { SUITE_VERSION } from './version.ts';
 
-export class StreamFault extends Error {}
+export class StreamFault extends Error {
+  /**
+   * For a fault during `execute`: how many of its operations the peer was sent (the batches
+   * answered plus the one in flight), so that a case file can hold exactly those.
+   */
+  readonly sent: number | undefined;
+
+  constructor(message: string, sent?: number) {
+    super(message);
+    this.name = 'StreamFault';
+    this.sent = sent;
+  }
+}
 
 /** What every peer says about itself; a family's `decodeHello` may return more. */
 export interface PeerInfo {
@@ -44,7 +56,11 @@ export interface StreamBackendHandle<O extends { op: string } = { op: string }, 
   readonly protocol: number;
   readonly info: I;
   reset(): Promise<void>;
-  /** Raw wire results, one per operation, in order: the caller decodes and validates each one. */
+  /**
+   * Raw wire results, exactly one per operation, in order: the caller decodes and validates
+   * each one. Rejects with a StreamFault, whose `sent` says how many operations the peer got,
+   * when the peer faults or answers a batch with more or fewer results than operations.
+   */
   execute(ops: readonly O[]): Promise<unknown[]>;
   /** Says goodbye and ends the peer; never throws. */
   dispose(): Promise<void>;
@@ -56,7 +72,7 @@ type Pending = { resolve: (line: string) => void; reject: (err: Error) => void; 
 class LineChannel {
   private buffer = '';
   private pending: Pending | null = null;
-  private dead: string | null = null;
+  dead: string | null = null;
   private readonly stderrTail: string[] = [];
 
   constructor(private readonly input: Readable, private readonly output: Writable, private readonly timeoutMs: number, stderr?: Readable | null) {
@@ -174,12 +190,29 @@ class StreamBackend<O extends { op: string }, I extends PeerInfo> implements Str
     const results: unknown[] = [];
     for (let i = 0; i < ops.length; i += MAX_BATCH) {
       const batch = ops.slice(i, i + MAX_BATCH);
-      const reply = await this.call({ id: this.nextId++, type: 'execute', ops: batch.map((op) => this.options.encodeOp(op)) }, 'results');
-      if (!Array.isArray(reply.results)) throw new StreamFault('sent results that are not an array');
-      results.push(...reply.results);
-      if (reply.results.length !== batch.length) break; // the caller reports the count
+      const message: Request = { id: this.nextId++, type: 'execute', ops: batch.map((op) => this.options.encodeOp(op)) };
+      const sent = this.channel.dead ? i : i + batch.length;
+      let reply: Record<string, unknown>;
+      try {
+        reply = await this.call(message, 'results');
+      } catch (err) {
+        throw err instanceof StreamFault ? new StreamFault(err.message, sent) : err;
+      }
+      const got = reply.results;
+      if (!Array.isArray(got)) throw this.fault('sent results that are not an array', sent);
+      if (got.length !== batch.length) {
+        const where = ops.length > batch.length ? ` (operations ${i + 1} to ${sent} of ${ops.length})` : '';
+        throw this.fault(`returned ${plural(got.length, 'result', 'results')} for ${plural(batch.length, 'operation', 'operations')}${where}`, sent);
+      }
+      results.push(...got);
     }
     return results;
+  }
+
+  /** A fault found in a reply: the channel dies with it. */
+  private fault(why: string, sent?: number): StreamFault {
+    this.channel.die(why);
+    return new StreamFault(why, sent);
   }
 
   async dispose(): Promise<void> {
@@ -196,6 +229,7 @@ class StreamBackend<O extends { op: string }, I extends PeerInfo> implements Str
   }
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const errorText = (message: unknown): string => (typeof message === 'string' ? message : JSON.stringify(message));
 

@@ -38,7 +38,8 @@ describe('protocol faults are reported as such', () => {
     ['hang', /no reply to "execute" within 2 s/],
     ['garbage', /sent a line that is not JSON: this is not json/],
     ['out-of-order', /reply out of order: expected id \d+, got \d+/],
-    ['short', /returned 1 results for \d+ operations/],
+    ['short', /returned 1 result for \d+ operations/],
+    ['long', /returned \d+ results for \d+ operations/],
     ['error', /backend reported an error: VFIO_IOMMU_MAP_DMA: unexpected state/],
   ];
   for (const [mode, message] of faults) {
@@ -134,5 +135,39 @@ describe('execBackend and unixBackend speak the protocol without knowing the fam
     } finally {
       server.kill();
     }
+  });
+});
+
+describe('a faulty exec: peer gets one clear line', () => {
+  const options = (timeoutMs = 30_000): StreamOptions => ({ timeoutMs, encodeOp: (op) => ({ ...op }), decodeHello: (_, info) => info as PeerInfo });
+  const command = (mode: string) => peerCommand(mode);
+  const ops = (n: number) => Array.from({ length: n }, (_, i) => ({ op: 'noop', i }));
+  async function fault(work: Promise<unknown>): Promise<StreamFault> {
+    const err = await work.then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(StreamFault);
+    return err as StreamFault;
+  }
+
+  test('answers with one result too many: a fault that says how many operations were sent', async () => {
+    const backend = await execBackend(command('long'), options());
+    await backend.reset();
+    const err = await fault(backend.execute(ops(40)));
+    expect([err.message, err.sent]).toEqual(['returned 41 results for 40 operations', 40]);
+    await backend.dispose();
+  });
+
+  test('answers a later batch short: the count is the batch\'s, and the fault says how many operations were sent', async () => {
+    const backend = await execBackend(command('short-later'), options());
+    await backend.reset();
+    const err = await fault(backend.execute(ops(698)));
+    expect([err.message, err.sent]).toEqual(['returned 1 result for 256 operations (operations 257 to 512 of 698)', 512]);
+    await backend.dispose();
+  });
+
+  test('crashes in the first batch of three: 256 operations were sent', async () => {
+    const backend = await execBackend(command('crash'), options());
+    await backend.reset();
+    expect((await fault(backend.execute(ops(698)))).sent).toBe(256);
+    await backend.dispose();
   });
 });
