@@ -3,7 +3,9 @@
 //
 // Every way such a backend can go wrong (it exits, closes the stream, hangs, answers garbage or
 // out of order) ends the pending request with a StreamFault that says which, so the harness
-// reports it and moves on instead of hanging or crashing.
+// reports it and moves on instead of hanging or crashing. Whatever the peer wrote is quoted at
+// most QUOTE_CHARS long with its control characters escaped, so nothing raw from it reaches a
+// terminal or a report.
 //
 // This module knows the protocol, not the operation families: what an operation looks like on
 // the wire and what a hello's `info` means are the caller's (`StreamOptions`).
@@ -12,6 +14,11 @@ import { createConnection } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { ACCEPTED_PROTOCOLS, MAX_BATCH, PROTOCOL_1_FAMILY, PROTOCOL_VERSION, type Request } from '../spec/protocol.ts';
 import { SUITE_VERSION } from './version.ts';
+
+/** The longest line a peer may send; a batch's results take far less. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** The most characters of a peer's own text (a stderr line, a line that is not JSON, an error message) a fault quotes. */
+export const QUOTE_CHARS = 200;
 
 export class StreamFault extends Error {
   /**
@@ -66,46 +73,89 @@ export interface StreamBackendHandle<O extends { op: string } = { op: string }, 
   dispose(): Promise<void>;
 }
 
-type Pending = { resolve: (line: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+/**
+ * Peer text made fit for one line of a terminal or a report: control characters (C0, DEL, C1,
+ * so every escape sequence) become \xNN, line and paragraph separators and bidirectional
+ * controls become \u{NNNN}, and it is cut at about `max` characters, marked with "...".
+ */
+export function quote(text: string, max = QUOTE_CHARS): string {
+  let out = '';
+  for (const ch of text.trim()) {
+    const cp = ch.codePointAt(0)!;
+    const shown = cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ? `\\x${cp.toString(16).padStart(2, '0')}`
+      : /[\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]/u.test(ch) ? `\\u{${cp.toString(16)}}`
+      : ch;
+    if (out.length + shown.length > max) return `${out}...`;
+    out += shown;
+  }
+  return out;
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** The last non-empty line a peer wrote on stderr, kept short however much it writes. */
+class LastWords {
+  private last = '';
+  private current = '';
+  private static readonly KEEP = 2 * QUOTE_CHARS;
+
+  push(chunk: string): void {
+    const pieces = chunk.split('\n');
+    pieces.forEach((piece, i) => {
+      if (i > 0) {
+        if (this.current.trim()) this.last = this.current;
+        this.current = '';
+      }
+      if (this.current.length < LastWords.KEEP) this.current += piece.slice(0, LastWords.KEEP - this.current.length);
+    });
+  }
+
+  /** ` (its last words on stderr: ...)`, or nothing when it wrote none. */
+  suffix(): string {
+    const line = this.current.trim() ? this.current : this.last;
+    return line.trim() ? ` (its last words on stderr: ${quote(line)})` : '';
+  }
+}
+
+type Pending = { resolve: (reply: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
 /** One request at a time over a line-oriented stream. */
 class LineChannel {
-  private buffer = '';
+  private parts: Buffer[] = [];
+  private size = 0;
   private pending: Pending | null = null;
   dead: string | null = null;
-  private readonly stderrTail: string[] = [];
+  private readonly lastWords = new LastWords();
 
   constructor(private readonly input: Readable, private readonly output: Writable, private readonly timeoutMs: number, stderr?: Readable | null) {
-    input.setEncoding('utf8');
-    input.on('data', (chunk: string) => this.onData(chunk));
+    input.on('data', (chunk: Buffer) => this.onData(chunk));
     input.on('end', () => this.onEnd());
-    input.on('error', (err) => this.die(`stream error: ${err.message}`));
-    output.on('error', (err) => this.die(`stream error: ${err.message}`));
+    input.on('error', (err) => this.die(`stream error: ${quote(err.message)}`));
+    output.on('error', (err) => this.die(`stream error: ${quote(err.message)}`));
     stderr?.setEncoding('utf8');
-    stderr?.on('data', (chunk: string) => {
-      this.stderrTail.push(...chunk.split('\n').filter((l) => l.trim()));
-      this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - 5));
-    });
+    stderr?.on('data', (chunk: string) => this.lastWords.push(chunk));
   }
 
   /** What the end of the stream means; an exec backend first waits to learn its exit status. */
   onEnd: () => void = () => this.die('closed its output');
 
-  die(why: string): void {
-    if (this.dead) return;
-    const last = this.stderrTail.at(-1);
-    this.dead = last ? `${why} (its last words on stderr: ${last.trim()})` : why;
+  /** Ends the channel with a fault: the pending request and every later one fail with `why`. Returns the message. */
+  die(why: string): string {
+    if (this.dead) return this.dead;
+    this.dead = why + this.lastWords.suffix();
+    this.parts = [];
     const p = this.pending;
     this.pending = null;
     if (p) {
       clearTimeout(p.timer);
       p.reject(new StreamFault(this.dead));
     }
+    return this.dead;
   }
 
   request(message: Request): Promise<unknown> {
     if (this.dead) return Promise.reject(new StreamFault(this.dead));
-    return new Promise<string>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = null;
         reject(new StreamFault(`no reply to "${message.type}" within ${this.timeoutMs / 1000} s`));
@@ -113,31 +163,47 @@ class LineChannel {
       }, this.timeoutMs);
       this.pending = { resolve, reject, timer };
       this.output.write(JSON.stringify(message) + '\n');
-    }).then((line) => {
-      try {
-        return JSON.parse(line) as unknown;
-      } catch {
-        throw new StreamFault(`sent a line that is not JSON: ${line.slice(0, 120)}`);
-      }
     });
   }
 
-  private onData(chunk: string): void {
-    this.buffer += chunk;
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).trim();
-      this.buffer = this.buffer.slice(nl + 1);
-      if (!line) continue;
-      const p = this.pending;
-      if (!p) {
-        this.die(`sent an unrequested line: ${line.slice(0, 120)}`);
-        return;
-      }
-      this.pending = null;
-      clearTimeout(p.timer);
-      p.resolve(line);
+  /** Splits the stream into lines, none longer than MAX_LINE_BYTES. */
+  private onData(chunk: Buffer): void {
+    let start = 0;
+    while (!this.dead) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      if (this.size + nl - start > MAX_LINE_BYTES) break;
+      const piece = chunk.subarray(start, nl);
+      const line = (this.size ? Buffer.concat([...this.parts, piece]) : piece).toString('utf8');
+      this.parts = [];
+      this.size = 0;
+      start = nl + 1;
+      this.onLine(line);
     }
+    if (this.dead || start === chunk.length) return;
+    this.parts.push(chunk.subarray(start));
+    this.size += chunk.length - start;
+    if (this.size > MAX_LINE_BYTES) this.die(`sent a line longer than ${MAX_LINE_BYTES / (1024 * 1024)} MiB`);
+  }
+
+  private onLine(line: string): void {
+    const text = line.trim();
+    if (!text) return;
+    if (!this.pending) {
+      this.die(`sent an unrequested line: ${quote(text)}`);
+      return;
+    }
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      this.die(`sent a line that is not JSON: ${quote(text)}`);
+      return;
+    }
+    const p = this.pending;
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.resolve(reply);
   }
 }
 
@@ -155,7 +221,7 @@ class StreamBackend<O extends { op: string }, I extends PeerInfo> implements Str
     for (const version of ACCEPTED_PROTOCOLS) {
       const reply = await this.channel.request({ id: 0, type: 'hello', protocol: version, suite: SUITE_VERSION });
       if (isRecord(reply) && reply.id === 0 && reply.type === 'error') {
-        refusal = errorText(reply.message);
+        refusal = quote(errorText(reply.message));
         continue; // a peer of an older protocol refuses a newer hello
       }
       this.accept(checkEnvelope(reply, 0, 'hello'));
@@ -172,13 +238,13 @@ class StreamBackend<O extends { op: string }, I extends PeerInfo> implements Str
       if (typeof reply.family !== 'string' || !reply.family) throw new StreamFault('sent a malformed hello: hello.family: expected a family name');
       this.family = reply.family;
     } else {
-      throw new StreamFault(`speaks protocol ${JSON.stringify(protocol)}, the suite speaks ${ACCEPTED_PROTOCOLS.join(' or ')}`);
+      throw new StreamFault(`speaks protocol ${quote(JSON.stringify(protocol) ?? 'undefined')}, the suite speaks ${ACCEPTED_PROTOCOLS.join(' or ')}`);
     }
     this.protocol = protocol;
     try {
       this.info = this.options.decodeHello(this.family, reply.info);
     } catch (err) {
-      throw new StreamFault(`sent a malformed hello: ${err instanceof Error ? err.message : String(err)}`);
+      throw new StreamFault(`sent a malformed hello: ${quote(err instanceof Error ? err.message : String(err), 2 * QUOTE_CHARS)}`);
     }
   }
 
@@ -211,8 +277,7 @@ class StreamBackend<O extends { op: string }, I extends PeerInfo> implements Str
 
   /** A fault found in a reply: the channel dies with it. */
   private fault(why: string, sent?: number): StreamFault {
-    this.channel.die(why);
-    return new StreamFault(why, sent);
+    return new StreamFault(this.channel.die(why), sent);
   }
 
   async dispose(): Promise<void> {
@@ -229,16 +294,15 @@ class StreamBackend<O extends { op: string }, I extends PeerInfo> implements Str
   }
 }
 
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const errorText = (message: unknown): string => (typeof message === 'string' ? message : JSON.stringify(message));
+const errorText = (message: unknown): string => (typeof message === 'string' ? message : JSON.stringify(message) ?? 'no message');
 
 /** A reply's envelope: an object with the expected id and type; an error reply is a fault. */
 function checkEnvelope(v: unknown, id: number, type: string): Record<string, unknown> {
   if (!isRecord(v)) throw new StreamFault(`sent a reply to request ${id} that is not a JSON object`);
-  if (v.id !== id) throw new StreamFault(`reply out of order: expected id ${id}, got ${JSON.stringify(v.id)}`);
-  if (v.type === 'error') throw new StreamFault(`backend reported an error: ${errorText(v.message)}`);
-  if (v.type !== type) throw new StreamFault(`reply to request ${id}: expected type "${type}", got ${JSON.stringify(v.type)}`);
+  if (v.id !== id) throw new StreamFault(`reply out of order: expected id ${id}, got ${quote(JSON.stringify(v.id) ?? 'none')}`);
+  if (v.type === 'error') throw new StreamFault(`backend reported an error: ${quote(errorText(v.message))}`);
+  if (v.type !== type) throw new StreamFault(`reply to request ${id}: expected type "${type}", got ${quote(JSON.stringify(v.type) ?? 'none')}`);
   return v;
 }
 
@@ -247,7 +311,7 @@ export async function execBackend<O extends { op: string }, I extends PeerInfo>(
   try {
     child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
-    throw new StreamFault(`cannot start: ${(err as Error).message}`);
+    throw new StreamFault(`cannot start: ${quote((err as Error).message)}`);
   }
   const channel = new LineChannel(child.stdout!, child.stdin!, options.timeoutMs, child.stderr);
   let exited = false;
@@ -258,7 +322,7 @@ export async function execBackend<O extends { op: string }, I extends PeerInfo>(
   channel.onEnd = () => {
     if (!exited) setTimeout(() => channel.die('closed its output'), 500).unref();
   };
-  child.on('error', (err) => channel.die(`cannot start: ${err.message}`));
+  child.on('error', (err) => channel.die(`cannot start: ${quote(err.message)}`));
   const backend = new StreamBackend(channel, options, () => {
     child.stdin?.end();
     setTimeout(() => child.kill('SIGKILL'), 2000).unref();
@@ -276,7 +340,7 @@ export async function unixBackend<O extends { op: string }, I extends PeerInfo>(
   const socket = createConnection(path);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
-    socket.once('error', (err) => reject(new StreamFault(`cannot connect to ${path}: ${err.message}`)));
+    socket.once('error', (err) => reject(new StreamFault(`cannot connect to ${quote(path)}: ${quote(err.message)}`)));
   });
   const channel = new LineChannel(socket, socket, options.timeoutMs);
   const backend = new StreamBackend(channel, options, () => socket.destroy());

@@ -148,6 +148,23 @@ describe('a faulty exec: peer gets one clear line', () => {
     return err as StreamFault;
   }
 
+  test('floods stderr with terminal escapes: one line of at most ~200 characters is quoted, control characters escaped', async () => {
+    const backend = await execBackend(command('noisy'), options());
+    await backend.reset();
+    const { message } = await fault(backend.execute(ops(3)));
+    expect(message).toMatch(/^exited with status 139 \(its last words on stderr: agent: \\x1b\[31mfatal\\x1b\[0m \\x07\\x08\\x0d\\x1b\]0;pwned/);
+    expect(message).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    expect(message.length).toBeLessThan(300);
+    await backend.dispose();
+  });
+
+  test('sends an endless line: a fault at 64 MiB, not unbounded memory', async () => {
+    const backend = await execBackend(command('endless'), options(20_000));
+    await backend.reset();
+    expect((await fault(backend.execute(ops(3)))).message).toBe('sent a line longer than 64 MiB');
+    await backend.dispose();
+  });
+
   test('answers with one result too many: a fault that says how many operations were sent', async () => {
     const backend = await execBackend(command('long'), options());
     await backend.reset();
