@@ -4,8 +4,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { execBackend, StreamFault, unixBackend, type PeerInfo, type StreamOptions } from '../harness/stream-backend.ts';
+import { killAll, leftovers, newMarker, until } from './fixtures/processes.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const badPeer = join(root, 'test/fixtures/bad-peer.mjs');
@@ -63,6 +64,43 @@ describe('protocol faults are reported as such', () => {
       expect(r.stderr).not.toMatch(/^\s+at /m);
     });
   }
+
+  test('exits with status 0 after its hello, having stopped reading: that status, never a broken pipe', () => {
+    // `exec` makes the peer the only reader of its input: a write to it fails before it exits.
+    const r = cli('run', '--runs', '3', '--backend', `exec:exec ${process.execPath} test/fixtures/bad-peer.mjs exit-after-hello`);
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/ERROR map-validation +backend bad-peer-exit-after-hello exited with status 0$/m);
+    expect(r.stdout + r.stderr).not.toMatch(/EPIPE/);
+  });
+
+  test('a missing program: the shell\'s status 127 and its message, never a broken pipe', () => {
+    // Whether the suite's first write or the shell's exit comes first is a race: try it often.
+    const missing = Array.from({ length: 30 }, () => ['--backend', 'exec:/nonexistent/vfio-conform-backend']).flat();
+    const r = cli('run', '--runs', '1', ...missing);
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(/EPIPE/);
+    const lines = r.stderr.match(/^vfio-conform: backend exec:\S+: exited with status 127 \(its last words on stderr: .*\/nonexistent\/vfio-conform-backend: not found\)$/gm);
+    expect(lines).toHaveLength(30);
+  });
+});
+
+describe('Ctrl-C in the terminal', () => {
+  test('stops the run after the case under way; the backend, in a process group of its own, is not hit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-ctrl-c-'));
+    // The run is the terminal's foreground process group: Ctrl-C signals every process in it.
+    const run = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'run', '--runs', '100000', '--backend', serve('sim-type1'), '--cases', dir],
+      { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    run.stdout.on('data', (d) => { stdout += d; });
+    run.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise<number | null>((resolve) => run.on('close', (code) => resolve(code)));
+    await until(() => stderr.includes('sim-type1'));
+    process.kill(-run.pid!, 'SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toMatch(/^vfio-conform: \d+ passed, 0 failed, \d+ skipped \(interrupted\)$/m);
+    expect(stderr + stdout).not.toMatch(/SIGINT|exited with status/);
+  });
 });
 
 /** Retries `connect` while the server is not listening yet. */
@@ -138,15 +176,49 @@ describe('execBackend and unixBackend speak the protocol without knowing the fam
   });
 });
 
-describe('a faulty exec: peer gets one clear line', () => {
+describe('a faulty exec: peer gets one clear line, and none of its processes outlives it', () => {
+  const marker = newMarker();
+  afterEach(() => killAll(marker));
   const options = (timeoutMs = 30_000): StreamOptions => ({ timeoutMs, encodeOp: (op) => ({ ...op }), decodeHello: (_, info) => info as PeerInfo });
-  const command = (mode: string) => peerCommand(mode);
+  /** The peer as its own command, or behind a shell that stays its parent. */
+  const command = (mode: string, flags = '', shell = false) =>
+    `${shell ? `cd "${root}" && ` : ''}${peerCommand(mode)} --marker ${marker} ${flags}`;
   const ops = (n: number) => Array.from({ length: n }, (_, i) => ({ op: 'noop', i }));
   async function fault(work: Promise<unknown>): Promise<StreamFault> {
     const err = await work.then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(StreamFault);
     return err as StreamFault;
   }
+
+  test('hangs, ignoring SIGTERM, with a helper sharing its pipes: a timeout, then the whole group ends', async () => {
+    const backend = await execBackend(command('hang', '--stubborn --helper', true), options(5000));
+    await backend.reset();
+    expect((await fault(backend.execute(ops(3)))).message).toBe('no reply to "execute" within 5 s');
+    await backend.dispose();
+    expect(await leftovers(marker)).toEqual([]);
+  });
+
+  test('closes its output and lives on: reported as that, not as a timeout, and ended', async () => {
+    const backend = await execBackend(command('close-stdout', '--stubborn'), options(20_000));
+    await backend.reset();
+    expect((await fault(backend.execute(ops(3)))).message).toBe('closed its output');
+    await backend.dispose();
+    expect(await leftovers(marker)).toEqual([]);
+  });
+
+  test('crashes mid-batch: its exit status and last words; its helper ends too', async () => {
+    const backend = await execBackend(command('crash', '--helper', true), options());
+    await backend.reset();
+    expect((await fault(backend.execute(ops(3)))).message).toBe('exited with status 139 (its last words on stderr: agent: segmentation fault in map)');
+    await backend.dispose();
+    expect(await leftovers(marker)).toEqual([]);
+  });
+
+  test('exits with status 0 after its hello, having stopped reading: that status, never a broken pipe', async () => {
+    const backend = await execBackend(`exec ${command('exit-after-hello')}`, options());
+    expect((await fault(backend.reset())).message).toBe('exited with status 0');
+    await backend.dispose();
+  });
 
   test('floods stderr with terminal escapes: one line of at most ~200 characters is quoted, control characters escaped', async () => {
     const backend = await execBackend(command('noisy'), options());
@@ -159,10 +231,11 @@ describe('a faulty exec: peer gets one clear line', () => {
   });
 
   test('sends an endless line: a fault at 64 MiB, not unbounded memory', async () => {
-    const backend = await execBackend(command('endless'), options(20_000));
+    const backend = await execBackend(command('endless', '--stubborn'), options(20_000));
     await backend.reset();
     expect((await fault(backend.execute(ops(3)))).message).toBe('sent a line longer than 64 MiB');
     await backend.dispose();
+    expect(await leftovers(marker)).toEqual([]);
   });
 
   test('answers with one result too many: a fault that says how many operations were sent', async () => {
@@ -179,6 +252,17 @@ describe('a faulty exec: peer gets one clear line', () => {
     const err = await fault(backend.execute(ops(698)));
     expect([err.message, err.sent]).toEqual(['returned 1 result for 256 operations (operations 257 to 512 of 698)', 512]);
     await backend.dispose();
+  });
+
+  test('unix: a peer that goes away mid-batch closed the connection, and every later request says so', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'vfio-conform-sock-')), 'peer.sock');
+    const server = spawn(process.execPath, [badPeer, 'crash', '--listen', path, '--marker', marker], { stdio: 'ignore' });
+    const backend = await untilListening(() => unixBackend(path, options()));
+    await backend.reset();
+    expect((await fault(backend.execute(ops(3)))).message).toBe('closed the connection');
+    expect((await fault(backend.reset())).message).toBe('closed the connection');
+    await backend.dispose();
+    server.kill();
   });
 
   test('crashes in the first batch of three: 256 operations were sent', async () => {
