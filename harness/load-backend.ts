@@ -77,8 +77,9 @@ async function loadStream(spec: string, timeoutMs: number): Promise<Subject> {
     encodeOp: (op) => family!.encodeOp(op),
   };
   try {
-    const backend = await (spec.startsWith('exec:') ? execBackend(spec.slice(5), options) : unixBackend(spec.slice(5), options));
-    return validated(family!, backend, spec);
+    const stream = await (spec.startsWith('exec:') ? execBackend(spec.slice(5), options) : unixBackend(spec.slice(5), options));
+    // Its results are raw wire values: check.ts decodes each one with the family's schema.
+    return validated(family!, stream as unknown as Backend, spec);
   } catch (err) {
     if (err instanceof StreamFault) throw new BackendLoadError(`backend ${spec}: ${err.message}`);
     throw err;

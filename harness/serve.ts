@@ -4,7 +4,7 @@
 // byte) and lets the suite test its own out-of-process path against the bundled simulators.
 // It answers a hello in the version it was asked; version 1 knows only type1.
 import { createInterface } from 'node:readline';
-import { MAX_BATCH, PROTOCOL_VERSIONS, V1_FAMILY } from '../spec/protocol.ts';
+import { MAX_BATCH, ACCEPTED_PROTOCOLS, PROTOCOL_1_FAMILY } from '../spec/protocol.ts';
 import { toPlain } from '../spec/u64.ts';
 import { oneLine, type Subject } from './check.ts';
 
@@ -19,10 +19,10 @@ export async function serve({ family, backend }: Subject, input: NodeJS.Readable
       switch (msg.type) {
         case 'hello': {
           const version = msg.protocol;
-          if (typeof version !== 'number' || !PROTOCOL_VERSIONS.includes(version)) {
-            throw new Error(`protocol ${JSON.stringify(version)} is not supported (this server speaks ${PROTOCOL_VERSIONS.join(' and ')})`);
+          if (typeof version !== 'number' || !ACCEPTED_PROTOCOLS.includes(version)) {
+            throw new Error(`protocol ${JSON.stringify(version)} is not supported (this server speaks ${[...ACCEPTED_PROTOCOLS].reverse().join(' and ')})`);
           }
-          if (version === 1 && family.id !== V1_FAMILY) throw new Error(`protocol 1 cannot carry a ${family.id} backend; ask for protocol 2`);
+          if (version === 1 && family.id !== PROTOCOL_1_FAMILY) throw new Error(`protocol 1 cannot carry a ${family.id} backend; ask for protocol 2`);
           const info = family.encodeInfo(backend.info);
           send(version === 1 ? { id, type: 'hello', protocol: 1, info } : { id, type: 'hello', protocol: version, family: family.id, info });
           break;

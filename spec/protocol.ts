@@ -1,14 +1,11 @@
 // The out-of-process protocol (spec/protocol.md): the message envelope, whatever the family.
-import { isRecord, WireError } from './u64.ts';
 
-/**
- * Version 2 names the family in the hello reply. Version 1 peers (type1 only, no family) are
- * still accepted: a peer that refuses a version-2 hello is greeted again with version 1.
- */
+/** The protocol version the suite speaks first. */
 export const PROTOCOL_VERSION = 2;
-export const PROTOCOL_VERSIONS: readonly number[] = [1, 2];
-/** The family of a version-1 peer, which predates families. */
-export const V1_FAMILY = 'type1';
+/** Every version the suite accepts, newest first: a peer that answers a hello with an error is offered the next. */
+export const ACCEPTED_PROTOCOLS: readonly number[] = [2, 1];
+/** The family of a peer whose hello names none (protocol 1 predates families). */
+export const PROTOCOL_1_FAMILY = 'type1';
 /** The most operations one `execute` request carries. */
 export const MAX_BATCH = 256;
 
@@ -18,11 +15,7 @@ export type Request =
   | { id: number; type: 'execute'; ops: Record<string, unknown>[] }
   | { id: number; type: 'bye' };
 
-/** Check a reply's envelope: an object with the expected id and type, or an error reply. */
-export function checkReply(v: unknown, id: number, type: string): Record<string, unknown> {
-  if (!isRecord(v)) throw new WireError(`reply to request ${id}: expected a JSON object`);
-  if (v.id !== id) throw new WireError(`reply out of order: expected id ${id}, got ${JSON.stringify(v.id)}`);
-  if (v.type === 'error') throw new WireError(`backend reported an error: ${typeof v.message === 'string' ? v.message : JSON.stringify(v.message)}`);
-  if (v.type !== type) throw new WireError(`reply to request ${id}: expected type "${type}", got ${JSON.stringify(v.type)}`);
-  return v;
-}
+/** The reply to a hello: protocol 2 names the family; protocol 1 has no `family`. */
+export type HelloReply =
+  | { id: number; type: 'hello'; protocol: 2; family: string; info: unknown }
+  | { id: number; type: 'hello'; protocol: 1; info: unknown };
