@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { Backend, BackendFactory, BundledBackend, Family } from '../spec/family.ts';
 import { DEFAULT_FAMILY, FAMILIES, findFamily } from '../families/index.ts';
 import { oneLine, type Subject } from './check.ts';
+import { describeLoadError } from './load-error.ts';
 import { execBackend, StreamFault, unixBackend, type StreamOptions } from './stream-backend.ts';
 
 export class BackendLoadError extends Error {}
@@ -92,19 +93,31 @@ async function loadModule(target: string, options: Record<string, string>, spec:
   try {
     mod = await import(pathToFileURL(path).href);
   } catch (err) {
-    throw new BackendLoadError(`backend module ${target} failed to load: ${oneLine(err)}`);
+    throw new BackendLoadError(`backend module ${target} failed to load: ${describeLoadError(err, path)}`);
   }
-  if (typeof mod.default !== 'function') throw new BackendLoadError(`backend module ${target} has no default export function (a BackendFactory)`);
+  const factory = defaultExport(mod);
+  if (!factory) throw new BackendLoadError(`backend module ${target} has no default export function (a BackendFactory)`);
   let backend: Backend;
   try {
-    backend = await (mod.default as BackendFactory)(options);
+    backend = await factory(options);
   } catch (err) {
-    throw new BackendLoadError(`backend module ${target}: factory threw: ${oneLine(err)}`);
+    throw new BackendLoadError(`backend module ${target}: factory threw: ${describeLoadError(err, path)}`);
   }
   const id = (backend?.info as { family?: unknown } | undefined)?.family ?? DEFAULT_FAMILY;
   const family = typeof id === 'string' ? findFamily(id) : undefined;
   if (!family) throw new BackendLoadError(`backend ${spec}: unknown family ${JSON.stringify(id)} (known: ${FAMILIES.map((f) => f.id).join(', ')})`);
   return validated(family, backend, spec);
+}
+
+/**
+ * The factory, whatever the module's format: `export default`, `module.exports = create`, or
+ * CommonJS compiled from ESM (`exports.default = create`, seen from import() as default.default).
+ */
+function defaultExport(mod: { default?: unknown }): BackendFactory | null {
+  const d = mod.default;
+  if (typeof d === 'function') return d as BackendFactory;
+  const inner = (d as { default?: unknown } | null | undefined)?.default;
+  return typeof inner === 'function' ? (inner as BackendFactory) : null;
 }
 
 function validated(family: Family, backend: Backend, spec: string): Subject {
