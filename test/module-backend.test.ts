@@ -1,7 +1,9 @@
-// Backend modules load from any directory and format; one that cannot be loaded says where, in
-// one line.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Backend modules are user code: whatever one does, the run ends with a summary and the exit
+// status says what happened. A module runs in a process of its own, so a promise that never
+// settles or a loop that never ends is a request that times out, and the process is killed.
+// Modules load from any directory and format; one that cannot be loaded says where, in one line.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -15,6 +17,119 @@ const cli = (args: string[], cwd = root) => {
 const scratch = mkdtempSync(join(tmpdir(), 'vfio-conform-module-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
+
+/** Live processes whose command line holds `marker` (zombies are gone already, only unreaped). */
+function processesWith(marker: string): string[] {
+  const live: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const state = /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+      if (cmd.includes(marker) && state !== 'Z') live.push(`${pid} ${cmd}`);
+    } catch {
+      // gone while we looked
+    }
+  }
+  return live;
+}
+
+/** Waits up to `ms` for the processes marked `marker` to end; kills any left, and fails. */
+async function expectNoneLeft(marker: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  let left = processesWith(marker);
+  while (left.length && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = processesWith(marker);
+  }
+  for (const p of left) {
+    try {
+      process.kill(Number(p.split(' ')[0]), 'SIGKILL');
+    } catch {
+      // ended meanwhile
+    }
+  }
+  expect(left).toEqual([]);
+}
+
+describe('a module backend that misbehaves is a one-line fault; the run goes on and fails', () => {
+  // The fault starts in the second batch of 256 operations of the first case longer than 300.
+  const AFTER = 300;
+  const faults: [string, RegExp][] = [
+    ['never', /backend faulty-never no reply to "execute" within 8 s: module test\/fixtures\/faulty-backend\.ts is stuck \(a promise that never settles, a loop that never ends\) or slower than --timeout$/m],
+    ['busy', /backend faulty-busy no reply to "execute" within 8 s: module test\/fixtures\/faulty-backend\.ts is stuck/],
+    ['throw', /backend faulty-throw threw: simulated crash$/m],
+    ['extra', /backend faulty-extra returned (\d+) results for (?!\1)\d+ operations/],
+  ];
+  for (const [fault, message] of faults) {
+    test(fault, async () => {
+      const dir = join(scratch, fault);
+      const tag = `${fault}${process.pid}${Date.now()}`;
+      const r = cli(['run', '--runs', '3', '--timeout', '8', '--backend', `./test/fixtures/faulty-backend.ts:fault=${fault},after=${AFTER},tag=${tag}`,
+        '--backend', 'sim-type1', '--cases', dir, '--json', join(dir, 'report.json')]);
+      expect(r.status).toBe(1);
+      const lines = (r.stdout + r.stderr).split('\n').filter((l) => message.test(l));
+      expect(lines.length, r.stdout + r.stderr).toBeGreaterThan(0);
+      noStackTrace(r.stdout + r.stderr);
+      expect(r.stdout).toMatch(/^vfio-conform: \d+ passed, 1 failed, 0 skipped$/m);
+      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+      const statuses = report.backends[0].properties.map((p: { status: string }) => p.status);
+      expect(statuses.at(-1)).toBe('error');
+      expect(statuses.slice(0, -1).every((s: string) => s === 'pass')).toBe(true);
+      expect(report.backends[1].properties.every((p: { status: string }) => p.status === 'pass')).toBe(true);
+      // The case file holds the operations sent: the batches up to the one that faulted.
+      const failed = report.backends[0].properties.at(-1);
+      const ops = JSON.parse(readFileSync(failed.case, 'utf8')).ops;
+      expect(ops.length).toBeGreaterThan(AFTER);
+      expect(ops.length).toBeLessThanOrEqual(512);
+      await expectNoneLeft(tag);
+    });
+  }
+
+  test('a busy module is killed even when it is the last backend of the run', async () => {
+    const tag = `last${process.pid}${Date.now()}`;
+    const r = cli(['run', '--runs', '2', '--timeout', '8', '--backend', `./test/fixtures/faulty-backend.ts:fault=busy,after=0,tag=${tag}`, '--cases', join(scratch, 'last')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^vfio-conform: 0 passed, 1 failed, 0 skipped$/m);
+    await expectNoneLeft(tag);
+  });
+
+  test('a busy module dies with the suite when the suite is killed outright', async () => {
+    const tag = `orphan${process.pid}${Date.now()}`;
+    const suite = spawn(process.execPath, [join(root, 'bin/vfio-conform.mjs'), 'run', '--runs', '2', '--timeout', '600',
+      '--backend', `./test/fixtures/faulty-backend.ts:fault=busy,after=0,tag=${tag}`, '--cases', join(scratch, 'orphan')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      // The description line (stderr) comes after the hello: the next request, an execute, never returns.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the module backend did not start within 120 s')), 120_000);
+        suite.stderr.on('data', (d: Buffer) => { if (d.toString().includes('fault=busy')) { clearTimeout(timer); resolve(); } });
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(processesWith(tag).length).toBeGreaterThan(0);
+    } finally {
+      suite.kill('SIGKILL');
+    }
+    await expectNoneLeft(tag);
+  });
+});
+
+describe('a command left with work that never finishes fails instead of passing', () => {
+  test('serve with an in-process backend whose promise never settles exits 1 with one line', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'serve', '--backend', './test/fixtures/faulty-backend.ts:fault=never,after=0'],
+      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const status = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.stdin.write(JSON.stringify({ id: 0, type: 'hello', protocol: 2, suite: 'test' }) + '\n');
+    child.stdin.write(JSON.stringify({ id: 1, type: 'reset' }) + '\n');
+    child.stdin.write(JSON.stringify({ id: 2, type: 'execute', ops: [{ op: 'getInfo' }] }) + '\n');
+    child.stdin.end();
+    expect(await status).toBe(1);
+    expect(stdout.trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['hello', 'reset']);
+    expect(stderr.trim()).toBe('vfio-conform: internal error: the command stopped before it finished (a promise that never settles); nothing it printed is a result');
+  });
+});
 
 describe('backend modules load from any directory, in any format', () => {
   test('.ts, .mts, .js, .mjs in a package of type module, commonjs, or none', () => {
