@@ -164,6 +164,21 @@ export default function create(options) {
     expect(r.status).toBe(0);
   });
 
+  test('the replay command printed for a module backend\'s violation runs as printed', () => {
+    const dir = join(scratch, 'replay');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'stale.ts'), `import { findBundled } from ${JSON.stringify(join(root, 'backends/type1/index.ts'))};
+export default () => findBundled('sim-type1~unmap-stale-tail')!.create({});
+`);
+    const r = cli(['run', '--backend', './stale.ts', '--rules', 'T1-NO-STALE', '--runs', '50'], dir);
+    expect(r.status).toBe(1);
+    const command = /^ {2}replay: (.*)$/m.exec(r.stdout)?.[1];
+    expect(command, r.stdout).toMatch(/^npx vfio-conform replay /);
+    const replay = spawnSync('bash', ['-c', command!.replace(/^npx vfio-conform/, `${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, 'bin/vfio-conform.mjs'))}`)], { cwd: dir, encoding: 'utf8' });
+    expect(replay.stdout + replay.stderr).toMatch(/^reproduced: T1-NO-STALE at step \d+$/m);
+    expect(replay.status).toBe(1);
+  });
+
   test('a module that cannot be loaded is one line saying file:line:column and what is wrong', () => {
     const dir = join(scratch, 'broken');
     mkdirSync(dir);
