@@ -6,12 +6,12 @@
 // 1 violations, differences or backend faults, 2 bad usage or input, 130 interrupted.
 import { FAMILIES } from '../../families/index.ts';
 import { CaseFileError, readCase } from '../case-file.ts';
-import { BackendFault, checkCase, oneLine, type Subject } from '../check.ts';
+import { BackendFault, checkCase, oneLine } from '../check.ts';
 import { BackendLoadError, findBundled, loadBackend } from '../load-backend.ts';
 import { writeJsonReport, writeJunitReport } from '../report.ts';
 import { runSuite, totals, UsageError, type SuiteOptions } from '../suite.ts';
 import { printCase, Progress } from './output.ts';
-import { serve } from '../serve.ts';
+import { serveStdio } from '../serve.ts';
 import { ExpectationsError, readExpectations } from '../expectations.ts';
 import { diffCommand } from './diff.ts';
 import { SHOW_HELP, showCommand } from './show.ts';
@@ -30,7 +30,7 @@ const HELP: Record<string, string> = {
     --cases DIR      where failing cases are written (default cases)
     --json FILE      write a JSON report
     --junit FILE     write a JUnit XML report
-    --timeout SECS   per-request limit for out-of-process backends (default 30)
+    --timeout SECS   per-request limit for backend modules and out-of-process backends (default 30)
     --expect FILE    an expectations file: rules a backend is known to break (repeatable)`,
   diff: `usage: vfio-conform diff --backend A --backend B [options]
   run the same generated cases against two backends of one family; report and minimize the
@@ -168,8 +168,7 @@ async function replay(args: string[]): Promise<number> {
 async function serveBackend(args: string[]): Promise<number> {
   const { values } = parse(args, { backend: { type: 'string' } });
   if (!values.backend) throw new UsageError('serve needs --backend SPEC');
-  const subject: Subject = await loadBackend(values.backend as string);
-  await serve(subject, process.stdin, process.stdout);
+  await serveStdio(values.backend as string);
   return 0;
 }
 
@@ -216,7 +215,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-main(process.argv.slice(2)).then(
+// A command whose work is left pending with nothing to wake it (an in-process backend's
+// promise that never settles) would end with status 0 and no summary: it fails instead.
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  console.error('vfio-conform: internal error: the command stopped before it finished (a promise that never settles); nothing it printed is a result');
+  process.exitCode = 1;
+});
+
+main(process.argv.slice(2)).finally(() => { settled = true; }).then(
   (code) => { process.exitCode = code; },
   (err) => {
     const input = err instanceof UsageError || err instanceof CaseFileError || err instanceof BackendLoadError || err instanceof ExpectationsError;

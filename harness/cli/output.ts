@@ -1,6 +1,8 @@
 // What the terminal shows: progress on stderr, failing cases on stdout.
+import { readFileSync } from 'node:fs';
 import type { FamilyOp as Op, FamilyResult as Result } from '../../spec/family.ts';
 import type { Subject, Violation } from '../check.ts';
+import { findBundled } from '../load-backend.ts';
 import type { PropertyReport } from '../suite.ts';
 import { viewLines } from '../show/write.ts';
 
@@ -75,6 +77,25 @@ export function printCase(out: Stream, { family, backend }: Subject, ops: readon
       : got ? formatResult(got) : '';
     if (i <= v.step) lines.push(`${mark} #${String(i).padEnd(3)} ${formatOp(op).padEnd(width)} ${text}`);
   });
-  if (report?.status === 'fail') lines.push('', `  case:   ${report.case}`, ...viewLines(report.case), `  replay: npx vfio-conform replay ${report.case}`);
+  if (report?.status === 'fail') lines.push('', `  case:   ${report.case}`, ...viewLines(report.case), `  replay: ${replayCommand(report.case)}`);
   out.write(lines.join('\n') + '\n\n');
+}
+
+const shellQuote = (s: string): string => (/^(?!~)[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The command that replays a written case. Replay runs only a bundled simulator by the name a
+ * case file gives; any other backend (a module, a process, the kernel) is named on the command.
+ */
+function replayCommand(casePath: string): string {
+  const command = `npx vfio-conform replay ${shellQuote(casePath)}`;
+  let spec: unknown;
+  try {
+    spec = (JSON.parse(readFileSync(casePath, 'utf8')) as { backend?: unknown }).backend;
+  } catch {
+    return command;
+  }
+  if (typeof spec !== 'string') return command;
+  const bundled = findBundled(spec.split(':')[0]!);
+  return bundled && bundled.bundled.kind !== 'real' ? command : `${command} --backend ${shellQuote(spec)}`;
 }
