@@ -141,7 +141,9 @@ const BIN = fileURLToPath(new URL('../bin/vfio-conform.mjs', import.meta.url));
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The prefix an error reply gets from the stream client (spec/protocol.md: "error" replies). */
-const ERROR_REPLY = /^backend reported an error: /;
+const ERROR_REPLY = /^(?:backend reported an error|refused every protocol the suite speaks \([\d, ]+\)): /;
+/** The served child also says why on stderr, which the stream client quotes: once is enough. */
+const LAST_WORDS = / \(its last words on stderr: .*\)$/;
 
 /**
  * A backend module in a child process: `vfio-conform serve` loads it there and speaks the
@@ -157,7 +159,7 @@ async function loadServedModule(target: string, spec: string, timeoutMs: number)
   } catch (err) {
     if (!(err instanceof BackendLoadError)) throw err;
     const reason = err.message.slice(`backend ${spec}: `.length);
-    if (ERROR_REPLY.test(reason)) throw new BackendLoadError(reason.replace(ERROR_REPLY, ''));
+    if (ERROR_REPLY.test(reason)) throw new BackendLoadError(reason.replace(ERROR_REPLY, '').replace(LAST_WORDS, ''));
     throw new BackendLoadError(`backend module ${target}: ${reason}`);
   }
   return { family: subject.family, backend: new ServedModule(subject.backend as StreamBackendHandle, displayPath(resolve(target))) };
