@@ -113,13 +113,13 @@ export class SystemModel {
   }
 
   private map(op: OpOf<'map'>): Expectation {
-    const before = this.container.mappings.length;
+    const before = this.container.mappings.size;
     const out = this.container.map(op.proc, op.flags, op.iova, op.vaddr, op.size);
     if (!out.ok) {
       this.context = uniform(out.rule === 'T1-VADDR-UPDATE-ERRNO' || out.rule === 'T1-VADDR-UPDATE' ? out.rule : 'T1-MAP-ATOMIC');
       return failure(out);
     }
-    if (this.container.mappings.length === before) {
+    if (this.container.mappings.size === before) {
       this.context = uniform('T1-VADDR-UPDATE');
     } else {
       const dma = this.container.containing(op.iova)!;
