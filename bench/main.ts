@@ -167,7 +167,7 @@ node ${process.version}, V8 ${process.versions.v8}, ${process.platform} ${proces
 repetitions: ${REPS} measured + 1 warm-up (discarded; it also checks sim == model on every timed batch of 2 and 3);
    a sample repeats its batch until ${MIN_SAMPLE_MS} ms have passed; ratios are per repetition
 1. property ${CASES.property}, fc.sample seed ${CASES.seed}, ${CASES.count} cases, maxOps ${CASES.maxOps}, expanded once: ${fmt(caseOps)} concrete ops; sim-type1 defaults
-2. N = ${NS.map(fmt).join(', ')} live mappings of 4 KiB (one mmap, sim-type1 dmaEntryLimit ${ENTRY_LIMIT}; the model's maps are built through Type1Container.map, untimed)
+2. N = ${NS.map(fmt).join(', ')} live mappings of 4 KiB (one mmap, sim-type1 dmaEntryLimit ${ENTRY_LIMIT}; built untimed, through SystemModel.apply and Backend.execute)
    K = ${fmt(K)} ops per state: ${ROUNDS} map+unmap pairs at free iovas mid-range + ${ROUNDS} x (dmaRead hit, dmaRead miss, counters), LCG seed ${PROBE_SEED}
 3. one mapping at iova 0x${HUGE_IOVA.toString(16)}: ${CYCLES} x (map, dmaRead first/middle/last page, unmap) = ${fmt(CYCLES * 5)} ops, sim-type1 defaults; arena 2^${arena.size.toString(2).length - 1} B at 0x${arena.start.toString(16)}
 4. per property, fc.sample seed ${SHAPES.seed}, ${SHAPES.count} cases, maxOps ${SHAPES.maxOps}, sim-type1 defaults: plain MAP_DMA requests (VADDR updates

@@ -66,17 +66,10 @@ export function populateOps(info: BackendInfo, n: number, spare: number): Op[] {
   return ops;
 }
 
-/**
- * The same state in the model. The maps go to the model's container directly: through
- * SystemModel.apply each map also runs SystemModel.chargeRule, which scans every live mapping,
- * and 100,000 of them would take minutes to build. The state is the same either way.
- */
+/** The same state in the model. */
 export function populateModel(info: BackendInfo, ops: readonly Op[]): SystemModel {
   const model = new SystemModel(info);
-  for (const op of ops) {
-    const ok = op.op === 'map' ? model.container.map(op.proc, op.flags, op.iova, op.vaddr, op.size).ok : model.apply(op).result.ok;
-    if (!ok) throw new Error(`bench: model refused ${op.op} while populating`);
-  }
+  for (const op of ops) if (!model.apply(op).result.ok) throw new Error(`bench: model refused ${op.op} while populating`);
   return model;
 }
 

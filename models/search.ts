@@ -1,4 +1,4 @@
-// Binary search over sorted lists, shared by the address space and the container.
+// Binary search over sorted lists (the address space's VMAs).
 
 /** The index of the first element for which `before` is false; `before` must be monotone. */
 export function partitionPoint<T>(list: readonly T[], before: (item: T) => boolean): number {

@@ -1,16 +1,15 @@
 // The reference model of a VFIO type1 container (v1 and v2 as a policy).
 //
 // Each method follows the order of checks of drivers/vfio/vfio_iommu_type1.c and returns the
-// outcome together with the rule that decides it. Mappings are kept sorted by iova: an
-// operation costs O(log n) to find its place and O(k) for the k mappings it touches, plus one
-// array insertion or removal (a memmove, linear in n but a few microseconds at 100,000).
+// outcome together with the rule that decides it. Mappings are kept in an interval map by
+// iova: an operation costs O(log n) to find its place and O(k) for the k mappings it touches.
 import type { Errno, MappingDump } from '../../spec/type1/ops.ts';
 import { MAP_FLAG, UNMAP_FLAG } from '../../spec/type1/ops.ts';
 import type { Geometry, Profile } from '../../spec/type1/backend.ts';
 import type { RuleId } from '../../spec/type1/rules.ts';
 import { PAGE_SIZE, type FrameRun, type Process } from '../host.ts';
+import { IntervalMap, type ReadonlyIntervalMap } from '../interval-map.ts';
 import { PinIndex } from '../pin-index.ts';
-import { partitionPoint } from '../search.ts';
 
 export const U64_LIMIT = 1n << 64n;
 
@@ -59,8 +58,8 @@ function firstOf(failed: readonly Check[]) {
 const WRAP_ACCEPT: Errno[] = ['EOVERFLOW'];
 
 export class Type1Container {
-  /** Sorted by iova, disjoint. */
-  private dmas: Dma[] = [];
+  /** By iova: [iova, iova + size). */
+  private readonly dmas = new IntervalMap<Dma>();
   private readonly pins = new PinIndex<Dma>();
   readonly minPageSize: bigint;
   readonly v2: boolean;
@@ -74,12 +73,12 @@ export class Type1Container {
     this.minPageSize = geometry.pgsizes & -geometry.pgsizes;
   }
 
-  get mappings(): readonly Dma[] {
+  get mappings(): ReadonlyIntervalMap<Dma> {
     return this.dmas;
   }
 
   get dmaAvail(): bigint {
-    return this.geometry.dmaEntryLimit - BigInt(this.dmas.length);
+    return this.geometry.dmaEntryLimit - BigInt(this.dmas.size);
   }
 
   map(proc: number, flags: number, iova: bigint, vaddr: bigint, size: bigint): Outcome {
@@ -155,7 +154,7 @@ export class Type1Container {
     const mm = this.procs[proc]!;
     mm.lockedVm += pin.charge;
     const dma: Dma = { iova, size, vaddr, read, write, owner: proc, frames: pin.runs, lockedVm: pin.charge, vaddrValid: true };
-    this.dmas.splice(this.indexAbove(iova), 0, dma);
+    this.dmas.insert(iova, iova + size, dma);
     for (const run of pin.runs) this.pins.add(run.object, run.pgoff, run.pages, dma);
     return { ok: true, rule: 'T1-MAP-EXACT' };
   }
@@ -219,8 +218,10 @@ export class Type1Container {
       }
       return { ok: true, unmapped, rule: 'T1-VADDR-INVALIDATE' };
     }
-    for (const d of targets) this.release(d);
-    if (targets[0]) this.dmas.splice(this.indexAbove(targets[0].iova) - 1, targets.length);
+    for (const d of targets) {
+      this.release(d);
+      this.dmas.remove(d.iova);
+    }
     const rule: RuleId = all ? 'T1-UNMAP-ALL'
       : unmapped === 0n ? 'T1-UNMAP-EMPTY'
       : end === U64_LIMIT ? 'T1-UNMAP-TOP'
@@ -231,19 +232,18 @@ export class Type1Container {
   /** Close the container fd and open a fresh one (T1-CLOSE-RELEASE). */
   close(): void {
     for (const d of this.dmas) this.release(d);
-    this.dmas = [];
+    this.dmas.clear();
   }
 
   /** The dma covering `iova`, if any. */
   containing(iova: bigint): Dma | undefined {
-    const d = this.dmas[this.indexAbove(iova) - 1];
-    return d && iova < d.iova + d.size ? d : undefined;
+    return this.dmas.containing(iova);
   }
 
   /** The nearest mapping starting below `start`, and the first starting at or above `end`. */
   neighbours(start: bigint, end: bigint): { before?: Dma; after?: Dma } {
-    const before = this.dmas[this.indexAbove(start - 1n) - 1];
-    const after = this.dmas[this.indexAbove(end - 1n)];
+    const before = this.dmas.lastBelow(start);
+    const after = this.dmas.firstAtOrAbove(end);
     return { ...(before ? { before } : {}), ...(after ? { after } : {}) };
   }
 
@@ -257,18 +257,12 @@ export class Type1Container {
   }
 
   dump(): MappingDump[] {
-    return this.dmas.map((d) => ({ iova: d.iova, size: d.size, read: d.read, write: d.write }));
+    return [...this.dmas].map((d) => ({ iova: d.iova, size: d.size, read: d.read, write: d.write }));
   }
 
   /** The mappings with at least one byte in [start, end), ascending. */
   overlapping(start: bigint, end: bigint): Dma[] {
-    const out: Dma[] = [];
-    for (let i = Math.max(0, this.indexAbove(start) - 1); i < this.dmas.length; i++) {
-      const d = this.dmas[i]!;
-      if (d.iova >= end) break;
-      if (d.iova + d.size > start) out.push(d);
-    }
-    return out;
+    return this.dmas.overlapping(start, end);
   }
 
   /** Whether another live mapping pins a frame `dma` pins. */
@@ -279,10 +273,5 @@ export class Type1Container {
   private release(d: Dma): void {
     this.procs[d.owner]!.lockedVm -= d.lockedVm;
     for (const run of d.frames) this.pins.remove(run.object, run.pgoff, d);
-  }
-
-  /** Index of the first dma whose iova is above `iova`. */
-  private indexAbove(iova: bigint): number {
-    return partitionPoint(this.dmas, (d) => d.iova <= iova);
   }
 }

@@ -136,7 +136,7 @@ export class SystemModel {
 
   /** Whether the range of a failed unmap (the model unchanged by it) holds no mapping. */
   private holdsNothing(op: OpOf<'unmap'>): boolean {
-    if (op.flags & UNMAP_FLAG.ALL) return this.container.mappings.length === 0;
+    if (op.flags & UNMAP_FLAG.ALL) return this.container.mappings.size === 0;
     const end = op.iova + op.size < U64_LIMIT ? op.iova + op.size : U64_LIMIT;
     return this.container.overlapping(op.iova, end).length === 0;
   }
@@ -149,13 +149,13 @@ export class SystemModel {
   }
 
   private map(op: OpOf<'map'>): Expectation {
-    const before = this.container.mappings.length;
+    const before = this.container.mappings.size;
     const out = this.container.map(op.proc, op.flags, op.iova, op.vaddr, op.size);
     if (!out.ok) {
       this.context = uniform(out.rule === 'T1-VADDR-UPDATE-ERRNO' || out.rule === 'T1-VADDR-UPDATE' ? out.rule : 'T1-MAP-ATOMIC');
       return failure(out);
     }
-    if (this.container.mappings.length === before) {
+    if (this.container.mappings.size === before) {
       this.context = uniform('T1-VADDR-UPDATE');
     } else {
       const dma = this.container.containing(op.iova)!;

@@ -27,12 +27,12 @@ export class ProbePlanner {
     const c = this.model.container;
     switch (op.op) {
       case 'map': case 'unmap': {
-        if (op.op === 'unmap' && op.flags & 2) return c.mappings.map(spanOf);
+        if (op.op === 'unmap' && op.flags & 2) return [...c.mappings].map(spanOf);
         const end = op.iova + op.size < U64_LIMIT ? op.iova + op.size : U64_LIMIT;
         const request = { start: op.iova, end: end > op.iova ? end : op.iova + PAGE_SIZE };
         return [request, ...this.around(request)];
       }
-      case 'closeContainer': return c.mappings.map(spanOf);
+      case 'closeContainer': return [...c.mappings].map(spanOf);
       case 'mmap': case 'munmap': case 'mprotect':
         return this.backedBy(op.proc, op.vaddr, op.size);
       case 'mremap':
@@ -82,7 +82,7 @@ export class ProbePlanner {
 
   /** Mappings of `proc`'s memory whose vaddr range meets [vaddr, vaddr + size). */
   private backedBy(proc: number, vaddr: bigint, size: bigint): Span[] {
-    return this.model.container.mappings
+    return [...this.model.container.mappings]
       .filter((d) => d.owner === proc && d.vaddr < vaddr + size && vaddr < d.vaddr + d.size)
       .map(spanOf);
   }

@@ -9,6 +9,7 @@ import { OP_FIELDS, U64_MAX } from '../../spec/type1/wire.ts';
 import { PAGE_SIZE, RLIM_INFINITY } from '../../models/host.ts';
 import type { SystemModel } from '../../models/type1/system.ts';
 import { U64_LIMIT, type Dma } from '../../models/type1/container.ts';
+import type { ReadonlyIntervalMap } from '../../models/interval-map.ts';
 import type { IovaChoice, SizeChoice, SymOp, UnmapRange, VaddrChoice, VaddrRange } from './symbolic.ts';
 
 const TOKEN_BASE = 0x70c0_0000_0000_0000n;
@@ -34,7 +35,8 @@ const clampU64 = (v: bigint, unit: bigint): bigint => (v < 0n ? 0n : v >= U64_LI
 const alignUp = (v: bigint, to: bigint): bigint => ((v + to - 1n) / to) * to;
 const alignDown = (v: bigint, to: bigint): bigint => v - (v % to);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-const at = <T>(list: readonly T[], n: number): T | undefined => (list.length ? list[n % list.length] : undefined);
+const at = <T>(list: readonly T[] | ReadonlyIntervalMap<T>, n: number): T | undefined =>
+  'size' in list ? (list.size ? list.at(n % list.size) : undefined) : list.length ? list[n % list.length] : undefined;
 /** `n` modulo `count`, from 0; 0 when `count` is 0 (a VMA smaller than an IOMMU page). */
 const wrapIndex = (n: number, count: bigint): bigint => (count > 0n ? ((BigInt(n) % count) + count) % count : 0n);
 
@@ -374,14 +376,14 @@ export class Resolver {
       const iova = this.iova(r.iova, size);
       return { iova, size: 'shape' in r.size && r.size.shape === 'wrap' ? U64_LIMIT - iova + u : size };
     }
-    const i = dmas.length ? r.pick % dmas.length : -1;
-    const d: Dma | undefined = dmas[i];
+    const i = dmas.size ? r.pick % dmas.size : -1;
+    const d: Dma | undefined = dmas.at(i);
     if (!d) return { iova: this.lowBase, size: u };
     const end = d.iova + d.size;
     switch (r.of) {
       case 'mapping': return { iova: d.iova, size: d.size };
       case 'span': {
-        const last = dmas[Math.min(dmas.length - 1, i + r.count - 1)]!;
+        const last = dmas.at(Math.min(dmas.size - 1, i + r.count - 1))!;
         return { iova: d.iova, size: last.iova + last.size - d.iova };
       }
       case 'headCut': return { iova: d.iova, size: d.size > u ? d.size - u : d.size };
@@ -392,7 +394,7 @@ export class Resolver {
         return { iova, size: (end + u <= U64_LIMIT ? end + u : end) - iova };
       }
       case 'gap': {
-        const next = dmas[i + 1];
+        const next = dmas.at(i + 1);
         return { iova: end >= U64_LIMIT ? d.iova : end, size: next && next.iova > end ? next.iova - end : u };
       }
     }
