@@ -1,6 +1,6 @@
 // The real Linux kernel as a backend: boots a Debian kernel in QEMU (TCG) with an emulated IOMMU
-// and the QEMU "edu" DMA device, runs kernel/agent/agent.c inside as the guest's init payload,
-// and relays the suite's JSON-lines protocol between this process's stdin/stdout and the
+// and the QEMU "edu" DMA device, runs the agent (kernel/agent/) inside as the guest's init
+// payload, and relays the suite's JSON-lines protocol between this process's stdin/stdout and the
 // agent's virtio-serial port.
 //
 //   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
@@ -25,7 +25,7 @@ export const PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'gcc', 'li
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const KERNEL_DIR = path.resolve(HERE, '..');
-const AGENT_SRC = path.join(KERNEL_DIR, 'agent', 'agent.c');
+const AGENT_DIR = path.join(KERNEL_DIR, 'agent');
 const INIT_SH = path.join(HERE, 'init.sh');
 const MKINITRAMFS = path.join(HERE, 'mkinitramfs.sh');
 
@@ -154,14 +154,27 @@ function ensureKernel(cache: string): { vmlinuz: string; moddir: string } {
   return { vmlinuz, moddir };
 }
 
-function ensureAgent(cache: string): string {
-  const src = fs.readFileSync(AGENT_SRC);
-  const out = path.join(cache, `agent-${sha(src)}`);
+const CFLAGS = ['-O2', '-static', '-std=c11', '-Wall'];
+
+/** Compiles `sources` (C files; `headers` are what they include) into the cache, keyed by the
+ *  compiler flags and the name and content of every file the build reads. */
+function ensureBinary(cache: string, name: string, sources: string[], headers: string[]): string {
+  const files = [...sources, ...headers].sort();
+  const key = sha(CFLAGS.join(' '), ...files.flatMap((f) => [`\0${path.basename(f)}\0`, fs.readFileSync(f)]));
+  const out = path.join(cache, `${name}-${key}`);
   if (fs.existsSync(out)) return out;
-  log('building the agent (gcc -O2 -static)');
-  run('gcc', ['-O2', '-static', '-Wall', '-o', `${out}.tmp`, AGENT_SRC]);
+  log(`building ${name} (gcc ${CFLAGS.join(' ')})`);
+  run('gcc', [...CFLAGS, '-o', `${out}.tmp`, ...sources]);
   fs.renameSync(`${out}.tmp`, out);
   return out;
+}
+
+/** The agent: every .c file of kernel/agent, and its headers. */
+function ensureAgent(cache: string): string {
+  const all = fs.readdirSync(AGENT_DIR).sort().map((f) => path.join(AGENT_DIR, f));
+  const sources = all.filter((f) => f.endsWith('.c'));
+  if (sources.length === 0) throw new Fatal(`no C sources in ${AGENT_DIR}`);
+  return ensureBinary(cache, 'agent', sources, all.filter((f) => f.endsWith('.h')));
 }
 
 function ensureInitramfs(cache: string, moddir: string, agent: string): string {

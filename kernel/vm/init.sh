@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of the vfio-conform kernel-backend initramfs: load the VFIO modules, bind the QEMU edu
-# device to vfio-pci, then exec the agent (kernel/agent/agent.c) as PID 1.
+# device to vfio-pci, then exec the agent (kernel/agent/) as PID 1.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
