@@ -93,6 +93,17 @@ for (const iommu of ['intel-iommu', 'virtio-iommu']) {
       expect(info.capabilities).not.toContain('secondProcess');
     });
 
+    test('hello in protocol version 2 adds the family, version 1 stays as it was, other versions are refused', async () => {
+      const v2 = await peer.request({ type: 'hello', protocol: 2, suite: 'kernel.test' });
+      expect(Object.keys(v2)).toEqual(['id', 'type', 'protocol', 'family', 'info']);
+      expect(v2).toMatchObject({ type: 'hello', protocol: 2, family: 'type1' });
+      expect(v2.info).toEqual(info);
+      expect(await peer.request({ type: 'hello', protocol: 3, suite: 'kernel.test' })).toMatchObject({ type: 'error' });
+      const v1 = await peer.request({ type: 'hello', protocol: 1, suite: 'kernel.test' });
+      expect(Object.keys(v1)).toEqual(['id', 'type', 'protocol', 'info']);
+      expect(v1.info).toEqual(info);
+    });
+
     test('map, DMA through the IOMMU, unmap, and the fault after it', async () => {
       await peer.request({ type: 'reset' });
       const arena = BigInt(info.host.arena.start);

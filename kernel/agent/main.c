@@ -1,6 +1,6 @@
 /*
  * vfio-conform kernel agent: runs inside a QEMU guest (as the payload of the initramfs /init)
- * and speaks the suite's JSON-lines protocol (spec/protocol.md, version 1) over a
+ * and speaks the suite's JSON-lines protocol (spec/protocol.md, versions 1 and 2) over a
  * virtio-serial port. Every operation is the real syscall / VFIO type1 ioctl; device DMA goes
  * through the QEMU "edu" PCI device behind the emulated IOMMU (intel-iommu or virtio-iommu).
  *

@@ -1,5 +1,8 @@
 /* protocol.c - the request loop of the protocol process and the replies it writes.
  *
+ * Protocol versions 1 and 2 differ only in hello: the reply is in the version the request asks
+ * for, and version 2 adds "family":"type1". Any other version is answered with an error.
+ *
  * Every request line gets exactly one reply line with the same id. `execute` requests are
  * forwarded verbatim to the case process (cases.c) and its reply relayed. Before the suite's
  * first request the host side sends "#sync"; the agent answers "#ready ..." once it serves. */
@@ -51,7 +54,8 @@ void reply_error(long long id, const char *msg)
 	send_line();
 }
 
-static void hello(long long id)
+/* the hello reply in the version asked: version 2 adds "family" before "info" */
+static void hello(long long id, int version)
 {
 	struct utsname u;
 	uname(&u);
@@ -67,8 +71,9 @@ static void hello(long long id)
 		 "IOVA 0x%" PRIx64 "+0x2000 reserved by the agent for DMA scratch; one process, a fresh one per case",
 		 u.release, u.version, profile_v1 ? "VFIO_TYPE1_IOMMU" : "VFIO_TYPE1v2_IOMMU", iommu_name, bdf, res_iova);
 	out_len = 0;
-	emit("{\"id\":%lld,\"type\":\"hello\",\"protocol\":1,\"info\":{\"name\":\"linux-%s-%s\",\"description\":", id,
-	     iommu_name, profile_v1 ? "type1v1" : "type1v2");
+	emit("{\"id\":%lld,\"type\":\"hello\",\"protocol\":%d,", id, version);
+	if (version >= 2) emit("\"family\":\"type1\",");
+	emit("\"info\":{\"name\":\"linux-%s-%s\",\"description\":", iommu_name, profile_v1 ? "type1v1" : "type1v2");
 	emit_str(desc);
 	emit(",\"profile\":\"%s\",\"geometry\":{\"pgsizes\":\"0x%" PRIx64 "\",\"iovaRanges\":", profile_v1 ? "type1v1" : "type1v2",
 	     geo_pgsizes);
@@ -98,8 +103,10 @@ static void handle(char *line)
 	const char *type = fstr(req, "type");
 	if (bad) { reply_error(id, "request without id or type"); return; }
 	if (!strcmp(type, "hello")) {
-		if (fnum(req, "protocol") != 1) { reply_error(id, "this backend speaks protocol 1 only"); return; }
-		hello(id);
+		J *v = jget(req, "protocol");
+		int version = v && v->type == J_NUM && (v->d == 1 || v->d == 2) ? (int)v->d : 0;
+		if (!version) { reply_error(id, "this backend speaks protocols 1 and 2"); return; }
+		hello(id, version);
 	} else if (!strcmp(type, "reset")) {
 		char err[512];
 		if (case_reset(err, sizeof err) < 0) { reply_error(id, err); return; }

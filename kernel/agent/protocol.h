@@ -1,4 +1,5 @@
-/* protocol.h - the suite's JSON-lines protocol (spec/protocol.md) on the virtio-serial port:
+/* protocol.h - the suite's JSON-lines protocol (spec/protocol.md; versions 1 and 2) on the
+ * virtio-serial port:
  * the request loop, hello, reset, execute, bye, and the host's "#sync" handshake. */
 #ifndef AGENT_PROTOCOL_H
 #define AGENT_PROTOCOL_H
