@@ -49,6 +49,30 @@ describe('examples/c-backend', () => {
     expect(v1again).toEqual({ ...v1, id: 4 });
   });
 
+  test('maps PROT_NONE mmio READ-only once its pages were touched, never WRITE (T1-MAP-UNBACKED)', () => {
+    build();
+    const A = 0x7f0000000000n;
+    const hx = (n: bigint) => '0x' + n.toString(16);
+    const page = (i: bigint) => hx(A + i * 0x1000n);
+    const [, , reply] = exchange([
+      { id: 0, type: 'hello', protocol: 1, suite: 'test' },
+      { id: 1, type: 'reset' },
+      { id: 2, type: 'execute', ops: [
+        { op: 'mmap', proc: 0, vaddr: page(0n), size: '0x2000', prot: 'rw', backing: 'mmio' },
+        { op: 'cpuRead', proc: 0, vaddr: page(0n) },
+        { op: 'mprotect', proc: 0, vaddr: page(0n), size: '0x2000', prot: 'none' },
+        { op: 'map', proc: 0, flags: 3, iova: '0x100000', vaddr: page(0n), size: '0x1000' },
+        { op: 'map', proc: 0, flags: 1, iova: '0x100000', vaddr: page(0n), size: '0x2000' },
+        { op: 'map', proc: 0, flags: 1, iova: '0x100000', vaddr: page(0n), size: '0x1000' },
+        { op: 'counters' },
+      ] },
+    ]);
+    expect(reply).toEqual({ id: 2, type: 'results', results: [
+      { ok: true }, { ok: true, token: '0x0' }, { ok: true },
+      { ok: false, errno: 'EFAULT' }, { ok: false, errno: 'EFAULT' }, { ok: true }, { ok: true, lockedVm: ['0x0', '0x0'] },
+    ] });
+  });
+
   for (const [profile, args] of [['type1v2', ''], ['type1v1', ' v1']] as const) {
     test(`builds and conforms as ${profile}`, () => {
       build();

@@ -5,6 +5,11 @@
 //
 //   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
 //        [--cache DIR] [--accel tcg|kvm|auto] [--boot-timeout S] [--verbose] [--prepare-only]
+//        [--guest-program FILE.c]
+//
+// --guest-program compiles FILE.c (static, libc only) and boots the same guest with it in place
+// of the agent: it prints the guest console on stdout and exits when the guest powers off (the
+// reproducers of kernel/divergences/ run this way).
 //
 // Everything it needs is built on first use into the cache directory (default kernel/.cache):
 // Debian packages (apt-get), a pinned Debian kernel package, the static agent, an initramfs.
@@ -38,6 +43,7 @@ interface Options {
   verbose: boolean;
   prepareOnly: boolean;
   memory: string;
+  guestProgram?: string;
 }
 
 const T0 = Date.now();
@@ -76,6 +82,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--memory') o.memory = val();
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--prepare-only') o.prepareOnly = true;
+    else if (a === '--guest-program') o.guestProgram = path.resolve(val());
     else throw new Fatal(`unknown argument ${a}`);
   }
   return o;
@@ -229,18 +236,37 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
 
 // ------------------------------------------------------------------ main
 
+/** --guest-program: boot with the program in place of the agent, console on stdout, until the
+ *  guest powers off (its /init does once the program exits). */
+async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
+  const args = qemuArgs(o, accel, vmlinuz, initrd, path.join(tmp, 'agent.sock'));
+  log(`booting QEMU (${accel}, ${o.iommu}, kernel ${KERNEL_VERSION}) with ${path.basename(o.guestProgram!)} as the payload`);
+  const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  p.stdout!.on('data', (d: Buffer) => process.stdout.write(d.toString('utf8').replace(/\r\n/g, '\n')));
+  const timer = setTimeout(() => { log(`no power-off within ${o.bootTimeout} s: stopping QEMU`); p.kill('SIGKILL'); }, o.bootTimeout * 1000);
+  const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`QEMU exited (${code})`);
+  process.exitCode = code === 0 ? 0 : 1;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   fs.mkdirSync(o.cache, { recursive: true });
   ensurePackages();
   const { vmlinuz, moddir } = ensureKernel(o.cache);
-  const agent = ensureAgent(o.cache);
+  const agent = o.guestProgram
+    ? ensureBinary(o.cache, `guest-${path.basename(o.guestProgram, '.c')}`, [o.guestProgram], [])
+    : ensureAgent(o.cache);
   const initrd = ensureInitramfs(o.cache, moddir, agent);
   log(`artifacts ready (${path.relative(process.cwd(), o.cache) || o.cache})`);
   if (o.prepareOnly) return;
 
   let accel: 'tcg' | 'kvm' = o.accel === 'kvm' ? 'kvm' : 'tcg';
   if (o.accel === 'auto') accel = kvmLooksUsable() ? 'kvm' : 'tcg';
+  if (o.guestProgram) return runGuestProgram(o, accel, vmlinuz, initrd);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
   const sock = path.join(tmp, 'agent.sock');

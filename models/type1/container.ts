@@ -102,15 +102,27 @@ export class Type1Container {
     return this.geometry.iovaRanges.some((r) => r.start <= first && last <= r.end);
   }
 
-  /** vfio_pin_map_dma: pin in address order; the first failure undoes everything (T1-MAP-ATOMIC). */
+  /**
+   * vfio_pin_map_dma: pin in address order; the first failure undoes everything (T1-MAP-ATOMIC)
+   * except the page-table entries the walk faulted in on its way.
+   */
   private pinAndMap(proc: number, iova: bigint, vaddr: bigint, size: bigint, read: boolean, write: boolean): Outcome {
     const mm = this.procs[proc]!;
     const { runs, hole } = mm.lookup(vaddr, size);
     let charge = 0n;
     for (const run of runs) {
+      if (run.backing === 'mmio') {
+        // vaddr_get_pfns: GUP refuses a PFNMAP VMA, so follow_fault_pfn reads the page-table
+        // entry. A present entry is taken as it is, PROT_NONE included, and only a WRITE map
+        // needs it writable; a missing one is faulted in, which the VMA's protection must allow.
+        if (write ? run.prot !== 'rw' : run.prot === 'none' && !mm.ptesPresent(run)) {
+          return failWith('EFAULT', run.prot === 'none' ? 'T1-MAP-UNBACKED' : 'T1-MAP-READONLY');
+        }
+        mm.faultIn(run.object, run.pgoff, run.pages);
+        continue;
+      }
       if (run.prot === 'none') return failWith('EFAULT', 'T1-MAP-UNBACKED');
       if (write && run.prot !== 'rw') return failWith('EFAULT', 'T1-MAP-READONLY');
-      if (run.backing === 'mmio') continue;
       charge += run.pages;
       if (!mm.capIpcLock && mm.lockedVm + charge > mm.memlockLimitPages) return failWith('ENOMEM', 'T1-MAP-RLIMIT');
     }

@@ -8,7 +8,7 @@
 import type { Backing, Errno, Proc, Prot } from '../../../spec/type1/ops.ts';
 import { AddressSpace, frameAt, moveTo, type Segment } from './address-space.ts';
 import { HUGE_PAGE_SIZE, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE, U64_MAX, isAligned } from './constants.ts';
-import { Tokens, type MemObject } from './frames.ts';
+import { PresentPages, Tokens, type MemObject } from './frames.ts';
 import { hasBug, type Policy } from './policy.ts';
 
 /** vm.mmap_min_addr: MAP_FIXED below it is refused. */
@@ -23,6 +23,8 @@ export class Process {
   /** RLIMIT_MEMLOCK in bytes; U64_MAX is RLIM_INFINITY. */
   rlimitMemlock = U64_MAX;
   capIpcLock = false;
+  /** PFNMAP pages whose page-table entry a fault inserted (T1-MAP-UNBACKED). */
+  readonly ptes = new PresentPages();
 
   get memlockLimitPages(): bigint {
     return this.rlimitMemlock >> PAGE_SHIFT;
@@ -120,6 +122,7 @@ export class Host {
   cpuWrite(proc: Proc, vaddr: bigint, token: bigint): Errno | undefined {
     const seg = this.procs[proc].space.find(vaddr);
     if (seg === undefined || seg.prot !== 'rw') return 'EFAULT';
+    if (seg.obj.backing === 'mmio') this.procs[proc].ptes.add(frameAt(seg, vaddr), 1n);
     this.tokens.write(frameAt(seg, vaddr), token);
     return undefined;
   }
@@ -127,6 +130,7 @@ export class Host {
   cpuRead(proc: Proc, vaddr: bigint): bigint | 'EFAULT' {
     const seg = this.procs[proc].space.find(vaddr);
     if (seg === undefined || seg.prot === 'none') return 'EFAULT';
+    if (seg.obj.backing === 'mmio') this.procs[proc].ptes.add(frameAt(seg, vaddr), 1n);
     return this.tokens.read(frameAt(seg, vaddr));
   }
 
