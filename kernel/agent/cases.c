@@ -14,6 +14,7 @@
 #include "cases.h"
 #include "host.h"
 #include "json.h"
+#include "mmio.h"
 #include "ops.h"
 #include "protocol.h"
 #include "scratch.h"
@@ -109,6 +110,7 @@ static void case_main(int sock)
 	}
 	helper_stop(); /* the scratch helper first: it holds the container fd too */
 	teardown(); /* close device, group and container before exiting */
+	mmio_close();
 	_exit(0);
 }
 

@@ -13,6 +13,7 @@ int profile_v1;
 char port_path[256];
 char viommu_irq_name[64];
 char bdf[256];
+char mmio_bdf[256];
 char iommu_name[64] = "unknown";
 long poll_us = 100000;
 
@@ -24,6 +25,7 @@ void parse_cmdline(void)
 		if (!strcmp(t, "agent.profile=v1")) profile_v1 = 1;
 		else if (!strncmp(t, "agent.port=", 11)) snprintf(port_path, sizeof port_path, "%s", t + 11);
 		else if (!strncmp(t, "agent.bdf=", 10)) snprintf(bdf, sizeof bdf, "%s", t + 10);
+		else if (!strncmp(t, "agent.mmio=", 11)) snprintf(mmio_bdf, sizeof mmio_bdf, "%s", t + 11);
 		else if (!strncmp(t, "agent.iommu=", 12)) snprintf(iommu_name, sizeof iommu_name, "%s", t + 12);
 		else if (!strncmp(t, "agent.poll=", 11)) poll_us = atol(t + 11);
 	}
@@ -52,12 +54,13 @@ void find_names(void)
 	closedir(d);
 }
 
-int find_edu(void)
+/* the first PCI device with that vendor and device id, into out; 0, or -1 if there is none */
+static int find_pci(const char *vendor, const char *device, char *out, size_t n)
 {
-	if (bdf[0]) return 0;
 	DIR *d = opendir("/sys/bus/pci/devices");
 	if (!d) return -1;
 	struct dirent *e;
+	int found = -1;
 	while ((e = readdir(d))) {
 		char p[512], v[32], dv[32];
 		if (e->d_name[0] == '.') continue;
@@ -65,11 +68,24 @@ int find_edu(void)
 		if (read_file(p, v, sizeof v) < 0) continue;
 		snprintf(p, sizeof p, "/sys/bus/pci/devices/%s/device", e->d_name);
 		if (read_file(p, dv, sizeof dv) < 0) continue;
-		if (!strncmp(v, EDU_VENDOR, 6) && !strncmp(dv, EDU_DEVICE, 6)) {
-			snprintf(bdf, sizeof bdf, "%s", e->d_name);
+		if (!strncmp(v, vendor, 6) && !strncmp(dv, device, 6)) {
+			snprintf(out, n, "%s", e->d_name);
+			found = 0;
 			break;
 		}
 	}
 	closedir(d);
-	return bdf[0] ? 0 : -1;
+	return found;
+}
+
+int find_edu(void)
+{
+	if (bdf[0]) return 0;
+	return find_pci(EDU_VENDOR, EDU_DEVICE, bdf, sizeof bdf);
+}
+
+void find_mmio(void)
+{
+	if (!strcmp(mmio_bdf, "none")) mmio_bdf[0] = 0;
+	else if (!mmio_bdf[0]) find_pci(MMIO_VENDOR, MMIO_DEVICE, mmio_bdf, sizeof mmio_bdf);
 }

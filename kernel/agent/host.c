@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "mmio.h"
 #include "util.h"
 
 int outside_arena(uint64_t a, uint64_t size)
@@ -56,7 +57,7 @@ int host_cpu_write(uint64_t vaddr, uint64_t token)
 	ssize_t n = process_vm_writev(getpid(), &l, 1, &rm, 1, 0);
 	if (n == 8) return 0;
 	if (n >= 0) errno = EFAULT;
-	return -1;
+	return errno == EFAULT ? mmio_cpu_write(vaddr, token) : -1;
 }
 
 int host_cpu_read(uint64_t vaddr, uint64_t *token)
@@ -69,7 +70,7 @@ int host_cpu_read(uint64_t vaddr, uint64_t *token)
 		return 0;
 	}
 	if (n >= 0) errno = EFAULT;
-	return -1;
+	return errno == EFAULT ? mmio_cpu_read(vaddr, token) : -1;
 }
 
 int host_set_rlimit_memlock(uint64_t bytes)

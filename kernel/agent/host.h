@@ -23,7 +23,7 @@ int host_mremap(uint64_t vaddr, uint64_t size, uint64_t new_vaddr, uint64_t new_
 int host_mprotect(uint64_t vaddr, uint64_t size, int prot);
 
 /* 8 bytes at vaddr, through process_vm_writev/readv on ourselves: EFAULT for an unmapped or
- * protected page, never a signal */
+ * protected page, never a signal. PFNMAP memory, which those refuse, goes through mmio.h. */
 int host_cpu_write(uint64_t vaddr, uint64_t token);
 int host_cpu_read(uint64_t vaddr, uint64_t *token);
 

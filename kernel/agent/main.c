@@ -48,6 +48,7 @@
 #include "dma.h"
 #include "host.h"
 #include "json.h"
+#include "mmio.h"
 #include "protocol.h"
 #include "scratch.h"
 #include "util.h"
@@ -59,7 +60,7 @@
  * for hello, checks that a DMA fault is observed, closes everything and exits. */
 
 struct probe_result {
-	int ok, has_vaddr, has_unmap_all, n;
+	int ok, has_vaddr, has_unmap_all, has_mmio, n;
 	uint64_t pgsizes, avail, r[MAXR][2];
 	char group_path[64];
 };
@@ -88,6 +89,9 @@ static int probe_main(struct probe_result *pr)
 		logf_("FATAL: cannot observe IOMMU faults (no fault interrupt counted), refusing to serve");
 		return 1;
 	}
+	/* the mmio capability: only if a page of the BAR maps and keeps a token */
+	if (mmio_bdf[0] && mmio_check() < 0) logf_("mmio: %s does not work: no mmio capability", mmio_bdf);
+	else pr->has_mmio = mmio_bdf[0] != 0;
 	pr->has_vaddr = has_vaddr_ext;
 	pr->has_unmap_all = has_unmap_all_ext;
 	pr->pgsizes = geo_pgsizes;
@@ -110,6 +114,7 @@ int main(int argc, char **argv)
 	if (argc > 1) snprintf(port_path, sizeof port_path, "%s", argv[1]);
 	find_names();
 	if (find_edu() < 0) { logf_("no edu device (1234:11e8)"); return 1; }
+	find_mmio();
 	void *shm = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED || (uint64_t)(uintptr_t)shm - ARENA_START < ARENA_SIZE) {
 		logf_("shared page allocation failed or inside the arena");
@@ -130,12 +135,13 @@ int main(int argc, char **argv)
 	}
 	has_vaddr_ext = pr->has_vaddr;
 	has_unmap_all_ext = pr->has_unmap_all;
+	mmio_available = pr->has_mmio;
 	geo_pgsizes = pr->pgsizes;
 	geo_avail = pr->avail;
 	geo_n = pr->n;
 	memcpy(geo_r, pr->r, sizeof geo_r);
 	snprintf(group_path, sizeof group_path, "%s", pr->group_path);
-	logf_("port %s, virtio-iommu irq name '%s'", port_path, viommu_irq_name);
+	logf_("port %s, virtio-iommu irq name '%s', mmio %s", port_path, viommu_irq_name, mmio_available ? mmio_bdf : "none");
 	logf_("edu %s group %s profile %s pgsizes 0x%llx ranges %d avail %llu vaddr-ext %d unmap-all %d scratch iova 0x%llx",
 	      bdf, group_path, profile_v1 ? "v1" : "v2", (unsigned long long)geo_pgsizes, geo_n,
 	      (unsigned long long)geo_avail, has_vaddr_ext, has_unmap_all_ext, (unsigned long long)res_iova);

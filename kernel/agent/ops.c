@@ -16,6 +16,7 @@
 #include "dma.h"
 #include "host.h"
 #include "json.h"
+#include "mmio.h"
 #include "ops.h"
 #include "scratch.h"
 #include "util.h"
@@ -96,9 +97,14 @@ int do_op(J *op, const char **fatal)
 		int prot = prot_of(fstr(op, "prot"));
 		const char *backing = fstr(op, "backing");
 		CHECK();
-		int hugetlb = !strcmp(backing, "hugetlb");
-		if (!hugetlb && strcmp(backing, "anon")) { *fatal = "mmap: backing not supported (no mmio capability)"; return -1; }
+		int hugetlb = !strcmp(backing, "hugetlb"), mmio = !strcmp(backing, "mmio");
+		if (!hugetlb && !mmio && strcmp(backing, "anon")) { *fatal = "mmap: unknown backing"; return -1; }
 		if (outside_arena(v, s)) { *fatal = "mmap outside the declared arena"; return -1; }
+		if (mmio) {
+			int r = mmio_mmap(v, s, prot, fatal);
+			if (r < 0 && *fatal) return -1;
+			SYSRES(r);
+		}
 		SYSRES(host_mmap(v, s, prot, hugetlb));
 	} else if (!strcmp(kind, "munmap")) {
 		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size");

@@ -18,6 +18,7 @@
 #include "cases.h"
 #include "config.h"
 #include "json.h"
+#include "mmio.h"
 #include "ops.h"
 #include "protocol.h"
 #include "scratch.h"
@@ -68,8 +69,9 @@ static void hello(long long id, int version)
 	char desc[1024];
 	snprintf(desc, sizeof desc,
 		 "Linux %s (%s) VFIO %s container in a QEMU TCG guest, %s, DMA through the QEMU edu device at %s; "
-		 "IOVA 0x%" PRIx64 "+0x2000 reserved by the agent for DMA scratch; one process, a fresh one per case",
-		 u.release, u.version, profile_v1 ? "VFIO_TYPE1_IOMMU" : "VFIO_TYPE1v2_IOMMU", iommu_name, bdf, res_iova);
+		 "IOVA 0x%" PRIx64 "+0x2000 reserved by the agent for DMA scratch; one process, a fresh one per case%s%s",
+		 u.release, u.version, profile_v1 ? "VFIO_TYPE1_IOMMU" : "VFIO_TYPE1v2_IOMMU", iommu_name, bdf, res_iova,
+		 mmio_available ? "; mmio memory: BAR2 of the ivshmem device at " : "", mmio_available ? mmio_bdf : "");
 	out_len = 0;
 	emit("{\"id\":%lld,\"type\":\"hello\",\"protocol\":%d,", id, version);
 	if (version >= 2) emit("\"family\":\"type1\",");
@@ -81,7 +83,8 @@ static void hello(long long id, int version)
 	emit(",\"dmaEntryLimit\":\"0x%" PRIx64 "\"},", geo_avail);
 	emit("\"host\":{\"pageSize\":\"0x%lx\",\"hugePageSize\":\"0x%" PRIx64 "\",\"arena\":{\"start\":\"0x%llx\",\"size\":\"0x%llx\"}},",
 	     sysconf(_SC_PAGESIZE), huge, ARENA_START, ARENA_SIZE);
-	emit("\"capabilities\":[\"mremap\",\"mprotect\",\"cpuRead\",\"dmaWrite\",\"rlimit\",\"capIpcLock\"");
+	emit("\"capabilities\":[\"mremap\",\"mprotect\",\"cpuRead\",\"dmaWrite\"%s,\"rlimit\",\"capIpcLock\"",
+	     mmio_available ? ",\"mmio\"" : "");
 	if (has_unmap_all_ext) emit(",\"unmapAll\"");
 	if (has_vaddr_ext) emit(",\"vaddr\"");
 	emit("]}}");
@@ -120,9 +123,11 @@ static void handle(char *line)
 		out_len = 0;
 		emit("{\"id\":%lld,\"type\":\"bye\"}", id);
 		send_line();
-		logf_("bye (cases %llu, case processes died %llu, killed %llu, dma observations %llu, faults %llu, MSI-window writes refused %llu)",
+		logf_("bye (cases %llu, case processes died %llu, killed %llu, dma observations %llu, faults %llu, MSI-window writes refused %llu, "
+		      "mmio mmaps %llu)",
 		      (unsigned long long)stats->cases, (unsigned long long)stats->crashes, (unsigned long long)stats->child_killed,
-		      (unsigned long long)stats->dma_ops, (unsigned long long)stats->dma_faults, (unsigned long long)stats->msi_refused);
+		      (unsigned long long)stats->dma_ops, (unsigned long long)stats->dma_faults, (unsigned long long)stats->msi_refused,
+		      (unsigned long long)stats->mmio_maps);
 		exit(0);
 	} else {
 		reply_error(id, "unknown request type");

@@ -14,6 +14,7 @@
 #include <linux/vfio.h>
 
 #include "host.h"
+#include "mmio.h"
 #include "protocol.h"
 #include "scratch.h"
 #include "util.h"
@@ -48,6 +49,7 @@ static void helper_main(int sock, pid_t parent)
 	device = group = -1;
 	if (port >= 0) close(port);
 	port = -1;
+	mmio_close();
 	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
 	setrlimit(RLIMIT_MEMLOCK, &inf);
 	set_cap_ipc_lock(1);

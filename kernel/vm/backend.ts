@@ -28,6 +28,9 @@ export const KERNEL_VERSION = '6.12.117+deb12-cloud-amd64';
 export const KERNEL_PACKAGE = `linux-image-${KERNEL_VERSION}`;
 export const PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'gcc', 'libc6-dev', 'linux-libc-dev', 'kmod', 'xz-utils'];
 
+/** The size of the agent's `mmio` BAR (a power of two): room for a case's fresh MMIO mmaps. */
+const MMIO_BAR_SIZE = '1G';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const KERNEL_DIR = path.resolve(HERE, '..');
 const AGENT_DIR = path.join(KERNEL_DIR, 'agent');
@@ -225,6 +228,9 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
   // the IOMMU must come before the other PCI devices
   args.push('-device', intel ? 'intel-iommu,intremap=on,aw-bits=48' : 'virtio-iommu-pci');
   args.push('-device', 'edu,dma_mask=0xffffffffffffffff');
+  // `mmio` memory for the agent: RAM behind BAR2 of an ivshmem device, mapped through VFIO
+  // (host memory is used only for the pages the guest touches)
+  args.push('-object', `memory-backend-memfd,id=mmio,size=${MMIO_BAR_SIZE},share=on`, '-device', 'ivshmem-plain,memdev=mmio');
   args.push(
     '-device', 'virtio-serial-pci',
     '-chardev', `socket,id=agent,path=${sock},server=on,wait=off`,
