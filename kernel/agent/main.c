@@ -12,16 +12,17 @@
  *   cases.c     a fresh case process per reset, requests forwarded to it
  *   ops.c       each operation decoded, executed, its result written
  *   host.c      mmap, munmap, mremap, mprotect, CPU access, RLIMIT_MEMLOCK, CAP_IPC_LOCK, VmLck
+ *   mmio.c      mmap of backing "mmio": fresh pages of a VFIO device BAR (ivshmem), CPU access
  *   container.c container, group and edu device setup; GET_INFO
  *   dma.c       edu DMA, dmaRead/dmaWrite, IOMMU fault detection
  *   scratch.c   the DMA scratch, its reserved IOVA range and its helper process
  *   json.c      request parser and reply buffer
- *   config.c    kernel command line options (config.h), the port, the edu device
+ *   config.c    kernel command line options (config.h), the port, the edu and ivshmem devices
  *   util.c      logging, files, errno names, shared statistics
  *
  * Processes (cases.h): the protocol loop runs in a process that never opens VFIO nor maps the
  * arena; each case (from one `reset` to the next) runs in a case process forked at `reset`. A
- * probe process forked at start reads the geometry and checks fault detection.
+ * probe process forked at start reads the geometry, checks fault detection and the mmio memory.
  *
  * Things the agent adds on top of the kernel (all documented in kernel/README.md):
  *   - A scratch page is mapped at a reserved IOVA (RES_IOVA) only for the duration of a
