@@ -4,6 +4,9 @@
 // a fresh object, so frames are never reused; mremap moves a VMA's window onto the same object,
 // so frames keep their identity across a move (T1-HOST-ENV). Every operation costs O(number
 // of VMAs), never O(bytes): a VMA is a window [start, end) onto pages [pgoff, ...) of one object.
+//
+// For PFNMAP (mmio) memory a process also knows which pages have a page-table entry: vfio-pci
+// inserts one per fault, and MAP_DMA of a PROT_NONE page depends on it (T1-MAP-UNBACKED).
 import type { Backing, Errno, Prot } from '../spec/type1/ops.ts';
 import { partitionPoint } from './search.ts';
 import { U64_MAX } from '../spec/type1/wire.ts';
@@ -53,6 +56,31 @@ export class FrameStore {
 }
 
 const aligned = (v: bigint, to: bigint): boolean => v % to === 0n;
+
+/**
+ * Pages of memory objects, as sorted disjoint [first, end) intervals per object: O(intervals)
+ * per call, never O(pages).
+ */
+export class PageSet {
+  private readonly byObject = new Map<number, [bigint, bigint][]>();
+
+  has(object: number, first: bigint, pages: bigint): boolean {
+    const end = first + pages;
+    return (this.byObject.get(object) ?? []).some(([s, e]) => s <= first && end <= e);
+  }
+
+  add(object: number, first: bigint, pages: bigint): void {
+    let s = first;
+    let e = first + pages;
+    const keep: [bigint, bigint][] = [];
+    for (const [a, b] of this.byObject.get(object) ?? []) {
+      if (b < s || e < a) keep.push([a, b]);
+      else [s, e] = [a < s ? a : s, b > e ? b : e]; // overlapping or adjacent: merge
+    }
+    keep.push([s, e]);
+    this.byObject.set(object, keep.sort((x, y) => (x[0] < y[0] ? -1 : 1)));
+  }
+}
 const roundUp = (v: bigint, to: bigint): bigint => ((v + to - 1n) / to) * to;
 
 export class Process {
@@ -61,6 +89,12 @@ export class Process {
   lockedVm = 0n;
   rlimitMemlock = RLIM_INFINITY;
   capIpcLock = false;
+  /**
+   * PFNMAP pages whose page-table entry is present: faulted in by a CPU access or a MAP_DMA.
+   * mprotect keeps an entry (PROT_NONE makes it inaccessible, still present), mremap moves it
+   * with the frame, munmap and a new mmap leave the frame unreachable.
+   */
+  private readonly ptes = new PageSet();
 
   /**
    * `taskSize`: TASK_SIZE, one past the highest address the process may map (HostInfo.taskSize):
@@ -149,7 +183,9 @@ export class Process {
     const vma = this.vmaAt(vaddr);
     if (!aligned(vaddr, PAGE_SIZE)) return 'EINVAL';
     if (!vma || vma.prot !== 'rw') return 'EFAULT';
-    this.frames.write(vma.object, vma.pgoff + (vaddr - vma.start) / PAGE_SIZE, token);
+    const page = vma.pgoff + (vaddr - vma.start) / PAGE_SIZE;
+    if (vma.backing === 'mmio') this.faultIn(vma.object, page, 1n);
+    this.frames.write(vma.object, page, token);
     return null;
   }
 
@@ -157,7 +193,19 @@ export class Process {
     const vma = this.vmaAt(vaddr);
     if (!aligned(vaddr, PAGE_SIZE)) return 'EINVAL';
     if (!vma || vma.prot === 'none') return 'EFAULT';
-    return this.frames.read(vma.object, vma.pgoff + (vaddr - vma.start) / PAGE_SIZE);
+    const page = vma.pgoff + (vaddr - vma.start) / PAGE_SIZE;
+    if (vma.backing === 'mmio') this.faultIn(vma.object, page, 1n);
+    return this.frames.read(vma.object, page);
+  }
+
+  /** Whether every page of the PFNMAP run has a page-table entry (present, maybe PROT_NONE). */
+  ptesPresent(run: FrameRun): boolean {
+    return this.ptes.has(run.object, run.pgoff, run.pages);
+  }
+
+  /** A fault on every page of the PFNMAP run: vfio-pci inserts their page-table entries. */
+  faultIn(object: number, pgoff: bigint, pages: bigint): void {
+    this.ptes.add(object, pgoff, pages);
   }
 
   /**

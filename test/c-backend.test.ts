@@ -23,7 +23,56 @@ function build(): void {
   if (buildError) throw new Error(buildError);
 }
 
+/** Request lines in, reply lines out (the backend exits at EOF). */
+function exchange(lines: object[], args: string[] = []): Record<string, unknown>[] {
+  const r = spawnSync(join(root, binary), args, { input: lines.map((l) => JSON.stringify(l) + '\n').join(''), encoding: 'utf8', timeout: 10_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 describe('examples/c-backend', () => {
+  test('answers hello in the protocol version asked: 1 as before, 2 with the family, anything else an error', () => {
+    build();
+    const [v1, v2, v3, none, v1again] = exchange([
+      { id: 0, type: 'hello', protocol: 1, suite: 'test' },
+      { id: 1, type: 'hello', protocol: 2, suite: 'test' },
+      { id: 2, type: 'hello', protocol: 3, suite: 'test' },
+      { id: 3, type: 'hello', suite: 'test' },
+      { id: 4, type: 'hello', protocol: 1, suite: 'test' },
+    ], ['v1']);
+    expect(Object.keys(v1!)).toEqual(['id', 'type', 'protocol', 'info']);
+    expect(v1).toMatchObject({ id: 0, type: 'hello', protocol: 1, info: { name: 'c-example-type1-v1', profile: 'type1v1' } });
+    expect(Object.keys(v2!)).toEqual(['id', 'type', 'protocol', 'family', 'info']);
+    expect(v2).toEqual({ id: 1, type: 'hello', protocol: 2, family: 'type1', info: v1!.info });
+    expect(v3).toEqual({ id: 2, type: 'error', message: 'this backend speaks protocols 1 and 2' });
+    expect(none).toMatchObject({ id: 3, type: 'error' });
+    expect(v1again).toEqual({ ...v1, id: 4 });
+  });
+
+  test('maps PROT_NONE mmio READ-only once its pages were touched, never WRITE (T1-MAP-UNBACKED)', () => {
+    build();
+    const A = 0x7f0000000000n;
+    const hx = (n: bigint) => '0x' + n.toString(16);
+    const page = (i: bigint) => hx(A + i * 0x1000n);
+    const [, , reply] = exchange([
+      { id: 0, type: 'hello', protocol: 1, suite: 'test' },
+      { id: 1, type: 'reset' },
+      { id: 2, type: 'execute', ops: [
+        { op: 'mmap', proc: 0, vaddr: page(0n), size: '0x2000', prot: 'rw', backing: 'mmio' },
+        { op: 'cpuRead', proc: 0, vaddr: page(0n) },
+        { op: 'mprotect', proc: 0, vaddr: page(0n), size: '0x2000', prot: 'none' },
+        { op: 'map', proc: 0, flags: 3, iova: '0x100000', vaddr: page(0n), size: '0x1000' },
+        { op: 'map', proc: 0, flags: 1, iova: '0x100000', vaddr: page(0n), size: '0x2000' },
+        { op: 'map', proc: 0, flags: 1, iova: '0x100000', vaddr: page(0n), size: '0x1000' },
+        { op: 'counters' },
+      ] },
+    ]);
+    expect(reply).toEqual({ id: 2, type: 'results', results: [
+      { ok: true }, { ok: true, token: '0x0' }, { ok: true },
+      { ok: false, errno: 'EFAULT' }, { ok: false, errno: 'EFAULT' }, { ok: true }, { ok: true, lockedVm: ['0x0', '0x0'] },
+    ] });
+  });
+
   for (const [profile, args] of [['type1v2', ''], ['type1v1', ' v1']] as const) {
     test(`builds and conforms as ${profile}`, () => {
       build();

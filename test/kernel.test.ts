@@ -93,6 +93,17 @@ for (const iommu of ['intel-iommu', 'virtio-iommu']) {
       expect(info.capabilities).not.toContain('secondProcess');
     });
 
+    test('hello in protocol version 2 adds the family, version 1 stays as it was, other versions are refused', async () => {
+      const v2 = await peer.request({ type: 'hello', protocol: 2, suite: 'kernel.test' });
+      expect(Object.keys(v2)).toEqual(['id', 'type', 'protocol', 'family', 'info']);
+      expect(v2).toMatchObject({ type: 'hello', protocol: 2, family: 'type1' });
+      expect(v2.info).toEqual(info);
+      expect(await peer.request({ type: 'hello', protocol: 3, suite: 'kernel.test' })).toMatchObject({ type: 'error' });
+      const v1 = await peer.request({ type: 'hello', protocol: 1, suite: 'kernel.test' });
+      expect(Object.keys(v1)).toEqual(['id', 'type', 'protocol', 'info']);
+      expect(v1.info).toEqual(info);
+    });
+
     test('map, DMA through the IOMMU, unmap, and the fault after it', async () => {
       await peer.request({ type: 'reset' });
       const arena = BigInt(info.host.arena.start);
@@ -113,6 +124,46 @@ for (const iommu of ['intel-iommu', 'virtio-iommu']) {
         { ok: true, token: '0xabc' }, { ok: false, errno: 'EFAULT' },
         { ok: true, unmapped: '0x2000' }, { ok: false, errno: 'EFAULT' }, { ok: true, lockedVm: ['0x0'] },
       ]);
+    });
+
+    test('mmio: a VFIO device BAR mapped PFNMAP: tokens stick, the device reaches them, nothing is charged', async () => {
+      expect(info.capabilities).toContain('mmio');
+      await peer.request({ type: 'reset' });
+      const arena = BigInt(info.host.arena.start);
+      const hx = (n: bigint) => '0x' + n.toString(16);
+      const at = (page: bigint) => hx(arena + page * 0x1000n);
+      const r = await peer.execute([
+        { op: 'mmap', proc: 0, vaddr: at(0n), size: '0x2000', prot: 'rw', backing: 'mmio' },
+        { op: 'cpuRead', proc: 0, vaddr: at(0n) }, // fresh: token 0
+        { op: 'cpuWrite', proc: 0, vaddr: at(1n), token: '0xabc' },
+        { op: 'map', proc: 0, flags: 3, iova: '0x100000', vaddr: at(0n), size: '0x2000' },
+        { op: 'counters' }, // T1-ACCT-MMIO
+        { op: 'dmaRead', iova: '0x101000' },
+        { op: 'dmaWrite', iova: '0x100000', token: '0x77' },
+        { op: 'cpuRead', proc: 0, vaddr: at(0n) },
+        { op: 'unmap', proc: 0, flags: 0, iova: '0x100000', size: '0x2000' },
+        { op: 'mprotect', proc: 0, vaddr: at(0n), size: '0x2000', prot: 'none' },
+        { op: 'cpuRead', proc: 0, vaddr: at(0n) },
+        { op: 'map', proc: 0, flags: 1, iova: '0x100000', vaddr: at(0n), size: '0x2000' }, // T1-MAP-UNBACKED: touched
+        { op: 'map', proc: 0, flags: 3, iova: '0x200000', vaddr: at(0n), size: '0x1000' },
+        { op: 'mremap', proc: 0, vaddr: at(0n), size: '0x2000', newVaddr: at(256n), newSize: '0x3000' }, // cannot grow
+        { op: 'mmap', proc: 0, vaddr: at(16n), size: '0x1000', prot: 'r', backing: 'mmio' },
+        { op: 'cpuWrite', proc: 0, vaddr: at(16n), token: '0x1' },
+        { op: 'mprotect', proc: 0, vaddr: at(16n), size: '0x1000', prot: 'none' },
+        { op: 'map', proc: 0, flags: 1, iova: '0x300000', vaddr: at(16n), size: '0x1000' }, // never touched
+        { op: 'counters' },
+      ]);
+      expect(r).toEqual([
+        { ok: true }, { ok: true, token: '0x0' }, { ok: true }, { ok: true }, { ok: true, lockedVm: ['0x0'] },
+        { ok: true, token: '0xabc' }, { ok: true }, { ok: true, token: '0x77' }, { ok: true, unmapped: '0x2000' }, { ok: true },
+        { ok: false, errno: 'EFAULT' }, { ok: true }, { ok: false, errno: 'EFAULT' }, { ok: false, errno: 'EFAULT' },
+        { ok: true }, { ok: false, errno: 'EFAULT' }, { ok: true }, { ok: false, errno: 'EFAULT' }, { ok: true, lockedVm: ['0x0'] },
+      ]);
+      await peer.request({ type: 'reset' }); // a new case: fresh, zeroed BAR pages
+      expect(await peer.execute([
+        { op: 'mmap', proc: 0, vaddr: at(0n), size: '0x2000', prot: 'rw', backing: 'mmio' },
+        { op: 'cpuRead', proc: 0, vaddr: at(1n) },
+      ])).toEqual([{ ok: true }, { ok: true, token: '0x0' }]);
     });
 
     test('each case runs in a fresh process: a crash is an error reply, and reset recovers', async () => {

@@ -16,6 +16,7 @@ void host_reset(void)
 {
 	for (int i = 0; i < NPROCS; i++) {
 		free(procs[i].vmas);
+		free(procs[i].ptes);
 		procs[i] = (struct process){ .rlimit_memlock = RLIM_INFINITY_BYTES };
 	}
 	frames_reset();
@@ -222,6 +223,8 @@ int host_cpu_write(int proc, uint64_t vaddr, uint64_t token)
 	const struct vma *v = vma_at(&procs[proc], vaddr);
 	if (!v || v->prot != PROT_RW)
 		return EFAULT;
+	if (v->backing == BACKING_MMIO)
+		host_fault_in(proc, vma_frame(v, vaddr), 1);
 	frames_set(vma_frame(v, vaddr), token);
 	return 0;
 }
@@ -231,6 +234,43 @@ int host_cpu_read(int proc, uint64_t vaddr, uint64_t *token)
 	const struct vma *v = vma_at(&procs[proc], vaddr);
 	if (!v || v->prot == PROT_NONE_)
 		return EFAULT;
+	if (v->backing == BACKING_MMIO)
+		host_fault_in(proc, vma_frame(v, vaddr), 1);
 	*token = frames_get(vma_frame(v, vaddr));
 	return 0;
+}
+
+/* The recorded ranges of an object are disjoint and never adjacent (host_fault_in merges), so
+ * [first, first + pages) is present only if one range holds all of it. */
+bool host_ptes_present(int proc, struct frame first, uint64_t pages)
+{
+	const struct process *p = &procs[proc];
+	for (size_t i = 0; i < p->nptes; i++) {
+		const struct page_range *r = &p->ptes[i];
+		if (r->object == first.object && r->first <= first.page && first.page + pages <= r->end)
+			return true;
+	}
+	return false;
+}
+
+void host_fault_in(int proc, struct frame first, uint64_t pages)
+{
+	struct process *p = &procs[proc];
+	struct page_range add = { first.object, first.page, first.page + pages };
+	size_t kept = 0;
+	for (size_t i = 0; i < p->nptes; i++) {
+		struct page_range r = p->ptes[i];
+		if (r.object == add.object && r.first <= add.end && add.first <= r.end) { /* touching: merge */
+			add.first = r.first < add.first ? r.first : add.first;
+			add.end = r.end > add.end ? r.end : add.end;
+		} else {
+			p->ptes[kept++] = r;
+		}
+	}
+	if (kept == p->pte_capacity) {
+		p->pte_capacity = p->pte_capacity ? 2 * p->pte_capacity : 16;
+		p->ptes = xrealloc(p->ptes, p->pte_capacity * sizeof *p->ptes);
+	}
+	p->ptes[kept++] = add;
+	p->nptes = kept;
 }

@@ -31,9 +31,16 @@ struct vma {
 	uint64_t object, pgoff;
 };
 
+/* Pages [first, end) of one memory object. */
+struct page_range {
+	uint64_t object, first, end;
+};
+
 struct process {
 	struct vma *vmas; /* sorted by start, disjoint */
 	size_t nvmas, vma_capacity;
+	struct page_range *ptes; /* MMIO pages with a page table entry (host_fault_in) */
+	size_t nptes, pte_capacity;
 	uint64_t locked_vm;      /* mm->locked_vm, in pages */
 	uint64_t rlimit_memlock; /* bytes; RLIM_INFINITY_BYTES means unlimited */
 	bool cap_ipc_lock;
@@ -54,5 +61,13 @@ const struct vma *host_vma_at(int proc, uint64_t vaddr);
 
 /* The frame behind `vaddr` inside `v`. */
 struct frame vma_frame(const struct vma *v, uint64_t vaddr);
+
+/* Page table entries of MMIO (PFNMAP) memory: the driver inserts one per fault, that is when
+ * the CPU touches the page or MAP_DMA faults it in. mprotect keeps an entry (PROT_NONE makes
+ * it inaccessible, not absent) and mremap moves it with the frame. MAP_DMA uses a present
+ * entry as it finds it, so a READ-only map of PROT_NONE MMIO pages works once they were
+ * touched. Only MMIO pages are recorded. */
+bool host_ptes_present(int proc, struct frame first, uint64_t pages);
+void host_fault_in(int proc, struct frame first, uint64_t pages);
 
 #endif

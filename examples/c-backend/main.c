@@ -16,7 +16,11 @@
 #include "type1.h"
 #include "util.h"
 
-#define PROTOCOL_VERSION 1
+/* The protocol versions spoken. They differ only in hello: version 2's reply names the family
+ * of the backend ("family":"type1") before "info". A hello is answered in the version it asks
+ * for; any other version gets an error reply. */
+#define PROTOCOL_OLDEST 1
+#define PROTOCOL_NEWEST 2
 
 static bool v2 = true;
 
@@ -66,9 +70,16 @@ static const char *serve(const struct json *request, struct buf *body, bool *bye
 	const char *t = type && type->type == JSON_STRING ? type->string : "";
 	if (!strcmp(t, "hello")) {
 		const struct json *protocol = json_get(request, "protocol");
-		if (!protocol || protocol->type != JSON_NUMBER || protocol->number != PROTOCOL_VERSION)
-			return "this backend speaks protocol 1 only";
-		buf_printf(body, "\"type\":\"hello\",\"protocol\":%d,\"info\":", PROTOCOL_VERSION);
+		int version = 0;
+		for (int v = PROTOCOL_OLDEST; v <= PROTOCOL_NEWEST; v++)
+			if (protocol && protocol->type == JSON_NUMBER && protocol->number == v)
+				version = v;
+		if (!version)
+			return "this backend speaks protocols 1 and 2";
+		buf_printf(body, "\"type\":\"hello\",\"protocol\":%d,", version);
+		if (version >= 2)
+			buf_printf(body, "\"family\":\"type1\",");
+		buf_printf(body, "\"info\":");
 		write_info(body);
 	} else if (!strcmp(t, "reset")) {
 		reset();

@@ -119,10 +119,22 @@ static int pin(struct mapping *m, int proc)
 		/* No VMA, PROT_NONE, or a WRITE mapping of memory the process cannot write (pages are
 		 * pinned with FOLL_WRITE): EFAULT. */
 		err = EFAULT;
-		if (!v || v->prot == PROT_NONE_ || (m->write && v->prot != PROT_RW))
+		if (!v)
 			goto fail;
 		uint64_t last = v->end - 1 < vlast ? v->end - 1 : vlast;
 		uint64_t pages = (last - at) / PAGE_SIZE + 1;
+		bool readable = v->prot != PROT_NONE_;
+		if (v->backing == BACKING_MMIO) {
+			/* GUP refuses PFNMAP memory; follow_fault_pfn takes a page table entry that is
+			 * present as it is, even PROT_NONE, for a READ-only mapping, and faults a missing
+			 * one in, which the VMA must allow. The entries it faulted in stay, even if the
+			 * map fails further on. */
+			readable = readable || (!m->write && host_ptes_present(proc, vma_frame(v, at), pages));
+			if (readable && (!m->write || v->prot == PROT_RW))
+				host_fault_in(proc, vma_frame(v, at), pages);
+		}
+		if (!readable || (m->write && v->prot != PROT_RW))
+			goto fail;
 		/* MMIO (PFNMAP) pfns are reserved: mapped but never charged. Other pages are charged
 		 * one per 4 KiB page, and refused past RLIMIT_MEMLOCK unless CAP_IPC_LOCK. */
 		if (v->backing != BACKING_MMIO) {

@@ -1,10 +1,15 @@
 // The real Linux kernel as a backend: boots a Debian kernel in QEMU (TCG) with an emulated IOMMU
-// and the QEMU "edu" DMA device, runs kernel/agent/agent.c inside as the guest's init payload,
-// and relays the suite's JSON-lines protocol between this process's stdin/stdout and the
+// and the QEMU "edu" DMA device, runs the agent (kernel/agent/) inside as the guest's init
+// payload, and relays the suite's JSON-lines protocol between this process's stdin/stdout and the
 // agent's virtio-serial port.
 //
 //   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
 //        [--cache DIR] [--accel tcg|kvm|auto] [--boot-timeout S] [--verbose] [--prepare-only]
+//        [--guest-program FILE.c]
+//
+// --guest-program compiles FILE.c (static, libc only) and boots the same guest with it in place
+// of the agent: it prints the guest console on stdout and exits when the guest powers off (the
+// reproducers of kernel/divergences/ run this way).
 //
 // Everything it needs is built on first use into the cache directory (default kernel/.cache):
 // Debian packages (apt-get), a pinned Debian kernel package, the static agent, an initramfs.
@@ -23,9 +28,12 @@ export const KERNEL_VERSION = '6.12.117+deb12-cloud-amd64';
 export const KERNEL_PACKAGE = `linux-image-${KERNEL_VERSION}`;
 export const PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'gcc', 'libc6-dev', 'linux-libc-dev', 'kmod', 'xz-utils'];
 
+/** The size of the agent's `mmio` BAR (a power of two): room for a case's fresh MMIO mmaps. */
+const MMIO_BAR_SIZE = '1G';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const KERNEL_DIR = path.resolve(HERE, '..');
-const AGENT_SRC = path.join(KERNEL_DIR, 'agent', 'agent.c');
+const AGENT_DIR = path.join(KERNEL_DIR, 'agent');
 const INIT_SH = path.join(HERE, 'init.sh');
 const MKINITRAMFS = path.join(HERE, 'mkinitramfs.sh');
 
@@ -38,6 +46,7 @@ interface Options {
   verbose: boolean;
   prepareOnly: boolean;
   memory: string;
+  guestProgram?: string;
 }
 
 const T0 = Date.now();
@@ -76,6 +85,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--memory') o.memory = val();
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--prepare-only') o.prepareOnly = true;
+    else if (a === '--guest-program') o.guestProgram = path.resolve(val());
     else throw new Fatal(`unknown argument ${a}`);
   }
   return o;
@@ -154,14 +164,27 @@ function ensureKernel(cache: string): { vmlinuz: string; moddir: string } {
   return { vmlinuz, moddir };
 }
 
-function ensureAgent(cache: string): string {
-  const src = fs.readFileSync(AGENT_SRC);
-  const out = path.join(cache, `agent-${sha(src)}`);
+const CFLAGS = ['-O2', '-static', '-std=c11', '-Wall'];
+
+/** Compiles `sources` (C files; `headers` are what they include) into the cache, keyed by the
+ *  compiler flags and the name and content of every file the build reads. */
+function ensureBinary(cache: string, name: string, sources: string[], headers: string[]): string {
+  const files = [...sources, ...headers].sort();
+  const key = sha(CFLAGS.join(' '), ...files.flatMap((f) => [`\0${path.basename(f)}\0`, fs.readFileSync(f)]));
+  const out = path.join(cache, `${name}-${key}`);
   if (fs.existsSync(out)) return out;
-  log('building the agent (gcc -O2 -static)');
-  run('gcc', ['-O2', '-static', '-Wall', '-o', `${out}.tmp`, AGENT_SRC]);
+  log(`building ${name} (gcc ${CFLAGS.join(' ')})`);
+  run('gcc', [...CFLAGS, '-o', `${out}.tmp`, ...sources]);
   fs.renameSync(`${out}.tmp`, out);
   return out;
+}
+
+/** The agent: every .c file of kernel/agent, and its headers. */
+function ensureAgent(cache: string): string {
+  const all = fs.readdirSync(AGENT_DIR).sort().map((f) => path.join(AGENT_DIR, f));
+  const sources = all.filter((f) => f.endsWith('.c'));
+  if (sources.length === 0) throw new Fatal(`no C sources in ${AGENT_DIR}`);
+  return ensureBinary(cache, 'agent', sources, all.filter((f) => f.endsWith('.h')));
 }
 
 function ensureInitramfs(cache: string, moddir: string, agent: string): string {
@@ -205,6 +228,9 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
   // the IOMMU must come before the other PCI devices
   args.push('-device', intel ? 'intel-iommu,intremap=on,aw-bits=48' : 'virtio-iommu-pci');
   args.push('-device', 'edu,dma_mask=0xffffffffffffffff');
+  // `mmio` memory for the agent: RAM behind BAR2 of an ivshmem device, mapped through VFIO
+  // (host memory is used only for the pages the guest touches)
+  args.push('-object', `memory-backend-memfd,id=mmio,size=${MMIO_BAR_SIZE},share=on`, '-device', 'ivshmem-plain,memdev=mmio');
   args.push(
     '-device', 'virtio-serial-pci',
     '-chardev', `socket,id=agent,path=${sock},server=on,wait=off`,
@@ -216,18 +242,37 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
 
 // ------------------------------------------------------------------ main
 
+/** --guest-program: boot with the program in place of the agent, console on stdout, until the
+ *  guest powers off (its /init does once the program exits). */
+async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
+  const args = qemuArgs(o, accel, vmlinuz, initrd, path.join(tmp, 'agent.sock'));
+  log(`booting QEMU (${accel}, ${o.iommu}, kernel ${KERNEL_VERSION}) with ${path.basename(o.guestProgram!)} as the payload`);
+  const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  p.stdout!.on('data', (d: Buffer) => process.stdout.write(d.toString('utf8').replace(/\r\n/g, '\n')));
+  const timer = setTimeout(() => { log(`no power-off within ${o.bootTimeout} s: stopping QEMU`); p.kill('SIGKILL'); }, o.bootTimeout * 1000);
+  const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`QEMU exited (${code})`);
+  process.exitCode = code === 0 ? 0 : 1;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   fs.mkdirSync(o.cache, { recursive: true });
   ensurePackages();
   const { vmlinuz, moddir } = ensureKernel(o.cache);
-  const agent = ensureAgent(o.cache);
+  const agent = o.guestProgram
+    ? ensureBinary(o.cache, `guest-${path.basename(o.guestProgram, '.c')}`, [o.guestProgram], [])
+    : ensureAgent(o.cache);
   const initrd = ensureInitramfs(o.cache, moddir, agent);
   log(`artifacts ready (${path.relative(process.cwd(), o.cache) || o.cache})`);
   if (o.prepareOnly) return;
 
   let accel: 'tcg' | 'kvm' = o.accel === 'kvm' ? 'kvm' : 'tcg';
   if (o.accel === 'auto') accel = kvmLooksUsable() ? 'kvm' : 'tcg';
+  if (o.guestProgram) return runGuestProgram(o, accel, vmlinuz, initrd);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
   const sock = path.join(tmp, 'agent.sock');

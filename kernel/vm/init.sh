@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of the vfio-conform kernel-backend initramfs: load the VFIO modules, bind the QEMU edu
-# device to vfio-pci, then exec the agent (kernel/agent/agent.c) as PID 1.
+# and ivshmem devices to vfio-pci, then exec the agent (kernel/agent/) as PID 1.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -16,22 +16,28 @@ for m in $(cat /modules.list); do
   done
   insmod "/lib/modules/$m" $args || log "insmod $m failed"
 done
-BDF=
-for d in /sys/bus/pci/devices/*; do
-  if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then BDF=${d##*/}; fi
-done
-[ -n "$BDF" ] || { log "no edu device"; poweroff -f; }
-# bind first: with a modular virtio-iommu the device joins its IOMMU group only when probed
-echo vfio-pci > "/sys/bus/pci/devices/$BDF/driver_override"
-echo "$BDF" > /sys/bus/pci/drivers_probe
-i=0
-while :; do
-  g=$(readlink "/sys/bus/pci/devices/$BDF/iommu_group" 2>/dev/null); g=${g##*/}
-  [ -n "$g" ] && [ -e "/dev/vfio/$g" ] && break
-  i=$((i + 1)); [ $i -gt 100 ] && { log "no /dev/vfio group for $BDF"; break; }
-  sleep 0.1
-done
-log "edu $BDF group $g driver $(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")"
+# bind to vfio-pci the edu device (DMA engine) and, if present, the ivshmem device (its BAR2
+# backs the agent's mmio memory); with a modular virtio-iommu a device joins its IOMMU group
+# only when probed, so bind first and wait for the group
+bind() { # $1: vendor:device; prints the device's BDF
+  local d bdf= g i=0
+  for d in /sys/bus/pci/devices/*; do
+    if [ "$(cat "$d/vendor"):$(cat "$d/device")" = "$1" ]; then bdf=${d##*/}; fi
+  done
+  [ -n "$bdf" ] || return 1
+  echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
+  echo "$bdf" > /sys/bus/pci/drivers_probe
+  while :; do
+    g=$(readlink "/sys/bus/pci/devices/$bdf/iommu_group" 2>/dev/null); g=${g##*/}
+    [ -n "$g" ] && [ -e "/dev/vfio/$g" ] && break
+    i=$((i + 1)); [ $i -gt 100 ] && { log "no /dev/vfio group for $bdf" >&2; break; }
+    sleep 0.1
+  done
+  log "$1 $bdf group $g driver $(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" >&2
+  echo "$bdf"
+}
+BDF=$(bind 0x1234:0x11e8) || { log "no edu device"; poweroff -f; }
+bind 0x1af4:0x1110 > /dev/null || log "no ivshmem device: no mmio memory"
 cat /proc/interrupts | grep -iE 'dmar|virtio|iommu' || true
 /bin/agent
 log "agent exited with $?"

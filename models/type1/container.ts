@@ -40,6 +40,8 @@ export type Outcome<T = {}> =
 /** A check that fails: its errno and the rule that states it. */
 interface Check { errno: Errno; rule: RuleId }
 
+interface PinScan { runs: FrameRun[]; charge: bigint; failed: Check[]; faulted: FrameRun[] }
+
 const failWith = (errno: Errno, rule: RuleId, extra: { accept?: Errno[]; alsoBroken?: RuleId[]; laterErrnos?: Errno[] } = {}) =>
   ({ ok: false as const, errno, rule, ...extra });
 
@@ -98,7 +100,10 @@ export class Type1Container {
     const overlapping = this.overlapping(iova, iova + size);
     if (setVaddr) return this.updateVaddr(proc, overlapping, iova, vaddr, size);
     const pin = this.pinScan(proc, vaddr, size, write);
-    const failure = firstOf([...this.laterMapChecks(iova, size, overlapping.length > 0), ...pin.failed]);
+    const before = this.laterMapChecks(iova, size, overlapping.length > 0);
+    // The walk runs only when the checks before it pass; what it faults in stays, even on failure.
+    if (before.length === 0) for (const run of pin.faulted) this.procs[proc]!.faultIn(run.object, run.pgoff, run.pages);
+    const failure = firstOf([...before, ...pin.failed]);
     if (failure) return failure;
     return this.commitMap(proc, iova, vaddr, size, read, write, pin);
   }
@@ -122,11 +127,14 @@ export class Type1Container {
    * PROT_NONE VMA fails with EFAULT (T1-MAP-UNBACKED), a page a WRITE map cannot write with
    * EFAULT (T1-MAP-READONLY), a charge over RLIMIT_MEMLOCK with ENOMEM (T1-MAP-RLIMIT); the first
    * decides. The other errno, when pinning could also give it (the limit against the charge of
-   * the whole range, a fault past the page that crossed the limit), follows it.
+   * the whole range, a fault past the page that crossed the limit), follows it. `faulted`: the
+   * PFNMAP runs whose page-table entries the walk faults in before its first failure; they stay
+   * even when the map fails (T1-MAP-UNBACKED).
    */
-  private pinScan(proc: number, vaddr: bigint, size: bigint, write: boolean): { runs: FrameRun[]; charge: bigint; failed: Check[] } {
+  private pinScan(proc: number, vaddr: bigint, size: bigint, write: boolean): PinScan {
     const mm = this.procs[proc]!;
     const failed: Check[] = [];
+    const faulted: FrameRun[] = [];
     const has = (errno: Errno) => failed.some((c) => c.errno === errno);
     const end = vaddr + size;
     const first = mm.lookup(vaddr, size);
@@ -134,9 +142,17 @@ export class Type1Container {
     // The backed pieces of the range in address order, hole by hole (one lookup per hole).
     for (let at: bigint | undefined = vaddr, piece = first; at !== undefined && at < end;) {
       for (const run of piece.runs) {
+        if (run.backing === 'mmio') {
+          // vaddr_get_pfns: GUP refuses a PFNMAP VMA, so follow_fault_pfn reads the page-table
+          // entry. A present entry is taken as it is, PROT_NONE included, and only a WRITE map
+          // needs it writable; a missing one is faulted in, which the VMA's protection must allow.
+          const refused = write ? run.prot !== 'rw' : run.prot === 'none' && !mm.ptesPresent(run);
+          if (!refused && failed.length === 0) faulted.push(run);
+          if (refused && !has('EFAULT')) failed.push({ errno: 'EFAULT', rule: run.prot === 'none' ? 'T1-MAP-UNBACKED' : 'T1-MAP-READONLY' });
+          continue;
+        }
         const fault: RuleId | null = run.prot === 'none' ? 'T1-MAP-UNBACKED' : write && run.prot !== 'rw' ? 'T1-MAP-READONLY' : null;
         if (fault && !has('EFAULT')) failed.push({ errno: 'EFAULT', rule: fault });
-        if (run.backing === 'mmio') continue;
         charge += run.pages;
         if (!mm.capIpcLock && mm.lockedVm + charge > mm.memlockLimitPages && !has('ENOMEM')) failed.push({ errno: 'ENOMEM', rule: 'T1-MAP-RLIMIT' });
       }
@@ -145,7 +161,7 @@ export class Type1Container {
       at = mm.nextVmaStart(at + piece.hole);
       if (at !== undefined && at < end) piece = mm.lookup(at, end - at);
     }
-    return { runs: first.runs, charge, failed };
+    return { runs: first.runs, charge, failed, faulted };
   }
 
   /** vfio_pin_map_dma once every check passed: pin, charge and map (T1-MAP-EXACT, T1-ACCT-CHARGE). */

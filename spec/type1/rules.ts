@@ -86,8 +86,17 @@ export const RULES = [
   },
   {
     id: 'T1-MAP-UNBACKED', family: 'MAP', level: 'MUST', profile: 'both',
-    statement: 'MAP_DMA of a vaddr range with a page not backed by a VMA, or backed by a PROT_NONE VMA, fails with EFAULT.',
-    sources: [`${T1}: vfio_pin_pages_remote, vaddr_get_pfns`],
+    statement: 'MAP_DMA of a vaddr range with a page not backed by a VMA, or backed by a PROT_NONE VMA, fails with EFAULT. '
+      + 'One exception, for PFNMAP (MMIO) memory: a READ-only MAP_DMA of PROT_NONE pages whose page-table entries are present succeeds (uncharged, T1-ACCT-MMIO). '
+      + 'GUP refuses a PFNMAP VMA, so vaddr_get_pfns asks follow_fault_pfn, which uses a present entry as it is (a PROT_NONE entry is present) and checks only that a WRITE map may write through it; '
+      + 'a missing entry must be faulted in, which PROT_NONE forbids. An entry is present once a CPU access or an earlier MAP_DMA faulted the page in (vfio-pci inserts one per fault), '
+      + 'and stays through mprotect and mremap; a new mmap starts without entries.',
+    sources: [
+      `${T1}: vfio_pin_pages_remote, vaddr_get_pfns, follow_fault_pfn`,
+      'L mm/memory.c: follow_pfnmap_start (pte_present)', 'L mm/gup.c: fixup_user_fault, vma_permits_fault',
+      'L drivers/vfio/pci/vfio_pci_core.c: vfio_pci_mmap_huge_fault',
+      'Measured on Linux 6.12.117 (Debian) with kernel/divergences/pfnmap-prot-none.c, an mmap of the edu device\'s BAR0: touched or mapped before, then PROT_NONE, a READ map succeeds with locked_vm unchanged and READ|WRITE or WRITE fails with EFAULT; never touched, every map fails with EFAULT (kernel/divergences/README.md)',
+    ],
   },
   {
     id: 'T1-MAP-READONLY', family: 'MAP', level: 'MUST', profile: 'both',

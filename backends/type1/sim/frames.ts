@@ -42,3 +42,34 @@ export class Tokens {
     }
   }
 }
+
+/**
+ * PFNMAP pages with a page-table entry, per object, as sorted disjoint [first, end) page
+ * intervals: vfio-pci inserts one entry per fault (a CPU access, or MAP_DMA faulting the page
+ * in), mprotect keeps it and mremap moves it with the frame.
+ */
+export class PresentPages {
+  private readonly byObject = new Map<number, { first: bigint; end: bigint }[]>();
+
+  has(first: Frame, count: bigint): boolean {
+    const end = first.page + count;
+    return (this.byObject.get(first.obj.id) ?? []).some((r) => r.first <= first.page && end <= r.end);
+  }
+
+  add(first: Frame, count: bigint): void {
+    let lo = first.page;
+    let hi = first.page + count;
+    const rest = [];
+    for (const r of this.byObject.get(first.obj.id) ?? []) {
+      if (r.end < lo || hi < r.first) {
+        rest.push(r);
+      } else {
+        lo = r.first < lo ? r.first : lo;
+        hi = r.end > hi ? r.end : hi;
+      }
+    }
+    rest.push({ first: lo, end: hi });
+    rest.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    this.byObject.set(first.obj.id, rest);
+  }
+}

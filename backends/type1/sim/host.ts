@@ -8,7 +8,7 @@
 import type { Backing, Errno, Proc, Prot } from '../../../spec/type1/ops.ts';
 import { AddressSpace, frameAt, moveTo, type Segment } from './address-space.ts';
 import { MMAP_MIN_ADDR, PAGE_SHIFT, PAGE_SIZE, U64_MAX, isAligned } from './constants.ts';
-import { Tokens, type MemObject } from './frames.ts';
+import { PresentPages, Tokens, type MemObject } from './frames.ts';
 import type { SimHost } from './options.ts';
 import { hasBug, type Policy } from './policy.ts';
 
@@ -21,6 +21,8 @@ export class Process {
   /** RLIMIT_MEMLOCK in bytes; U64_MAX is RLIM_INFINITY. */
   rlimitMemlock = U64_MAX;
   capIpcLock = false;
+  /** PFNMAP pages whose page-table entry a fault inserted (T1-MAP-UNBACKED). */
+  readonly ptes = new PresentPages();
 
   constructor(hugePageSize: bigint) {
     this.space = new AddressSpace(hugePageSize);
@@ -130,6 +132,7 @@ export class Host {
   cpuWrite(proc: Proc, vaddr: bigint, token: bigint): Errno | undefined {
     const seg = this.procs[proc].space.find(vaddr);
     if (seg === undefined || seg.prot !== 'rw') return 'EFAULT';
+    if (seg.obj.backing === 'mmio') this.procs[proc].ptes.add(frameAt(seg, vaddr), 1n);
     this.tokens.write(frameAt(seg, vaddr), token);
     return undefined;
   }
@@ -137,6 +140,7 @@ export class Host {
   cpuRead(proc: Proc, vaddr: bigint): bigint | 'EFAULT' {
     const seg = this.procs[proc].space.find(vaddr);
     if (seg === undefined || seg.prot === 'none') return 'EFAULT';
+    if (seg.obj.backing === 'mmio') this.procs[proc].ptes.add(frameAt(seg, vaddr), 1n);
     return this.tokens.read(frameAt(seg, vaddr));
   }
 

@@ -3,6 +3,9 @@
 //
 // A page with no VMA or a PROT_NONE VMA fails with EFAULT (T1-MAP-UNBACKED); a WRITE mapping
 // pins with FOLL_WRITE, so a VMA without write permission fails with EFAULT (T1-MAP-READONLY).
+// PFNMAP (mmio) pages go through follow_fault_pfn instead: a page-table entry already present
+// is used even under PROT_NONE by a READ-only mapping; a missing one is faulted in, which
+// PROT_NONE forbids. The walk leaves the entries it faulted in, also when it fails later.
 // Every 4 KiB page of anonymous or hugetlb memory is charged, PFNMAP (mmio) pages are not
 // (T1-ACCT-MMIO). Without CAP_IPC_LOCK the charge may not take locked_vm above
 // RLIMIT_MEMLOCK >> PAGE_SHIFT (T1-MAP-RLIMIT). The first failing page in address order decides
@@ -42,12 +45,14 @@ export function pinPages({ process, vaddr, size, write, policy, pinnedElsewhere 
   let cursor = vaddr;
   for (const seg of process.space.overlapping(vaddr, end)) {
     if (seg.start > cursor) break; // a hole: EFAULT below
-    const readable = seg.prot !== 'none';
+    const pages = pagesIn(seg.end - seg.start);
+    const first = frameAt(seg, seg.start);
+    const pfnmap = seg.obj.backing === 'mmio';
+    const readable = seg.prot !== 'none' || (pfnmap && !write && process.ptes.has(first, pages));
     // mutant readonly-write-allowed: the pin does not ask for FOLL_WRITE.
     const writable = seg.prot === 'rw' || hasBug(policy, 'readonly-write-allowed');
     if (!readable || (write && !writable)) return { ok: false, errno: 'EFAULT', chargedBeforeFailure: charge };
-    const pages = pagesIn(seg.end - seg.start);
-    const first = frameAt(seg, seg.start);
+    if (pfnmap) process.ptes.add(first, pages);
     // mutant mmio-charged: reserved pfns are counted like any other page.
     let runCharge = seg.obj.backing === 'mmio' && !hasBug(policy, 'mmio-charged') ? 0n : pages;
     if (pinnedElsewhere !== undefined) runCharge -= min(runCharge, pinnedElsewhere(first, pages));

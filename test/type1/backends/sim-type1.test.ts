@@ -47,6 +47,20 @@ describe('sim-type1: MAP_DMA', () => {
     expect(r.slice(1)).toEqual([err('EFAULT'), okv(), okv(), err('EFAULT')]);
   });
 
+  it('maps PROT_NONE mmio READ-only once its page-table entries are present (T1-MAP-UNBACKED)', () => {
+    const r = run(v2(), [
+      mmap(A, 2n * P, 'rw', 'mmio'), mprotect(A, 2n * P, 'none'), map(IOVA, A, P, 1), // never touched
+      mprotect(A, 2n * P, 'rw'), cpuRead(A), mprotect(A, 2n * P, 'none'),
+      map(IOVA, A, P, 3), map(IOVA, A, 2n * P, 1), map(IOVA, A, P, 1), // touched: READ only, page 1 not
+      mprotect(A + P, P, 'rw'), map(2n * IOVA, A + P, P, 1), unmap(2n * IOVA, P), mprotect(A + P, P, 'none'),
+      map(2n * IOVA, A, 2n * P, 1), counters, // the earlier map faulted page 1 in
+    ]);
+    expect(r.slice(2)).toEqual([
+      err('EFAULT'), okv(), okv({ token: 0n }), okv(), err('EFAULT'), err('EFAULT'), okv(),
+      okv(), okv(), okv({ unmapped: P }), okv(), okv(), okv({ lockedVm: [0n, 0n] }),
+    ]);
+  });
+
   it('enforces RLIMIT_MEMLOCK unless CAP_IPC_LOCK, and charges either way (T1-MAP-RLIMIT)', () => {
     expect(last(v2(), [rlimit(2n * P), mmap(A, 2n * P), map(IOVA, A, 2n * P), counters])).toEqual(okv({ lockedVm: [2n, 0n] }));
     expect(last(v2(), [rlimit(P), mmap(A, 2n * P), map(IOVA, A, 2n * P)])).toEqual(err('ENOMEM'));

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   A, B, GAP, HUGE, IOVA, P, R, RANGE1_END, RANGE2_START, RW, SET_VADDR, TOP, W, INVALIDATE,
   capIpcLock, counters, cpuRead, cpuWrite, dmaAvail, dmaRead, dmaWrite, dumpMappings, err, fresh, locked,
-  map, mapping, mappings, mmap, mprotect, munmap, okv, rlimit, setup, token, unmap, unmapped,
+  map, mapping, mappings, mmap, mprotect, mremap, munmap, okv, rlimit, setup, token, unmap, unmapped,
 } from './helpers.ts';
 
 describe('VFIO_IOMMU_MAP_DMA', () => {
@@ -211,6 +211,41 @@ describe('VFIO_IOMMU_MAP_DMA', () => {
     setup(m, [mprotect(B + 2n * P, P, 'none')]);
     expect(m.apply(map(IOVA, B + 2n * P, P, R))).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-UNBACKED' });
     expect(m.apply(map(IOVA, B, P))).toEqual({ result: okv(), rule: 'T1-MAP-EXACT' });
+  });
+
+  test('T1-MAP-UNBACKED: a READ-only map of PROT_NONE PFNMAP pages succeeds, uncharged, once their page-table entries are present', () => {
+    // Measured on Linux 6.12 (kernel/divergences/pfnmap-prot-none.c): follow_fault_pfn uses a
+    // present entry as it is; only a missing one needs a fault, which PROT_NONE refuses.
+    const m = fresh();
+    setup(m, [mmap(A, 2n * P, 'rw', 'mmio'), mprotect(A, 2n * P, 'none')]);
+    expect(m.apply(map(IOVA, A, P, R))).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-UNBACKED' }); // never touched
+    setup(m, [mprotect(A, 2n * P, 'rw'), cpuRead(A), mprotect(A, 2n * P, 'none')]);
+    expect(m.apply(map(IOVA, A, P, RW))).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-UNBACKED' });
+    expect(m.apply(map(IOVA, A, P, W))).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-UNBACKED' });
+    expect(m.apply(map(IOVA, A, 2n * P, R))).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-UNBACKED' }); // page 1 untouched
+    expect(m.apply(map(IOVA, A, P, R))).toEqual({ result: okv(), rule: 'T1-MAP-EXACT' });
+    expect(m.apply(counters)).toEqual({ result: locked(0n, 0n), rule: 'T1-ACCT-MMIO' });
+    expect(m.apply(dumpMappings)).toEqual({ result: mappings(mapping(IOVA, P, true, false)), rule: 'T1-MAP-EXACT' });
+  });
+
+  test('T1-MAP-UNBACKED: a MAP_DMA faults in the PFNMAP entries it walks, and they move with mremap; a new mmap has none', () => {
+    const m = fresh();
+    // a READ map of the rw pages faults their entries in, and they stay after the unmap
+    setup(m, [mmap(A, 2n * P, 'rw', 'mmio'), map(IOVA, A, 2n * P, R), unmap(IOVA, 2n * P), mprotect(A, 2n * P, 'none')]);
+    expect(m.apply(map(IOVA, A, 2n * P, R))).toEqual({ result: okv(), rule: 'T1-MAP-EXACT' });
+    // mremap moves the entries with the pages
+    setup(m, [unmap(IOVA, 2n * P), mremap(A, 2n * P, B, 2n * P)]);
+    expect(m.apply(map(IOVA, B, 2n * P, R))).toEqual({ result: okv(), rule: 'T1-MAP-EXACT' });
+    // a map that fails further on keeps the entries it faulted in before the failure
+    setup(m, [mmap(A, P, 'rw', 'mmio'), mmap(A + P, P, 'none')]);
+    expect(m.apply(map(IOVA + 16n * P, A, 2n * P, R))).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-UNBACKED' });
+    setup(m, [mprotect(A, P, 'none')]);
+    expect(m.apply(map(IOVA + 16n * P, A, P, R))).toEqual({ result: okv(), rule: 'T1-MAP-EXACT' });
+    // a new mmap over touched pages starts without entries; a read-only VMA is faulted in by a READ map
+    setup(m, [mmap(A + 32n * P, P, 'rw', 'mmio'), cpuWrite(A + 32n * P, 0x5n), mmap(A + 32n * P, P, 'r', 'mmio'), mprotect(A + 32n * P, P, 'none')]);
+    expect(m.apply(map(IOVA + 32n * P, A + 32n * P, P, R))).toEqual({ result: err('EFAULT'), rule: 'T1-MAP-UNBACKED' });
+    setup(m, [mprotect(A + 32n * P, P, 'r'), map(IOVA + 32n * P, A + 32n * P, P, R), unmap(IOVA + 32n * P, P), mprotect(A + 32n * P, P, 'none')]);
+    expect(m.apply(map(IOVA + 32n * P, A + 32n * P, P, R))).toEqual({ result: okv(), rule: 'T1-MAP-EXACT' });
   });
 
   test('T1-MAP-READONLY: a WRITE map of read-only memory fails with EFAULT; a READ-only map of it succeeds', () => {

@@ -1,0 +1,199 @@
+/* ops.c - decodes each operation, runs it (host.c, the container, dma.c), writes its result.
+ *
+ * Host operations act only inside the arena: a range the kernel would act on outside it is a
+ * backend failure, never executed. A `map` that touches the scratch IOVA range is answered as a
+ * kernel with that range reserved would answer (do_map). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/vfio.h>
+
+#include "dma.h"
+#include "host.h"
+#include "json.h"
+#include "mmio.h"
+#include "ops.h"
+#include "scratch.h"
+#include "util.h"
+#include "container.h"
+
+static int prot_of(const char *s)
+{
+	if (!strcmp(s, "none")) return PROT_NONE;
+	if (!strcmp(s, "r")) return PROT_READ;
+	if (!strcmp(s, "rw")) return PROT_READ | PROT_WRITE;
+	bad = "prot";
+	return 0;
+}
+
+static int do_map(uint32_t flags, uint64_t iova, uint64_t vaddr, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof m, .flags = flags, .vaddr = vaddr, .iova = iova, .size = size };
+	int r = ioctl(container, VFIO_IOMMU_MAP_DMA, &m);
+	int e = errno;
+	if (!(flags & VFIO_DMA_MAP_FLAG_VADDR) && res_overlap(iova, size)) {
+		/* The reserved page is "not a valid IOVA": the kernel checks the IOVA ranges after
+		 * argument validation (EINVAL), the EEXIST overlap check and the ENOSPC entry limit,
+		 * and before pinning (ENOMEM, EFAULT). Keep the kernel's earlier answers, replace the
+		 * later ones by EINVAL, and undo a success. */
+		if (r == 0) {
+			struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = iova, .size = size };
+			if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) < 0) logf_("undo map: %m");
+			errno = EINVAL;
+			return -1;
+		}
+		if (e != EINVAL && e != EEXIST && e != ENOSPC) e = EINVAL;
+		errno = e;
+		return -1;
+	}
+	errno = e;
+	return r;
+}
+
+void emit_ranges(uint64_t r[][2], int n)
+{
+	uint64_t o[MAXR][2];
+	int on;
+	subtract_res(r, n, o, &on);
+	emit("[");
+	for (int i = 0; i < on; i++)
+		emit("%s{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\"}", i ? "," : "", o[i][0], o[i][1]);
+	emit("]");
+}
+
+static int result_err(int e, const char **fatal)
+{
+	const char *n = errno_name(e);
+	if (!n) {
+		static char msg[128];
+		snprintf(msg, sizeof msg, "unexpected errno %d (%s)", e, strerror(e));
+		*fatal = msg;
+		return -1;
+	}
+	emit("{\"ok\":false,\"errno\":\"%s\"}", n);
+	return 0;
+}
+
+/* executes one op and appends its result; returns -1 with *fatal on a backend failure */
+int do_op(J *op, const char **fatal)
+{
+	bad = NULL;
+	const char *kind = fstr(op, "op");
+	if (bad) { *fatal = "op without a name"; return -1; }
+	long long proc = 0;
+	if (jget(op, "proc")) {
+		proc = fnum(op, "proc");
+		if (proc != 0) { *fatal = "this backend has one process (proc 0)"; return -1; }
+	}
+#define CHECK() do { if (bad) { static char m_[128]; snprintf(m_, sizeof m_, "%s: bad or missing field %s", kind, bad); *fatal = m_; return -1; } } while (0)
+#define SYSRES(expr) do { if ((expr) < 0) return result_err(errno, fatal); emit("{\"ok\":true}"); return 0; } while (0)
+	if (!strcmp(kind, "mmap")) {
+		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size");
+		int prot = prot_of(fstr(op, "prot"));
+		const char *backing = fstr(op, "backing");
+		CHECK();
+		int hugetlb = !strcmp(backing, "hugetlb"), mmio = !strcmp(backing, "mmio");
+		if (!hugetlb && !mmio && strcmp(backing, "anon")) { *fatal = "mmap: unknown backing"; return -1; }
+		if (outside_arena(v, s)) { *fatal = "mmap outside the declared arena"; return -1; }
+		if (mmio) {
+			int r = mmio_mmap(v, s, prot, fatal);
+			if (r < 0 && *fatal) return -1;
+			SYSRES(r);
+		}
+		SYSRES(host_mmap(v, s, prot, hugetlb));
+	} else if (!strcmp(kind, "munmap")) {
+		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size");
+		CHECK();
+		if (outside_arena(v, s)) { *fatal = "munmap outside the declared arena"; return -1; }
+		SYSRES(host_munmap(v, s));
+	} else if (!strcmp(kind, "mremap")) {
+		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size"), nv = fu64(op, "newVaddr"), ns = fu64(op, "newSize");
+		CHECK();
+		if (outside_arena(v, s) || outside_arena(nv, ns)) { *fatal = "mremap outside the declared arena"; return -1; }
+		SYSRES(host_mremap(v, s, nv, ns));
+	} else if (!strcmp(kind, "mprotect")) {
+		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size");
+		int prot = prot_of(fstr(op, "prot"));
+		CHECK();
+		if (outside_arena(v, s)) { *fatal = "mprotect outside the declared arena"; return -1; }
+		SYSRES(host_mprotect(v, s, prot));
+	} else if (!strcmp(kind, "cpuWrite")) {
+		uint64_t v = fu64(op, "vaddr"), t = fu64(op, "token");
+		CHECK();
+		SYSRES(host_cpu_write(v, t));
+	} else if (!strcmp(kind, "cpuRead")) {
+		uint64_t v = fu64(op, "vaddr"), t = 0;
+		CHECK();
+		if (host_cpu_read(v, &t) < 0) return result_err(errno, fatal);
+		emit("{\"ok\":true,\"token\":\"0x%" PRIx64 "\"}", t);
+		return 0;
+	} else if (!strcmp(kind, "setRlimitMemlock")) {
+		uint64_t b = fu64(op, "bytes");
+		CHECK();
+		SYSRES(host_set_rlimit_memlock(b));
+	} else if (!strcmp(kind, "setCapIpcLock")) {
+		int on = fbool(op, "enabled");
+		CHECK();
+		SYSRES(set_cap_ipc_lock(on));
+	} else if (!strcmp(kind, "map")) {
+		long long fl = fnum(op, "flags");
+		uint64_t i = fu64(op, "iova"), v = fu64(op, "vaddr"), s = fu64(op, "size");
+		CHECK();
+		SYSRES(do_map((uint32_t)fl, i, v, s));
+	} else if (!strcmp(kind, "unmap")) {
+		long long fl = fnum(op, "flags");
+		uint64_t i = fu64(op, "iova"), s = fu64(op, "size");
+		CHECK();
+		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .flags = (uint32_t)fl, .iova = i, .size = s };
+		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) < 0) return result_err(errno, fatal);
+		emit("{\"ok\":true,\"unmapped\":\"0x%llx\"}", (unsigned long long)u.size);
+		return 0;
+	} else if (!strcmp(kind, "getInfo")) {
+		uint64_t pg, av, rr[MAXR][2];
+		int n;
+		if (get_info(&pg, rr, &n, &av) < 0) return result_err(errno, fatal);
+		emit("{\"ok\":true,\"pgsizes\":\"0x%" PRIx64 "\",\"iovaRanges\":", pg);
+		emit_ranges(rr, n);
+		/* the scratch is the agent's own mapping (like the reserved IOVA): while it is stuck
+		 * mapped (virtio-iommu wrap, see helper_main) it does not count against DMA_AVAIL */
+		emit(",\"dmaAvail\":\"0x%" PRIx64 "\"}", av + (uint64_t)scratch_held);
+		return 0;
+	} else if (!strcmp(kind, "closeContainer")) {
+		helper_stop(); /* it holds the container fd too */
+		teardown();
+		if (setup() < 0) { *fatal = "closeContainer: re-opening the container failed"; return -1; }
+		if (helper_start() < 0) { *fatal = "closeContainer: cannot start the DMA scratch helper"; return -1; }
+		emit("{\"ok\":true}");
+		return 0;
+	} else if (!strcmp(kind, "dmaRead")) {
+		uint64_t i = fu64(op, "iova"), t = 0;
+		CHECK();
+		if (dma_read(i, &t, fatal) < 0) return *fatal ? -1 : result_err(errno, fatal);
+		emit("{\"ok\":true,\"token\":\"0x%" PRIx64 "\"}", t);
+		return 0;
+	} else if (!strcmp(kind, "dmaWrite")) {
+		uint64_t i = fu64(op, "iova"), t = fu64(op, "token");
+		CHECK();
+		if (dma_write(i, t, fatal) < 0) return *fatal ? -1 : result_err(errno, fatal);
+		emit("{\"ok\":true}");
+		return 0;
+	} else if (!strcmp(kind, "counters")) {
+		long p = vmlck_pages();
+		if (p < 0) { *fatal = "cannot read VmLck"; return -1; }
+		emit("{\"ok\":true,\"lockedVm\":[\"0x%lx\"]}", p);
+		return 0;
+	}
+	if (!strcmp(kind, "agentCrash")) { /* test hook of kernel/ (not a suite operation): the case process dies */
+		logf_("agentCrash: raising SIGSEGV in the case process");
+		raise(SIGSEGV);
+	}
+	static char m[96];
+	snprintf(m, sizeof m, "operation %s not supported by this backend", kind);
+	*fatal = m;
+	return -1;
+}

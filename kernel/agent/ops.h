@@ -1,0 +1,18 @@
+/* ops.h - one operation of spec/type1/ops.ts, decoded from its JSON object, executed in the
+ * case process, and its result appended to the reply. */
+#ifndef AGENT_OPS_H
+#define AGENT_OPS_H
+
+#include <stdint.h>
+
+#include "json.h"
+
+/* Executes `op` and appends its result ({"ok":true,...} or {"ok":false,"errno":"..."}) with
+ * emit. Returns -1 with *fatal on a backend failure (a malformed or unsupported operation, an
+ * errno the protocol has no name for, a broken DMA path), answered as an error reply. */
+int do_op(J *op, const char **fatal);
+
+/* the IOVA ranges r (inclusive ends) as a JSON array, without the scratch range */
+void emit_ranges(uint64_t r[][2], int n);
+
+#endif
