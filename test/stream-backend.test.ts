@@ -1,21 +1,28 @@
 // Out-of-process backends: the suite runs through the protocol of spec/protocol.md, and every
 // way a peer can break it is reported as exactly that, with a case file, never a hang.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = (...args: string[]) => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 };
+const scratches: string[] = [];
+const scratch = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 const serve = (name: string) => `exec:${process.execPath} --import tsx harness/cli/main.ts serve --backend ${name}`;
 
 describe('protocol: the suite through a pipe', () => {
   test('the bundled simulator served over stdio conforms, and a served mutant is caught', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-stream-'));
+    const dir = scratch('vfio-conform-stream-');
     const good = cli('run', '--runs', '10', '--backend', serve('sim-type1'), '--cases', dir);
     expect(good.status).toBe(0);
     expect(good.stdout).toMatch(/^vfio-conform: 8 passed, 0 failed, 0 skipped$/m);
@@ -40,7 +47,7 @@ describe('protocol faults are reported as such', () => {
   ];
   for (const [mode, message] of faults) {
     test(mode, () => {
-      const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-fault-'));
+      const dir = scratch('vfio-conform-fault-');
       // Only the hanging peer is meant to hit the timeout; the others get slack for a loaded machine.
       const timeout = mode === 'hang' ? '2' : '30';
       const r = cli('run', '--runs', '3', '--timeout', timeout, '--backend', peer(mode), '--backend', 'sim-type1', '--cases', dir);
