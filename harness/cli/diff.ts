@@ -8,7 +8,7 @@ import { answer, diffProperty, judgeDifference, type Difference, type DiffOutcom
 import { loadBackend } from '../load-backend.ts';
 import { checkRulePatterns, selectProperties, UsageError } from '../suite.ts';
 import { commonRunOptions, integer, onInterrupt, parse, SEED_MAX, timeoutOption } from './options.ts';
-import { Progress } from './output.ts';
+import { printedSteps, Progress, widest } from './output.ts';
 
 const VERDICT: Record<Difference['verdict'], (a: string, b: string) => string> = {
   'a-departs': (a) => `${a} departs from the spec`,
@@ -94,10 +94,14 @@ function printDifference(a: Subject, b: Subject, ops: readonly FamilyOp[], resul
   const { formatOp, formatResult } = a.family;
   const na = a.backend.info.name;
   const nb = b.backend.info.name;
-  const width = Math.max(...ops.slice(0, d.step + 1).map((op) => formatOp(op).length)) + 2;
+  const width = widest(ops.slice(0, d.step + 1).map(formatOp)) + 2;
   const lines = ['', `DIFFERENCE at step ${d.step}: ${VERDICT[d.verdict](na, nb)}`, ''];
-  for (let i = 0; i < d.step; i++) lines.push(`  #${String(i).padEnd(3)} ${formatOp(ops[i]!).padEnd(width)} ${formatResult(results[0][i]!)}`);
-  lines.push(`> #${String(d.step).padEnd(3)} ${formatOp(ops[d.step]!)}`);
+  const index = Math.max(3, String(d.step).length);
+  for (const i of printedSteps(d.step - 1)) {
+    if (typeof i === 'number') lines.push(`  #${String(i).padEnd(index)} ${formatOp(ops[i]!).padEnd(width)} ${formatResult(results[0][i]!)}`);
+    else lines.push(`  ... ${i.omitted} operations not shown (the case file holds them all)`);
+  }
+  lines.push(`> #${String(d.step).padEnd(index)} ${formatOp(ops[d.step]!)}`);
   for (const [name, side] of [[na, d.a], [nb, d.b]] as const) {
     const expected = side.expected.map(formatResult).join(' or ');
     lines.push(`      ${name}: ${formatResult(side.answer)}  (${side.conforms ? 'conforms to' : 'breaks'} ${side.rule}; its model expects ${expected})`);

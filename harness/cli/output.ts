@@ -54,6 +54,26 @@ export class Progress {
   }
 }
 
+/** Above this many operations before the failing step, a printed case shows its first and last ones. */
+const PRINTED_OPS = 1000;
+const PRINTED_ENDS = 100;
+
+/** The widest of `texts`, without spreading them into one call (a case may hold 250k operations). */
+export function widest(texts: Iterable<string>): number {
+  let width = 0;
+  for (const t of texts) if (t.length > width) width = t.length;
+  return width;
+}
+
+/** The indices of a case's operations up to `last` that are printed: all, or both ends of a long case. */
+export function printedSteps(last: number): (number | { omitted: number })[] {
+  const count = last + 1;
+  if (count <= PRINTED_OPS) return Array.from({ length: count }, (_, i) => i);
+  const head = Array.from({ length: PRINTED_ENDS }, (_, i) => i);
+  const tail = Array.from({ length: PRINTED_ENDS }, (_, i) => count - PRINTED_ENDS + i);
+  return [...head, { omitted: count - 2 * PRINTED_ENDS }, ...tail];
+}
+
 export function printCase(out: Stream, { family, backend }: Subject, ops: readonly Op[], v: Violation, report: PropertyReport | null, results?: readonly Result[]): void {
   const rule = family.rules.find((r) => r.id === v.rule);
   const { formatOp, formatResult } = family;
@@ -65,15 +85,20 @@ export function printCase(out: Stream, { family, backend }: Subject, ops: readon
     ...(v.alsoBroken.length ? [`  also breaks: ${v.alsoBroken.join(', ')}`] : []),
     '',
   ];
-  const width = Math.max(...ops.map((op) => formatOp(op).length)) + 2;
-  ops.forEach((op, i) => {
+  const width = widest(ops.map(formatOp)) + 2;
+  const index = Math.max(3, String(v.step).length);
+  for (const i of printedSteps(v.step)) {
+    if (typeof i !== 'number') {
+      lines.push(`  ... ${i.omitted} operations not shown (the case file holds them all)`);
+      continue;
+    }
     const mark = i === v.step ? '>' : ' ';
     const got = results?.[i];
-    const text = i === v.step
+    const answer = i === v.step
       ? `expected ${[v.expected, ...v.accepted].map(formatResult).join(' or ')}, got ${formatResult(v.actual)}`
       : got ? formatResult(got) : '';
-    if (i <= v.step) lines.push(`${mark} #${String(i).padEnd(3)} ${formatOp(op).padEnd(width)} ${text}`);
-  });
+    lines.push(`${mark} #${String(i).padEnd(index)} ${formatOp(ops[i]!).padEnd(width)} ${answer}`);
+  }
   if (report?.status === 'fail') lines.push('', `  case:   ${report.case}`, `  replay: npx vfio-conform replay ${report.case}`);
   out.write(lines.join('\n') + '\n\n');
 }
