@@ -2,6 +2,7 @@
 import type { FamilyOp as Op, FamilyResult as Result } from '../../spec/family.ts';
 import type { Subject, Violation } from '../check.ts';
 import type { PropertyReport } from '../suite.ts';
+import { visible } from '../text.ts';
 
 type Stream = NodeJS.WriteStream;
 
@@ -11,14 +12,14 @@ export class Progress {
   constructor(private readonly out: Stream) {}
 
   backend(spec: string, subject: Subject | null): void {
-    this.out.write(subject ? `${spec}: ${subject.backend.info.description}\n` : `${spec}: could not be loaded\n`);
+    this.out.write(visible(subject ? `${spec}: ${subject.backend.info.description}` : `${spec}: could not be loaded`) + '\n');
   }
 
   private lastLine = Date.now();
 
   /** A live counter on a terminal; elsewhere a line at most every 10 s, for slow backends. */
-  tick(property: string, done: number, total: number): void {
-    this.live(`${property.padEnd(16)} ${done}/${total} cases`);
+  tick(property: string, done: number, total: number | null): void {
+    this.live(`${property.padEnd(16)} ${done}${total === null ? '' : `/${total}`} cases`);
   }
 
   /** Shrinking a failure can take long with a slow backend: it shows too. */
@@ -50,7 +51,7 @@ export class Progress {
       : r.status === 'skip' ? r.reason
       : r.status === 'fail' ? `${r.rule} in case ${r.runs}, minimized ${r.shrunkFrom} -> ${r.ops} operations`
       : r.message;
-    this.out.write(`  ${r.status.toUpperCase().padEnd(5)} ${r.property.padEnd(16)} ${detail}\n`);
+    this.out.write(`  ${r.status.toUpperCase().padEnd(5)} ${r.property.padEnd(16)} ${visible(detail)}\n`);
   }
 }
 
@@ -79,7 +80,7 @@ export function printCase(out: Stream, { family, backend }: Subject, ops: readon
   const { formatOp, formatResult } = family;
   const lines = [
     '',
-    `VIOLATION ${v.rule} on ${backend.info.name}${report ? ` (property ${report.property})` : ''}`,
+    `VIOLATION ${v.rule} on ${visible(backend.info.name)}${report ? ` (property ${report.property})` : ''}`,
     `  ${rule?.statement ?? ''}`,
     ...(rule ? [`  source: ${rule.sources.join('; ')}`] : []),
     ...(v.alsoBroken.length ? [`  also breaks: ${v.alsoBroken.join(', ')}`] : []),
