@@ -47,10 +47,15 @@ export async function diffProperty(a: Subject, b: Subject, property: Property, o
   let shrinking = false;
   let last: Answers | null = null;
   let fault: { message: string; ops: FamilyOp[] } | null = null;
+  const deadline = options.durationMs === undefined ? null : Date.now() + options.durationMs;
   const result = await fc.check(
     fc.asyncProperty(property.cases(commonInfo(a.backend, b.backend), options.maxOps), async (ops) => {
-      if (fault || options.interrupted?.()) return true;
-      if (!shrinking) options.onCase?.(++cases);
+      // Nothing more to learn: fast-check stops here, keeping any difference found so far.
+      if (fault || options.interrupted?.() || (!shrinking && cases > 0 && deadline !== null && Date.now() >= deadline)) throw new fc.PreconditionFailure(true);
+      if (!shrinking) {
+        cases++; // counted whether or not anyone listens
+        options.onCase?.(cases);
+      }
       try {
         const answers = await answer(a, b, ops);
         if (!answers) return true;
@@ -72,7 +77,7 @@ export async function diffProperty(a: Subject, b: Subject, property: Property, o
   if (result.failed && result.errorInstance && !last) {
     return { status: 'error', property: property.id, message: `internal error: ${oneLine(result.errorInstance)}`, ops: [] };
   }
-  if (!last) return { status: 'same', property: property.id, runs: result.numRuns };
+  if (!last) return cases === 0 ? { status: 'skip', property: property.id, reason: 'no case ran' } : { status: 'same', property: property.id, runs: result.numRuns };
   const found: Answers = last;
   const minimal = options.interrupted?.() ? found : await minimizeDifference(a, b, found, options);
   return {

@@ -6,7 +6,14 @@ import { minimizeOps } from './minimize.ts';
 
 export interface RunOptions {
   seed: number;
+  /** How many cases; with `durationMs`, at most this many. */
   runs: number;
+  /**
+   * A time budget: no new case starts once it is spent, though the first always runs (a
+   * failure found in time is still shrunk). The cases are the same sequence for the same seed;
+   * only how many run depends on time.
+   */
+  durationMs?: number;
   maxOps: number;
   /** Called after every generated case (not during shrinking). */
   onCase?: (done: number) => void;
@@ -51,6 +58,7 @@ export async function runProperty(subject: Subject, property: Property, options:
   if (skip) return { status: 'skip', property: property.id, reason: skip };
 
   const seed = propertySeed(options.seed, property.id);
+  const deadline = options.durationMs === undefined ? null : Date.now() + options.durationMs;
   let cases = 0;
   let executed = 0;
   let shrinking = false;
@@ -60,7 +68,8 @@ export async function runProperty(subject: Subject, property: Property, options:
 
   const result = await fc.check(
     fc.asyncProperty(property.cases(backend.info, options.maxOps), async (ops) => {
-      if (fault || options.interrupted?.()) return true; // nothing more to learn: let fast-check finish
+      // Nothing more to learn: fast-check stops here, keeping any failure found so far.
+      if (fault || options.interrupted?.() || (!shrinking && cases > 0 && deadline !== null && Date.now() >= deadline)) throw new fc.PreconditionFailure(true);
       await yieldToEventLoop(); // lets signals and progress through while an in-process backend runs
       if (!shrinking) {
         cases++;
@@ -99,8 +108,8 @@ export async function runProperty(subject: Subject, property: Property, options:
   }
   const stopped = options.interrupted?.() ?? false;
   if (!lastFailure) {
-    return stopped ? { status: 'skip', property: property.id, reason: `interrupted after ${cases} of ${options.runs} cases` }
-      : { status: 'pass', property: property.id, runs: result.numRuns, ops: executed, known: [...known.values()] };
+    if (stopped) return { status: 'skip', property: property.id, reason: `interrupted after ${cases}${deadline === null ? ` of ${options.runs}` : ''} cases` };
+    return { status: 'pass', property: property.id, runs: result.numRuns, ops: executed, known: [...known.values()] };
   }
 
   const failure: { ops: Op[]; violation: Violation } = lastFailure;

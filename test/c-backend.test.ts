@@ -1,13 +1,20 @@
 // The example C backend (examples/c-backend) conforms: it builds with the system C compiler and
 // passes the whole suite through the stdio protocol, as a type1v2 and as a type1v1 container.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
 const binary = 'examples/c-backend/vfio-c-backend';
+const scratches: string[] = [];
+const scratch = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 
 /** Build once; every test fails with the reason when it cannot (never skipped: CI has gcc). */
 let buildError: string | undefined;
@@ -76,7 +83,7 @@ describe('examples/c-backend', () => {
   for (const [profile, args] of [['type1v2', ''], ['type1v1', ' v1']] as const) {
     test(`builds and conforms as ${profile}`, () => {
       build();
-      const cases = mkdtempSync(join(tmpdir(), 'vfio-conform-c-backend-'));
+      const cases = scratch('vfio-conform-c-backend-');
       const r = spawnSync(
         process.execPath,
         ['--import', 'tsx', 'harness/cli/main.ts', 'run', '--backend', `exec:${binary}${args}`, '--runs', '20', '--cases', cases],
@@ -92,7 +99,7 @@ describe('examples/c-backend', () => {
     build();
     const diff = (a: string, b: string, ...more: string[]) => spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', a, '--backend', b, ...more, '--runs', '30', '--cases', mkdtempSync(join(tmpdir(), 'vfio-conform-c-diff-'))],
+      ['--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', a, '--backend', b, ...more, '--runs', '30', '--cases', scratch('vfio-conform-c-diff-')],
       { cwd: root, encoding: 'utf8', timeout: 240_000 },
     );
     const same = diff('sim-type1', `exec:${binary}`);

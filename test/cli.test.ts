@@ -1,10 +1,10 @@
 // The command line as a user meets it: exit codes, one-line errors, case files that replay,
 // reports that are the same byte for byte for the same seed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { generatedDocs } from '../harness/spec-doc.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -14,7 +14,13 @@ function cli(...args: string[]): { status: number; stdout: string; stderr: strin
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const scratch = () => mkdtempSync(join(tmpdir(), 'vfio-conform-cli-'));
+const scratches: string[] = [];
+const scratch = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-cli-'));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
 describe('run', () => {

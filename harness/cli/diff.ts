@@ -5,10 +5,13 @@ import type { FamilyOp, FamilyResult } from '../../spec/family.ts';
 import { readCase, writeCase } from '../case-file.ts';
 import type { Subject } from '../check.ts';
 import { answer, diffProperty, judgeDifference, type Difference, type DiffOutcome } from '../diff.ts';
+import { checkBackendSpec } from '../backend-spec.ts';
 import { loadBackend } from '../load-backend.ts';
+import { checkOutputDir } from '../outputs.ts';
 import { checkRulePatterns, selectProperties, UsageError } from '../suite.ts';
-import { commonRunOptions, integer, onInterrupt, parse, SEED_MAX, timeoutOption } from './options.ts';
-import { Progress } from './output.ts';
+import { visible } from '../text.ts';
+import { commonRunOptions, durationOption, integer, onSignals, parse, runsOption, seedOption, SIGNAL_EXIT, timeoutOption } from './options.ts';
+import { printedSteps, Progress, widest } from './output.ts';
 
 const VERDICT: Record<Difference['verdict'], (a: string, b: string) => string> = {
   'a-departs': (a) => `${a} departs from the spec`,
@@ -21,49 +24,54 @@ export async function diffCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { ...commonRunOptions, case: { type: 'string' } });
   const specs = (values.backend as string[] | undefined) ?? [];
   if (specs.length !== 2) throw new UsageError('diff needs exactly two --backend SPEC');
+  for (const spec of specs) checkBackendSpec(spec);
   const recorded = values.case === undefined ? null : readCase(values.case as string);
   const timeoutMs = timeoutOption(values);
+  const durationMs = durationOption(values);
+  const runs = runsOption(values, durationMs);
+  const maxOps = values['max-ops'] === undefined ? 40 : integer(values['max-ops'], '--max-ops', 1);
+  const rules = (values.rules as string[] | undefined) ?? [];
+  const casesDir = (values.cases as string | undefined) ?? 'cases';
+  if (!recorded) checkOutputDir(casesDir, '--cases');
+  const seed = recorded ? 1 : seedOption(values, (line) => process.stderr.write(line + '\n'));
   const a = await loadBackend(specs[0]!, timeoutMs);
   const b = await loadBackend(specs[1]!, timeoutMs);
+  const signals = onSignals('stopping after the current case');
   try {
     if (a.family.id !== b.family.id) throw new UsageError(`diff compares backends of one family: ${specs[0]} is ${a.family.id}, ${specs[1]} is ${b.family.id}`);
     if (recorded) return await replayDifference(a, b, recorded.ops, values.case as string);
-    const rules = (values.rules as string[] | undefined) ?? [];
     checkRulePatterns(rules, [a.family]);
-    const options = {
-      seed: values.seed === undefined ? 1 : integer(values.seed, '--seed', 0, SEED_MAX),
-      runs: values.runs === undefined ? 100 : integer(values.runs, '--runs', 1),
-      maxOps: values['max-ops'] === undefined ? 40 : integer(values['max-ops'], '--max-ops', 1),
-    };
-    const casesDir = (values.cases as string | undefined) ?? 'cases';
-    const interrupted = onInterrupt('stopping after the current case');
+    const options = { seed, runs: runs ?? 2 ** 31 - 1, maxOps, ...(durationMs !== undefined ? { durationMs } : {}) };
+    const interrupted = () => signals.received() !== null;
     const progress = new Progress(process.stderr);
-    process.stderr.write(`${a.backend.info.name} (${a.backend.info.profile}) against ${b.backend.info.name} (${b.backend.info.profile})\n`);
+    process.stderr.write(visible(`${a.backend.info.name} (${a.backend.info.profile}) against ${b.backend.info.name} (${b.backend.info.profile})`) + '\n');
     let differ = 0;
     let faults = 0;
     for (const property of selectProperties(a.family, rules)) {
       if (interrupted()) break;
       const outcome = await diffProperty(a, b, property, {
         ...options, interrupted,
-        onCase: (done) => progress.tick(property.id, done, options.runs),
+        onCase: (done) => progress.tick(property.id, done, runs),
         onShrink: (tried, length) => progress.shrink(property.id, tried, length),
       });
       progress.clear();
-      process.stderr.write(`  ${summary(outcome)}\n`);
+      process.stderr.write(`  ${visible(summary(outcome))}\n`);
       if (outcome.status === 'error') faults++;
       if (outcome.status !== 'differ') continue;
       differ++;
       const path = join(casesDir, `${stem(a)}--vs--${stem(b)}--${property.id}.case.json`);
       writeCase(path, {
-        family: a.family, profile: a.backend.info.profile, backend: specs[0]!, property: property.id, seed: options.seed, ops: outcome.ops, info: a.backend.info,
+        family: a.family, profile: a.backend.info.profile, backend: specs[0]!, property: property.id, seed, ops: outcome.ops, info: a.backend.info,
         difference: { step: outcome.difference.step, against: specs[1]!, verdict: outcome.difference.verdict },
       });
       printDifference(a, b, outcome.ops, outcome.results, outcome.difference);
       console.log(`  case:   ${path}\n  again:  npx vfio-conform diff --backend '${specs[0]}' --backend '${specs[1]}' --case ${path}\n`);
     }
-    console.log(`vfio-conform diff: ${differ} ${differ === 1 ? 'property differs' : 'properties differ'}${faults ? `, ${faults} backend faults` : ''}${interrupted() ? ' (interrupted)' : ''}`);
-    return interrupted() ? 130 : differ + faults > 0 ? 1 : 0;
+    const signal = signals.received();
+    console.log(`vfio-conform diff: ${differ} ${differ === 1 ? 'property differs' : 'properties differ'}${faults ? `, ${faults} backend faults` : ''}${signal ? ` (interrupted by ${signal})` : ''}`);
+    return signal ? SIGNAL_EXIT[signal]! : differ + faults > 0 ? 1 : 0;
   } finally {
+    signals.close();
     await a.backend.dispose?.();
     await b.backend.dispose?.();
   }
@@ -92,12 +100,16 @@ function summary(o: DiffOutcome): string {
 
 function printDifference(a: Subject, b: Subject, ops: readonly FamilyOp[], results: readonly [FamilyResult[], FamilyResult[]], d: Difference): void {
   const { formatOp, formatResult } = a.family;
-  const na = a.backend.info.name;
-  const nb = b.backend.info.name;
-  const width = Math.max(...ops.slice(0, d.step + 1).map((op) => formatOp(op).length)) + 2;
+  const na = visible(a.backend.info.name);
+  const nb = visible(b.backend.info.name);
+  const width = widest(ops.slice(0, d.step + 1).map(formatOp)) + 2;
   const lines = ['', `DIFFERENCE at step ${d.step}: ${VERDICT[d.verdict](na, nb)}`, ''];
-  for (let i = 0; i < d.step; i++) lines.push(`  #${String(i).padEnd(3)} ${formatOp(ops[i]!).padEnd(width)} ${formatResult(results[0][i]!)}`);
-  lines.push(`> #${String(d.step).padEnd(3)} ${formatOp(ops[d.step]!)}`);
+  const index = Math.max(3, String(d.step).length);
+  for (const i of printedSteps(d.step - 1)) {
+    if (typeof i === 'number') lines.push(`  #${String(i).padEnd(index)} ${formatOp(ops[i]!).padEnd(width)} ${formatResult(results[0][i]!)}`);
+    else lines.push(`  ... ${i.omitted} operations not shown (the case file holds them all)`);
+  }
+  lines.push(`> #${String(d.step).padEnd(index)} ${formatOp(ops[d.step]!)}`);
   for (const [name, side] of [[na, d.a], [nb, d.b]] as const) {
     const expected = side.expected.map(formatResult).join(' or ');
     lines.push(`      ${name}: ${formatResult(side.answer)}  (${side.conforms ? 'conforms to' : 'breaks'} ${side.rule}; its model expects ${expected})`);

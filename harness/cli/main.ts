@@ -1,42 +1,36 @@
 // vfio-conform: the command line.
 //
-// Every failure a user can cause (bad flags, unknown backend, unreadable case file, a backend
-// that throws or answers garbage) ends in one line on stderr and a non-zero exit, never a stack
-// trace. Exit status, the same in every command: 0 conforming (or, for diff, no difference),
-// 1 violations, differences or backend faults, 2 bad usage or input, 130 interrupted.
+// Every failure a user can cause (bad flags, unknown backend, unwritable output, unreadable case
+// file, a backend that throws or answers garbage) ends in one line on stderr and a non-zero
+// exit, never a stack trace. Exit status, the same in every command: 0 conforming (or, for diff,
+// no difference), 1 violations, differences or backend faults, 2 bad usage or input, and for a
+// command ended by a signal 128 + its number: 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
 import { FAMILIES } from '../../families/index.ts';
+import { checkBackendSpec } from '../backend-spec.ts';
 import { CaseFileError, readCase } from '../case-file.ts';
 import { BackendFault, checkCase, oneLine } from '../check.ts';
 import { BackendLoadError, findBundled, loadBackend } from '../load-backend.ts';
-import { writeJsonReport, writeJunitReport } from '../report.ts';
-import { runSuite, totals, UsageError, type SuiteOptions } from '../suite.ts';
-import { printCase, Progress } from './output.ts';
+import { UsageError } from '../suite.ts';
+import { printCase } from './output.ts';
 import { serveStdio } from '../serve.ts';
-import { ExpectationsError, readExpectations } from '../expectations.ts';
+import { ExpectationsError } from '../expectations.ts';
 import { diffCommand } from './diff.ts';
+import { mergeCommand, MERGE_HELP } from './merge.ts';
+import { runCommand, RUN_HELP } from './run.ts';
 import { SHOW_HELP, showCommand } from './show.ts';
+import { visible } from '../text.ts';
 import { SUITE_VERSION } from '../version.ts';
-import { commonRunOptions, familyOption, integer, onInterrupt, parse, SEED_MAX, timeoutOption } from './options.ts';
+import { exitOnSignals, familyOption, parse, timeoutOption } from './options.ts';
 
 const HELP: Record<string, string> = {
-  run: `usage: vfio-conform run [options]
-  run every property against every backend (default: the bundled correct ones)
-    --backend SPEC   bundled name, NAME:key=value,..., a module path, exec:CMD or unix:PATH (repeatable)
-    --family ID      only backends and rules of this family (\`vfio-conform families\`)
-    --seed N         base seed, 0..4294967295 (default 1)
-    --runs N         cases per property (default 100)
-    --max-ops N      symbolic operations per case (default 40)
-    --rules PATTERN  only properties aimed at matching rule IDs, * wildcard (repeatable)
-    --cases DIR      where failing cases are written (default cases)
-    --json FILE      write a JSON report
-    --junit FILE     write a JUnit XML report
-    --timeout SECS   per-request limit for backend modules and out-of-process backends (default 30)
-    --expect FILE    an expectations file: rules a backend is known to break (repeatable)`,
+  run: RUN_HELP,
   diff: `usage: vfio-conform diff --backend A --backend B [options]
   run the same generated cases against two backends of one family; report and minimize the
   first case of each property where their answers differ, and which side departs from the spec
-    --seed N, --runs N, --max-ops N, --rules PATTERN, --cases DIR, --timeout SECS   as for run
+    --seed N|random, --runs N, --duration SECS, --max-ops N, --rules PATTERN, --cases DIR,
+    --timeout SECS   as for run
     --case FILE      re-run a recorded difference instead of generating cases`,
+  merge: MERGE_HELP,
   replay: `usage: vfio-conform replay CASE.json [--backend SPEC] [--timeout SECS]
   re-run a written case on the bundled backend it names, or on --backend SPEC; a case file
   never starts a process or loads a module by itself`,
@@ -55,6 +49,7 @@ const USAGE = `usage: vfio-conform <command> [options]
 
 commands:
   run       run the conformance suite
+  merge     join the JSON reports of the shards of one run
   diff      compare two backends of one family on the same cases
   replay    re-run a written case file
   show      print a written case file, or draw it as HTML (--html)
@@ -64,7 +59,8 @@ commands:
   families  list the families
 
 \`vfio-conform <command> --help\` describes each; \`--version\` prints the version.
-exit status: 0 pass, 1 violation, difference or backend fault, 2 bad usage or input, 130 interrupted`;
+exit status: 0 pass, 1 violation, difference or backend fault, 2 bad usage or input,
+  130/143/129 ended by SIGINT/SIGTERM/SIGHUP`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -73,7 +69,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
-    case 'run': return run(rest);
+    case 'run': return runCommand(rest);
+    case 'merge': return mergeCommand(rest);
     case 'diff': return diffCommand(rest);
     case 'replay': return replay(rest);
     case 'show': return showCommand(rest);
@@ -95,49 +92,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function run(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    ...commonRunOptions, family: { type: 'string' },
-    json: { type: 'string' }, junit: { type: 'string' }, expect: { type: 'string', multiple: true },
-  });
-  const family = familyOption(values);
-  const options: SuiteOptions = {
-    backends: (values.backend as string[] | undefined) ?? (family ? [family] : FAMILIES).flatMap((f) => f.defaultBackends),
-    family: family?.id ?? null,
-    seed: values.seed === undefined ? 1 : integer(values.seed, '--seed', 0, SEED_MAX),
-    runs: values.runs === undefined ? 100 : integer(values.runs, '--runs', 1),
-    maxOps: values['max-ops'] === undefined ? 40 : integer(values['max-ops'], '--max-ops', 1),
-    rules: (values.rules as string[] | undefined) ?? [],
-    casesDir: (values.cases as string | undefined) ?? 'cases',
-    timeoutMs: timeoutOption(values),
-    expectations: ((values.expect as string[] | undefined) ?? []).map(readExpectations),
-  };
-  const interrupted = onInterrupt('stopping after the current case, then writing the reports');
-  options.interrupted = interrupted;
-  const progress = new Progress(process.stderr);
-  const reports = await runSuite(options, {
-    backendStart: (spec, subject) => progress.backend(spec, subject),
-    caseDone: (property, done, total) => progress.tick(property.id, done, total),
-    shrinking: (property, tried, length) => progress.shrink(property.id, tried, length),
-    propertyDone: (_, outcome, report, subject) => {
-      progress.property(report);
-      if (outcome.status === 'fail') printCase(process.stdout, subject, outcome.ops, outcome.violation, report, outcome.results);
-    },
-  });
-  for (const r of reports) if (r.error && r.properties.length === 0) console.error(`vfio-conform: ${r.error}`);
-  if (values.json) writeJsonReport(values.json as string, options, reports);
-  if (values.junit) writeJunitReport(values.junit as string, reports);
-  const t = totals(reports);
-  console.log(`vfio-conform: ${t.passed} passed, ${t.failed + t.errors} failed, ${t.skipped} skipped${interrupted() ? ' (interrupted)' : ''}`);
-  return interrupted() ? 130 : t.failed + t.errors > 0 ? 1 : 0;
-}
-
 async function replay(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { backend: { type: 'string' }, timeout: { type: 'string' } }, 1);
   const path = positionals[0];
   if (!path) throw new UsageError('replay needs a CASE.json path');
+  if (values.backend !== undefined) checkBackendSpec(values.backend as string);
   const loaded = readCase(path);
   const timeoutMs = timeoutOption(values);
+  exitOnSignals();
   let spec = values.backend as string | undefined;
   if (spec === undefined) {
     // A case file travels by mail and bug tracker: what it names is data, never a command.
@@ -145,6 +107,7 @@ async function replay(args: string[]): Promise<number> {
     if (!named || named.bundled.kind === 'real') {
       throw new UsageError(`${path} names backend ${JSON.stringify(loaded.backend)}, which is not a bundled simulator; a case file never starts a process or loads a module by itself: run it deliberately with --backend SPEC`);
     }
+    checkBackendSpec(loaded.backend);
     spec = loaded.backend;
   }
   const subject = await loadBackend(spec, timeoutMs);
@@ -152,7 +115,7 @@ async function replay(args: string[]): Promise<number> {
     if (subject.family.id !== loaded.family.id) throw new UsageError(`${path} is a ${loaded.family.id} case; backend ${spec} is of family ${subject.family.id}`);
     const verdict = await checkCase(subject, loaded.ops);
     if (verdict.ok) {
-      console.log(`not reproduced: ${subject.backend.info.name} answers all ${loaded.ops.length} operations of ${path} as the model expects`);
+      console.log(`not reproduced: ${visible(subject.backend.info.name)} answers all ${loaded.ops.length} operations of ${path} as the model expects`);
       return 0;
     }
     printCase(process.stdout, subject, loaded.ops, verdict.violation, null, verdict.results);
@@ -168,6 +131,7 @@ async function replay(args: string[]): Promise<number> {
 async function serveBackend(args: string[]): Promise<number> {
   const { values } = parse(args, { backend: { type: 'string' } });
   if (!values.backend) throw new UsageError('serve needs --backend SPEC');
+  checkBackendSpec(values.backend as string);
   await serveStdio(values.backend as string);
   return 0;
 }
@@ -209,11 +173,14 @@ function listFamilies(args: string[]): number {
   return 0;
 }
 
-// Output piped into `head` closes early: that ends the command quietly, not with a trace.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
+// Output piped into `head` closes early: the reader is gone, not the run. Nothing more is
+// printed there, and the command goes on to write its reports and exit with its true status.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'EIO' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
 
 // A command whose work is left pending with nothing to wake it (an in-process backend's
 // promise that never settles) would end with status 0 and no summary: it fails instead.
@@ -227,8 +194,10 @@ process.once('beforeExit', () => {
 main(process.argv.slice(2)).finally(() => { settled = true; }).then(
   (code) => { process.exitCode = code; },
   (err) => {
-    const input = err instanceof UsageError || err instanceof CaseFileError || err instanceof BackendLoadError || err instanceof ExpectationsError;
-    console.error(`vfio-conform: ${input || err instanceof BackendFault ? err.message : `internal error: ${oneLine(err)}`}`);
+    // A backend that cannot be started faults (1); what the user typed was checked up front (2).
+    const input = err instanceof UsageError || err instanceof CaseFileError || err instanceof ExpectationsError;
+    const known = input || err instanceof BackendFault || err instanceof BackendLoadError;
+    console.error(`vfio-conform: ${visible(known ? err.message : `internal error: ${oneLine(err)}`)}`);
     process.exitCode = input ? 2 : 1;
   },
 );

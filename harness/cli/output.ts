@@ -5,6 +5,7 @@ import type { Subject, Violation } from '../check.ts';
 import { findBundled } from '../load-backend.ts';
 import type { PropertyReport } from '../suite.ts';
 import { viewLines } from '../show/write.ts';
+import { visible } from '../text.ts';
 
 type Stream = NodeJS.WriteStream;
 
@@ -14,14 +15,14 @@ export class Progress {
   constructor(private readonly out: Stream) {}
 
   backend(spec: string, subject: Subject | null): void {
-    this.out.write(subject ? `${spec}: ${subject.backend.info.description}\n` : `${spec}: could not be loaded\n`);
+    this.out.write(visible(subject ? `${spec}: ${subject.backend.info.description}` : `${spec}: could not be loaded`) + '\n');
   }
 
   private lastLine = Date.now();
 
   /** A live counter on a terminal; elsewhere a line at most every 10 s, for slow backends. */
-  tick(property: string, done: number, total: number): void {
-    this.live(`${property.padEnd(16)} ${done}/${total} cases`);
+  tick(property: string, done: number, total: number | null): void {
+    this.live(`${property.padEnd(16)} ${done}${total === null ? '' : `/${total}`} cases`);
   }
 
   /** Shrinking a failure can take long with a slow backend: it shows too. */
@@ -53,8 +54,28 @@ export class Progress {
       : r.status === 'skip' ? r.reason
       : r.status === 'fail' ? `${r.rule} in case ${r.runs}, minimized ${r.shrunkFrom} -> ${r.ops} operations`
       : r.message;
-    this.out.write(`  ${r.status.toUpperCase().padEnd(5)} ${r.property.padEnd(16)} ${detail}\n`);
+    this.out.write(`  ${r.status.toUpperCase().padEnd(5)} ${r.property.padEnd(16)} ${visible(detail)}\n`);
   }
+}
+
+/** Above this many operations before the failing step, a printed case shows its first and last ones. */
+const PRINTED_OPS = 1000;
+const PRINTED_ENDS = 100;
+
+/** The widest of `texts`, without spreading them into one call (a case may hold 250k operations). */
+export function widest(texts: Iterable<string>): number {
+  let width = 0;
+  for (const t of texts) if (t.length > width) width = t.length;
+  return width;
+}
+
+/** The indices of a case's operations up to `last` that are printed: all, or both ends of a long case. */
+export function printedSteps(last: number): (number | { omitted: number })[] {
+  const count = last + 1;
+  if (count <= PRINTED_OPS) return Array.from({ length: count }, (_, i) => i);
+  const head = Array.from({ length: PRINTED_ENDS }, (_, i) => i);
+  const tail = Array.from({ length: PRINTED_ENDS }, (_, i) => count - PRINTED_ENDS + i);
+  return [...head, { omitted: count - 2 * PRINTED_ENDS }, ...tail];
 }
 
 export function printCase(out: Stream, { family, backend }: Subject, ops: readonly Op[], v: Violation, report: PropertyReport | null, results?: readonly Result[]): void {
@@ -62,21 +83,26 @@ export function printCase(out: Stream, { family, backend }: Subject, ops: readon
   const { formatOp, formatResult } = family;
   const lines = [
     '',
-    `VIOLATION ${v.rule} on ${backend.info.name}${report ? ` (property ${report.property})` : ''}`,
+    `VIOLATION ${v.rule} on ${visible(backend.info.name)}${report ? ` (property ${report.property})` : ''}`,
     `  ${rule?.statement ?? ''}`,
     ...(rule ? [`  source: ${rule.sources.join('; ')}`] : []),
     ...(v.alsoBroken.length ? [`  also breaks: ${v.alsoBroken.join(', ')}`] : []),
     '',
   ];
-  const width = Math.max(...ops.map((op) => formatOp(op).length)) + 2;
-  ops.forEach((op, i) => {
+  const width = widest(ops.map(formatOp)) + 2;
+  const index = Math.max(3, String(v.step).length);
+  for (const i of printedSteps(v.step)) {
+    if (typeof i !== 'number') {
+      lines.push(`  ... ${i.omitted} operations not shown (the case file holds them all)`);
+      continue;
+    }
     const mark = i === v.step ? '>' : ' ';
     const got = results?.[i];
-    const text = i === v.step
+    const answer = i === v.step
       ? `expected ${[v.expected, ...v.accepted].map(formatResult).join(' or ')}, got ${formatResult(v.actual)}`
       : got ? formatResult(got) : '';
-    if (i <= v.step) lines.push(`${mark} #${String(i).padEnd(3)} ${formatOp(op).padEnd(width)} ${text}`);
-  });
+    lines.push(`${mark} #${String(i).padEnd(index)} ${formatOp(ops[i]!).padEnd(width)} ${answer}`);
+  }
   if (report?.status === 'fail') lines.push('', `  case:   ${report.case}`, ...viewLines(report.case), `  replay: ${replayCommand(report.case)}`);
   out.write(lines.join('\n') + '\n\n');
 }

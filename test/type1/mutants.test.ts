@@ -1,9 +1,9 @@
 // Every bundled mutant is caught, with the rule it breaks, within a stated number of cases,
 // and its minimized case is short and replays from the written CASE.json.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { BUNDLED } from '../../backends/type1/index.ts';
 import { PROPERTIES, subject } from './support/subject.ts';
 import { type1 } from '../../families/type1.ts';
@@ -18,6 +18,7 @@ const SEED = 1;
 const maxOps = (rule: string): number => (rule === 'T1-MAP-ENTRY-LIMIT' ? 40 : 8);
 
 const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-cases-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mutants are caught', () => {
   for (const mutant of BUNDLED.filter((b) => b.kind === 'mutant')) {
