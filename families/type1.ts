@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Family } from '../spec/family.ts';
 import { CAPABILITIES, capabilitiesFor, type BackendInfo, type Profile } from '../spec/type1/backend.ts';
 import type { Op, Result } from '../spec/type1/ops.ts';
-import { FAMILIES as GROUPS, RULES } from '../spec/type1/rules.ts';
+import { GROUPS, RULES } from '../spec/type1/rules.ts';
 import { decodeOp, decodeResult, encodeOp } from '../spec/type1/wire.ts';
 import { checkInfo, decodeInfo, encodeInfo } from '../spec/type1/info.ts';
 import { formatOp, formatResult } from '../spec/type1/format.ts';
@@ -30,12 +30,11 @@ const kernel = (name: string, args: string, description: string) => ({
   note: 'boots a VM; needs root for apt-get on first use',
 });
 
-const rules = RULES.map(({ family: group, ...r }) => ({ ...r, group }));
 
 export const type1: Family<Op, Result, BackendInfo> = {
   id: 'type1',
   title: 'VFIO type1: VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_IOMMU containers',
-  rules,
+  rules: RULES,
   groups: GROUPS,
   profiles: PROFILES,
   capabilities: CAPABILITIES,
@@ -75,7 +74,7 @@ export const type1: Family<Op, Result, BackendInfo> = {
           '`VFIO_TYPE1_IOMMU`, v2 is `VFIO_TYPE1v2_IOMMU`), and the source it was read from',
           '(`L` = the Linux kernel tree), and the properties that check it (`properties/type1/catalog.ts`).',
         ],
-        rules, groups: GROUPS, properties: PROPERTIES,
+        rules: RULES, groups: GROUPS, properties: PROPERTIES,
         profileLabel: (p) => (p === 'both' ? 'v1 and v2' : p),
       }),
     },

@@ -92,6 +92,8 @@ export async function runProperty(subject: Subject, property: Property, options:
         return false;
       } catch (err) {
         if (!(err instanceof BackendFault)) throw err;
+        // A SIGTERM or SIGHUP ends the backend under way: that is the interruption, not a fault.
+        if (options.interrupted?.()) return true;
         fault = { message: err.message, ops: ops.slice(0, err.step !== null ? err.step + 1 : err.sent ?? ops.length) };
         return true;
       }

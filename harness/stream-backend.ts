@@ -370,6 +370,14 @@ function onSignal(signal: NodeJS.Signals): void {
   });
 }
 
+/**
+ * Ends every backend process group now (SIGTERM, then SIGKILL): how a SIGTERM or SIGHUP to the
+ * harness ends the step under way instead of waiting for a backend that may never answer.
+ */
+export function endPeers(): Promise<void> {
+  return Promise.all([...liveGroups].map((group) => group.terminate())).then(() => {});
+}
+
 function hook(): void {
   if (liveGroups.size !== 1) return;
   process.on('exit', onExit);

@@ -89,6 +89,10 @@ describe('bad input gets one clear line and a non-zero exit', () => {
     ['unknown command', ['frob'], /unknown command "frob"/],
     ['missing case file', ['replay', '/nonexistent/case.json'], /no such file/],
     ['backend option', ['run', '--backend', 'sim-type1:bogus=1'], /unknown option "bogus"/],
+    ['seed past 32 bits (it would repeat a smaller one)', ['run', '--seed', '4294967296'], /--seed needs an integer from 0 to 4294967295/],
+    ['negative seed', ['run', '--seed=-1'], /--seed needs an integer from 0 to 4294967295/],
+    ['timeout past what a timer holds', ['run', '--timeout', '2147484'], /--timeout needs an integer from 1 to 2147483/],
+    ['no command', [], /^usage: vfio-conform <command>/],
   ];
   for (const [name, args, message] of cases) {
     test(name, () => {
@@ -210,6 +214,27 @@ describe('serve', () => {
     const v1 = JSON.parse(hello(1).stdout.split('\n')[0]!);
     expect([v1.protocol, 'family' in v1, v1.info.profile]).toEqual([1, false, 'type1v2']);
     expect(JSON.parse(hello(3).stdout.split('\n')[0]!).type).toBe('error');
+  });
+});
+
+describe('conventions', () => {
+  test('--version, and --help for every command, on stdout with exit 0', () => {
+    const version = cli('--version');
+    expect([version.status, version.stdout.trim()]).toEqual([0, `vfio-conform ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`]);
+    for (const command of ['run', 'diff', 'replay', 'show', 'serve', 'rules', 'backends', 'families', 'merge']) {
+      const r = cli(command, '--help');
+      expect(r.status, command).toBe(0);
+      expect(r.stdout, command).toMatch(new RegExp(`^usage: vfio-conform ${command}`));
+    }
+  });
+
+  test('two backends that share a name keep their case files apart', () => {
+    const dir = scratch();
+    cli('run', '--rules', 'T1-NO-STALE', '--runs', '50', '--cases', dir,
+      '--backend', 'sim-type1~unmap-stale-tail', '--backend', 'sim-type1~unmap-stale-tail:dmaEntryLimit=64');
+    const cases = readdirSync(dir).filter((f) => f.endsWith('.case.json')).sort();
+    expect(cases).toEqual(['sim-type1~unmap-stale-tail--unmap-semantics.case.json', 'sim-type1~unmap-stale-tail.2--unmap-semantics.case.json']);
+    expect(JSON.parse(readFileSync(join(dir, cases[1]!), 'utf8')).backend).toBe('sim-type1~unmap-stale-tail:dmaEntryLimit=64');
   });
 });
 

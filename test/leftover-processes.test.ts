@@ -24,7 +24,7 @@ describe('no process of a backend outlives the run', () => {
     const modes = ['hang', 'close-stdout', 'crash', 'garbage', 'out-of-order', 'long', 'short', 'error', 'endless', 'noisy', 'exit-after-hello', 'bad-hello'];
     const r = spawnSync(process.execPath, [...cliArgs, 'run', '--runs', '2', '--timeout', '2', '--cases', scratch(), ...modes.flatMap((m) => ['--backend', peer(m)])],
       { cwd: root, encoding: 'utf8', timeout: 240_000 });
-    expect(r.stdout).toMatch(/^vfio-conform: 0 passed, 12 failed, 0 skipped$/m);
+    expect(r.stdout).toMatch(/^vfio-conform: 0 passed, 12 failed, \d+ skipped$/m);
     expect(r.status).toBe(1);
     expect(await leftovers(marker)).toEqual([]);
   });

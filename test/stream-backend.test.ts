@@ -105,7 +105,7 @@ describe('Ctrl-C in the terminal', () => {
     await until(() => stderr.includes('sim-type1'));
     process.kill(-run.pid!, 'SIGINT');
     expect(await exited).toBe(130);
-    expect(stdout).toMatch(/^vfio-conform: \d+ passed, 0 failed, \d+ skipped \(interrupted\)$/m);
+    expect(stdout).toMatch(/^vfio-conform: \d+ passed, 0 failed, \d+ skipped \(interrupted by SIGINT\)$/m);
     expect(stderr + stdout).not.toMatch(/SIGINT|exited with status/);
   });
 });

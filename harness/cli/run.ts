@@ -14,6 +14,7 @@ import { Recorder } from '../recorder.ts';
 import { reportOptions } from '../report.ts';
 import { checkRulePatterns, recordNotRun, runSuite, totals, type BackendReport, type SuiteOptions } from '../suite.ts';
 import { visible } from '../text.ts';
+import { endPeers } from '../stream-backend.ts';
 import { commonRunOptions, durationOption, familyOption, integer, onSignals, parse, runsOption, seedOption, shardOption, SIGNAL_EXIT, timeoutOption } from './options.ts';
 import { printCase, Progress } from './output.ts';
 
@@ -79,7 +80,11 @@ export async function runCommand(args: string[]): Promise<number> {
     out.write(`vfio-conform: ${t.passed} passed, ${t.failed + t.errors} failed, ${t.skipped} skipped${signal ? ` (interrupted by ${signal})` : ''}\n`);
   };
   const signals = onSignals('stopping after the current case, then writing the reports',
-    (signal) => recorder.signal(signal),
+    (signal) => {
+      recorder.signal(signal);
+      // A CI cancel or a hang-up does not wait for a backend that may never answer.
+      if (signal !== 'SIGINT') void endPeers();
+    },
     (signal) => {
       // The second signal: what was not run is recorded as such, and the reports are final.
       recordNotRun(live, options, `not run: interrupted by ${signal}`);

@@ -11,7 +11,7 @@ export type RuleProfile = 'v1' | 'v2' | 'both';
 
 export interface Rule {
   id: string;
-  family: Family;
+  group: Group;
   level: Level;
   profile: RuleProfile;
   statement: string;
@@ -20,7 +20,7 @@ export interface Rule {
   variants?: string[];
 }
 
-export const FAMILIES = {
+export const GROUPS = {
   MAP: 'VFIO_IOMMU_MAP_DMA',
   UNMAP: 'VFIO_IOMMU_UNMAP_DMA',
   INFO: 'VFIO_IOMMU_GET_INFO',
@@ -29,7 +29,7 @@ export const FAMILIES = {
   HOST: 'Host memory interplay',
   CLOSE: 'Container release',
 } as const;
-export type Family = keyof typeof FAMILIES;
+export type Group = keyof typeof GROUPS;
 
 const T1 = 'L drivers/vfio/vfio_iommu_type1.c';
 const UAPI = 'L include/uapi/linux/vfio.h';
@@ -37,55 +37,55 @@ const UAPI = 'L include/uapi/linux/vfio.h';
 export const RULES = [
   // --- MAP_DMA ---------------------------------------------------------------------------
   {
-    id: 'T1-MAP-FLAGS', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-FLAGS', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA with a flag bit other than READ, WRITE or VADDR fails with EINVAL.',
     sources: [`${T1}: vfio_iommu_type1_map_dma`, `${UAPI}: struct vfio_iommu_type1_dma_map`],
   },
   {
-    id: 'T1-MAP-PERM', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-PERM', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'A plain MAP_DMA must request READ, WRITE or both; VADDR combined with READ or WRITE is invalid. Either fails with EINVAL.',
     sources: [`${T1}: vfio_dma_do_map`],
   },
   {
-    id: 'T1-MAP-SIZE-ZERO', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-SIZE-ZERO', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA with size 0 fails with EINVAL.',
     sources: [`${T1}: vfio_dma_do_map`],
   },
   {
-    id: 'T1-MAP-ALIGN', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-ALIGN', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA whose iova, vaddr or size is not a multiple of the smallest IOMMU page size (the lowest bit of iova_pgsizes) fails with EINVAL.',
     sources: [`${T1}: vfio_dma_do_map`],
   },
   {
-    id: 'T1-MAP-WRAP', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-WRAP', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA whose iova + size - 1 or vaddr + size - 1 wraps past 2^64 - 1 fails with EINVAL. A range that ends exactly at 2^64 - 1 does not wrap.',
     sources: [`${T1}: vfio_dma_do_map`],
     variants: ['Since v6.18 (the series "vfio/type1: handle DMA map/unmap up to the addressable limit", 6012379ede6a "vfio/type1: sanitize for overflow using check_*_overflow") the wrap check returns EOVERFLOW and runs after the unknown-flag check (vfio_iommu_type1_map_dma, line 2909) and the size-0 check, but before the permission and alignment checks (vfio_dma_do_map, lines 1698-1703). The suite accepts EOVERFLOW wherever the range wraps and the permission, alignment or wrap check decides in the older order; never where the flag check does.'],
   },
   {
-    id: 'T1-MAP-OVERLAP', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-OVERLAP', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA overlapping any byte of an existing mapping fails with EEXIST; adjacent mappings do not overlap. Mappings are never merged.',
     sources: [`${T1}: vfio_dma_do_map, vfio_find_dma`],
     variants: ['Before v6.18 vfio_find_dma compared against start + size, which wraps to 0 for a request ending at 2^64 - 1: such a request never found its overlap (EEXIST was missed) and a VADDR update of such a mapping failed with ENOENT. The suite reports that as a violation.'],
   },
   {
-    id: 'T1-MAP-ENTRY-LIMIT', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-ENTRY-LIMIT', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA when the container already holds dma_entry_limit mappings fails with ENOSPC.',
     sources: [`${T1}: vfio_dma_do_map (dma_avail), module parameter dma_entry_limit`],
   },
   {
-    id: 'T1-MAP-IOVA-RANGE', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-IOVA-RANGE', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA whose [iova, iova + size - 1] is not wholly inside one valid IOVA range fails with EINVAL.',
     sources: [`${T1}: vfio_dma_do_map, vfio_iommu_iova_dma_valid`],
   },
   {
-    id: 'T1-MAP-CHECK-ORDER', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-CHECK-ORDER', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'When several MAP_DMA checks fail, the errno is that of the first in this order: unknown flags, permission, size 0 and alignment, wrap, overlap (EEXIST), entry limit (ENOSPC), IOVA range (EINVAL), then pinning: ENOMEM or EFAULT, whichever comes first in address order over the VMAs of the range (the limit is checked as each run of pages is pinned, a fault ends pinning where it is met). A backend answering a later failing check\'s errno breaks the first check\'s rule and this one.',
     sources: [`${T1}: vfio_iommu_type1_map_dma, vfio_dma_do_map, vfio_pin_map_dma, vfio_pin_pages_remote, vaddr_get_pfns`],
     variants: ['Since v6.18 (6012379ede6a "vfio/type1: sanitize for overflow using check_*_overflow") vfio_dma_do_map checks, after the unknown flags of vfio_iommu_type1_map_dma: size 0 (EINVAL, line 1698), then the wrap (EOVERFLOW, lines 1701-1703), then the permission (EINVAL, line 1711), then the alignment (EINVAL, line 1720); the later checks keep their order. The answers differ from the older order only for a wrapping range, where the suite accepts EOVERFLOW (T1-MAP-WRAP).'],
   },
   {
-    id: 'T1-MAP-UNBACKED', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-UNBACKED', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA of a vaddr range with a page not backed by a VMA, or backed by a PROT_NONE VMA, fails with EFAULT. '
       + 'One exception, for PFNMAP (MMIO) memory: a READ-only MAP_DMA of PROT_NONE pages whose page-table entries are present succeeds (uncharged, T1-ACCT-MMIO). '
       + 'GUP refuses a PFNMAP VMA, so vaddr_get_pfns asks follow_fault_pfn, which uses a present entry as it is (a PROT_NONE entry is present) and checks only that a WRITE map may write through it; '
@@ -99,22 +99,22 @@ export const RULES = [
     ],
   },
   {
-    id: 'T1-MAP-READONLY', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-READONLY', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'A WRITE mapping of memory the process cannot write fails with EFAULT (pages are pinned with FOLL_WRITE); a READ-only mapping of read-only memory succeeds.',
     sources: [`${T1}: vaddr_get_pfns, follow_fault_pfn`],
   },
   {
-    id: 'T1-MAP-RLIMIT', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-RLIMIT', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'Without CAP_IPC_LOCK, MAP_DMA whose charge would take the mapping process\'s locked_vm above RLIMIT_MEMLOCK (in pages) fails with ENOMEM; with CAP_IPC_LOCK at map time it succeeds and is still charged.',
     sources: [`${T1}: vfio_pin_pages_remote, vfio_lock_acct, mm_lock_acct`, 'L mm/util.c: __account_locked_vm'],
   },
   {
-    id: 'T1-MAP-ATOMIC', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-ATOMIC', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'A failed MAP_DMA leaves nothing mapped, pinned or charged, and dma_avail unchanged, also when it failed part way through its range, after the VMAs before the failing page were pinned, mapped and charged.',
     sources: [`${T1}: vfio_pin_map_dma (vfio_remove_dma of the chunks already mapped, line 1623), vfio_dma_do_map`],
   },
   {
-    id: 'T1-MAP-EXACT', family: 'MAP', level: 'MUST', profile: 'both',
+    id: 'T1-MAP-EXACT', group: 'MAP', level: 'MUST', profile: 'both',
     statement: 'After a successful MAP_DMA, exactly [iova, iova + size) reaches the frames that backed [vaddr, vaddr + size) at map time, page for page across every VMA of the range, with the requested permission: a READ-only mapping blocks device writes. A WRITE-only mapping blocks device reads where the IOMMU page-table format can express write-only; where it cannot (x86 first-stage, Arm stage-1 page tables) the mapping is readable too, and the suite accepts either. Nothing outside the range changes.',
     sources: [
       `${T1}: vfio_pin_map_dma, vfio_iommu_map (iommu_map with the requested IOMMU_READ / IOMMU_WRITE)`,
@@ -124,133 +124,133 @@ export const RULES = [
   },
   // --- UNMAP_DMA -------------------------------------------------------------------------
   {
-    id: 'T1-UNMAP-FLAGS', family: 'UNMAP', level: 'MUST', profile: 'both',
+    id: 'T1-UNMAP-FLAGS', group: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'UNMAP_DMA with an unknown flag, or GET_DIRTY_BITMAP together with ALL or VADDR, fails with EINVAL.',
     sources: [`${T1}: vfio_iommu_type1_unmap_dma`],
   },
   {
-    id: 'T1-UNMAP-ARGS', family: 'UNMAP', level: 'MUST', profile: 'both',
+    id: 'T1-UNMAP-ARGS', group: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'UNMAP_DMA (without ALL) whose iova or size is not a multiple of the smallest IOMMU page size, whose size is 0, or whose range wraps past 2^64 - 1 fails with EINVAL and unmaps nothing.',
     sources: [`${T1}: vfio_dma_do_unmap`],
     variants: ['Since v6.18 the wrap returns EOVERFLOW; the suite accepts either errno.'],
   },
   {
-    id: 'T1-UNMAP-V2-BISECT', family: 'UNMAP', level: 'MUST', profile: 'v2',
+    id: 'T1-UNMAP-V2-BISECT', group: 'UNMAP', level: 'MUST', profile: 'v2',
     statement: 'A v2 UNMAP_DMA whose range starts or ends strictly inside a mapping fails with EINVAL and unmaps nothing.',
     sources: [`${T1}: vfio_dma_do_unmap (iommu->v2 checks with vfio_find_dma)`],
     variants: ['Before v6.18 vfio_find_dma compared against start + size, which wraps to 0 at 2^64 - 1: an unmap starting inside a mapping that ends at 2^64 - 1 was not seen as bisecting and succeeded with size 0, unmapping nothing (measured on Linux 6.12 with virtio-iommu, kernel/divergences/). The suite reports that as a violation.'],
   },
   {
-    id: 'T1-UNMAP-V2-EXACT', family: 'UNMAP', level: 'MUST', profile: 'v2',
+    id: 'T1-UNMAP-V2-EXACT', group: 'UNMAP', level: 'MUST', profile: 'v2',
     statement: 'A successful v2 UNMAP_DMA removes exactly the mappings inside the range and reports their total size in bytes.',
     sources: [`${T1}: vfio_dma_do_unmap`],
   },
   {
-    id: 'T1-UNMAP-EMPTY', family: 'UNMAP', level: 'MUST', profile: 'both',
+    id: 'T1-UNMAP-EMPTY', group: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'UNMAP_DMA of a valid range with no mapping in it succeeds and reports size 0.',
     sources: [`${T1}: vfio_dma_do_unmap`],
   },
   {
-    id: 'T1-UNMAP-V1-START-INSIDE', family: 'UNMAP', level: 'MUST', profile: 'v1',
+    id: 'T1-UNMAP-V1-START-INSIDE', group: 'UNMAP', level: 'MUST', profile: 'v1',
     statement: 'A v1 UNMAP_DMA whose range starts strictly inside a mapping succeeds, reports size 0 and unmaps nothing, even if later mappings lie in the range.',
     sources: [`${T1}: vfio_dma_do_unmap (comment on v1 compatibility; "!iommu->v2 && iova > dma->iova")`],
   },
   {
-    id: 'T1-UNMAP-V1-WHOLE', family: 'UNMAP', level: 'MUST', profile: 'v1',
+    id: 'T1-UNMAP-V1-WHOLE', group: 'UNMAP', level: 'MUST', profile: 'v1',
     statement: 'Otherwise a v1 UNMAP_DMA removes every mapping whose first iova lies in the range, entirely, even where it extends past the range end, and reports their total size, which may exceed the request.',
     sources: [`${T1}: vfio_dma_do_unmap`],
   },
   {
-    id: 'T1-UNMAP-ALL', family: 'UNMAP', level: 'MUST', profile: 'both',
+    id: 'T1-UNMAP-ALL', group: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'UNMAP_DMA with FLAG_ALL and iova = size = 0 removes every mapping and reports their total size; FLAG_ALL with a non-zero iova or size fails with EINVAL.',
     sources: [`${T1}: vfio_dma_do_unmap`, `${UAPI}: VFIO_DMA_UNMAP_FLAG_ALL`],
     variants: ['Before v6.18 vfio_find_dma_first_node(0, U64_MAX) compared against dma->iova + dma->size, which is 0 for a mapping ending at 2^64 - 1: with such a mapping on the search path, UNMAP_DMA with FLAG_ALL reported 0 and removed nothing at all (measured on Linux 6.12 with virtio-iommu, kernel/divergences/). The suite reports that as a violation.'],
   },
   {
-    id: 'T1-UNMAP-TOP', family: 'UNMAP', level: 'MUST', profile: 'both',
+    id: 'T1-UNMAP-TOP', group: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'An UNMAP_DMA whose range ends exactly at 2^64 - 1 is handled like any other range.',
     sources: [`${T1}: vfio_dma_do_unmap, vfio_find_dma_first_node`],
     variants: ['Before v6.18 ("vfio/type1: handle DMA map/unmap up to the addressable limit") vfio_find_dma_first_node compared against iova + size, which wraps to 0: such an unmap succeeded with size 0 and unmapped nothing, and release leaked the pins of a mapping ending at 2^64 - 1. The suite reports that as a violation.'],
   },
   {
-    id: 'T1-NO-STALE', family: 'UNMAP', level: 'MUST', profile: 'both',
+    id: 'T1-NO-STALE', group: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'Once a mapping is reported unmapped, no iova in it reaches any frame: no page of it survives in the IOMMU or its IOTLB.',
     sources: [`${T1}: vfio_unmap_unpin, vfio_sync_unpin (iommu_iotlb_sync)`],
   },
   // --- GET_INFO --------------------------------------------------------------------------
   {
-    id: 'T1-INFO-GEOMETRY', family: 'INFO', level: 'MUST', profile: 'both',
+    id: 'T1-INFO-GEOMETRY', group: 'INFO', level: 'MUST', profile: 'both',
     statement: 'GET_INFO reports iova_pgsizes and the IOVA_RANGE capability (inclusive ranges) that the container enforces.',
     sources: [`${T1}: vfio_iommu_type1_get_info, vfio_iommu_iova_build_caps`],
   },
   {
-    id: 'T1-INFO-DMA-AVAIL', family: 'INFO', level: 'MUST', profile: 'both',
+    id: 'T1-INFO-DMA-AVAIL', group: 'INFO', level: 'MUST', profile: 'both',
     statement: 'The DMA_AVAIL capability reports dma_entry_limit minus the number of live mappings.',
     sources: [`${T1}: vfio_iommu_dma_avail_build_caps, vfio_dma_do_map, vfio_remove_dma`],
   },
   // --- VADDR -----------------------------------------------------------------------------
   {
-    id: 'T1-VADDR-INVALIDATE', family: 'VADDR', level: 'MUST', profile: 'both',
+    id: 'T1-VADDR-INVALIDATE', group: 'VADDR', level: 'MUST', profile: 'both',
     statement: 'UNMAP_DMA with FLAG_VADDR marks the mappings in the range as having no valid vaddr and reports their total size; the IOMMU mappings, pins and charges do not change. The range is judged as an unmap\'s: on v2 a range that bisects a mapping fails with EINVAL and invalidates nothing (T1-UNMAP-V2-BISECT); on v1 a range starting strictly inside a mapping succeeds, reports size 0 and invalidates nothing (T1-UNMAP-V1-START-INSIDE), otherwise every mapping whose first iova lies in the range is invalidated whole; with FLAG_ALL every mapping is. While emulated (mdev) groups are attached the call fails with EBUSY before any other check; the suite\'s containers have none.',
     sources: [`${T1}: vfio_dma_do_unmap (EBUSY with emulated_iommu_groups, lines 1409-1412; v2 bisect check, lines 1479-1487; v1 break, line 1497; invalidate_vaddr loop, lines 1500-1519)`],
   },
   {
-    id: 'T1-VADDR-INVALIDATE-ATOMIC', family: 'VADDR', level: 'MUST', profile: 'both',
+    id: 'T1-VADDR-INVALIDATE-ATOMIC', group: 'VADDR', level: 'MUST', profile: 'both',
     statement: 'If a mapping in the range of an UNMAP_DMA with FLAG_VADDR is already invalid, the call fails with EINVAL and every mapping it had invalidated is valid again. No size is reported: vfio_dma_do_unmap sets it to 0, but the ioctl returns the error before copying it back.',
     sources: [`${T1}: vfio_dma_do_unmap (invalidate_vaddr revert loop, lines 1501-1512)`, `${T1}: vfio_iommu_type1_unmap_dma (returns on error, lines 2960-2962, before copy_to_user, line 2964)`],
   },
   {
-    id: 'T1-VADDR-UPDATE', family: 'VADDR', level: 'MUST', profile: 'both',
+    id: 'T1-VADDR-UPDATE', group: 'VADDR', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA with FLAG_VADDR whose iova and size equal an invalid mapping gives it the new vaddr; the IOMMU mapping and its pinned frames do not change. From another process, the mapping\'s charge moves to that process (ENOMEM, mapping left invalid, if that would exceed its RLIMIT_MEMLOCK without CAP_IPC_LOCK).',
     sources: [`${T1}: vfio_dma_do_map (set_vaddr), vfio_change_dma_owner`],
     variants: ['vfio_change_dma_owner came with "vfio/type1: restore locked_vm" in v6.3 and 6.1.16; before, the charge did not move.'],
   },
   {
-    id: 'T1-VADDR-UPDATE-ERRNO', family: 'VADDR', level: 'MUST', profile: 'both',
+    id: 'T1-VADDR-UPDATE-ERRNO', group: 'VADDR', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA with FLAG_VADDR fails with ENOENT when no mapping overlaps the range, and with EINVAL when the overlapping mapping is still valid or does not have exactly that iova and size.',
     sources: [`${T1}: vfio_dma_do_map (set_vaddr)`],
   },
   // --- Accounting ------------------------------------------------------------------------
   {
-    id: 'T1-ACCT-CHARGE', family: 'ACCT', level: 'MUST', profile: 'both',
+    id: 'T1-ACCT-CHARGE', group: 'ACCT', level: 'MUST', profile: 'both',
     statement: 'A successful MAP_DMA adds to locked_vm of the mapping process exactly one page per PAGE_SIZE of memory pinned, whether or not that process has CAP_IPC_LOCK.',
     sources: [`${T1}: vfio_pin_pages_remote, vfio_lock_acct`],
   },
   {
-    id: 'T1-ACCT-PER-MAPPING', family: 'ACCT', level: 'MUST', profile: 'both',
+    id: 'T1-ACCT-PER-MAPPING', group: 'ACCT', level: 'MUST', profile: 'both',
     statement: 'Accounting is per mapping: the same memory mapped at two iovas is charged twice.',
     sources: [`${T1}: vfio_pin_pages_remote (per-dma vfio_find_vpfn only)`],
   },
   {
-    id: 'T1-ACCT-MMIO', family: 'ACCT', level: 'MUST', profile: 'both',
+    id: 'T1-ACCT-MMIO', group: 'ACCT', level: 'MUST', profile: 'both',
     statement: 'Pages of a PFNMAP/MMIO VMA (reserved pfns) are mapped but never charged, also in a request that spans ordinary memory too: only its anonymous and hugetlb pages are charged.',
     sources: [`${T1}: vaddr_get_pfns, follow_fault_pfn, is_invalid_reserved_pfn, vfio_pin_pages_remote (a chunk ends where pages turn reserved or back)`],
   },
   {
-    id: 'T1-ACCT-UNCHARGE', family: 'ACCT', level: 'MUST', profile: 'both',
+    id: 'T1-ACCT-UNCHARGE', group: 'ACCT', level: 'MUST', profile: 'both',
     statement: 'Removing a mapping gives back exactly what it charged to dma->mm, whichever process unmaps: the process that mapped it, or the last process whose VADDR update moved the charge to itself (T1-VADDR-UPDATE). locked_vm never goes negative.',
     sources: [`${T1}: vfio_remove_dma, vfio_unmap_unpin, vfio_lock_acct (mm = dma->mm, line 452)`, `${T1}: vfio_change_dma_owner (dma->mm = the updating process\'s mm, line 1675)`],
     variants: ['Vanilla 6.1.0 to 6.1.15 charged the group leader\'s current mm (the exec underflow bug); fixed by 046eca5018f8 in v6.3 and 6.1.16.'],
   },
   // --- Host memory -----------------------------------------------------------------------
   {
-    id: 'T1-HOST-PIN-PERSISTS', family: 'HOST', level: 'MUST', profile: 'both',
+    id: 'T1-HOST-PIN-PERSISTS', group: 'HOST', level: 'MUST', profile: 'both',
     statement: 'munmap, mremap or mprotect of mapped memory does not change what the device reaches: the frames pinned at map time stay reachable, with the mapping\'s permission, until the mapping is removed.',
     sources: [`${T1}: vfio_pin_pages_remote (FOLL_LONGTERM pins, no MMU notifier)`, 'L mm/gup.c: pin_user_pages_remote'],
   },
   {
-    id: 'T1-HOST-NO-REUSE', family: 'HOST', level: 'MUST', profile: 'both',
+    id: 'T1-HOST-NO-REUSE', group: 'HOST', level: 'MUST', profile: 'both',
     statement: 'A pinned frame is not given to new memory while pinned: after munmap and a new mmap at the same vaddr, CPU writes to the new memory do not reach the device through the old mapping.',
     sources: ['L mm/gup.c: pin_user_pages_remote', `${T1}: vfio_unpin_pages_remote`],
   },
   {
-    id: 'T1-HOST-ENV', family: 'HOST', level: 'MUST', profile: 'both',
+    id: 'T1-HOST-ENV', group: 'HOST', level: 'MUST', profile: 'both',
     statement: 'The backend\'s processes implement mmap(MAP_FIXED), munmap, mremap(MREMAP_MAYMOVE|MREMAP_FIXED), mprotect and CPU loads and stores as Linux does: the suite builds every case on them, inside the arena the backend declares. mremap moves the frames with the VMA; new anonymous memory reads as zero. Nothing maps above TASK_SIZE (HostInfo.taskSize): mmap of a range reaching above it fails with ENOMEM, mremap onto it and munmap of it with EINVAL.',
     sources: ['L mm/mmap.c: do_mmap, __get_unmapped_area (TASK_SIZE)', 'L mm/vma.c: do_vmi_munmap (TASK_SIZE)', 'L mm/mremap.c: check_mremap_params (TASK_SIZE), mremap_to, move_vma', 'L mm/mprotect.c: do_mprotect_pkey', 'L arch/x86/include/asm/page_64.h: task_size_max (2^47 - PAGE_SIZE with 4-level paging)'],
   },
   // --- Release ---------------------------------------------------------------------------
   {
-    id: 'T1-CLOSE-RELEASE', family: 'CLOSE', level: 'MUST', profile: 'both',
+    id: 'T1-CLOSE-RELEASE', group: 'CLOSE', level: 'MUST', profile: 'both',
     statement: 'When the last group detaches from the container (VFIO_GROUP_UNSET_CONTAINER, or the close of the group with its devices), every mapping is removed, every page unpinned and every charge given back; a new container starts empty with the full dma_entry_limit. Closing the container fd alone releases nothing while a group still holds the container. closeContainer closes the device, the group and the container and sets up a new one.',
     sources: [
       'L drivers/vfio/container.c: vfio_group_detach_container (detach_group, then release once the group list is empty, lines 468-500), vfio_fops_release (drops a reference only, lines 376-382)',
