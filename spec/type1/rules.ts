@@ -209,6 +209,9 @@ export const RULES = [
     id: 'T1-VADDR-UPDATE-ERRNO', group: 'VADDR', level: 'MUST', profile: 'both',
     statement: 'MAP_DMA with FLAG_VADDR fails with ENOENT when no mapping overlaps the range, and with EINVAL when the overlapping mapping is still valid or does not have exactly that iova and size.',
     sources: [`${T1}: vfio_dma_do_map (set_vaddr)`],
+    variants: [
+      'Linux < 6.18: the lookup (vfio_find_dma) compares start + size, which wraps to 0 for a range ending at 2^64-1, so an update of a mapping ending there fails with ENOENT whatever its state (measured on Linux 6.12 with virtio-iommu; listed in expectations/linux-type1@virtio-iommu.json). Fixed by \'vfio/type1: handle DMA map/unmap up to the addressable limit\' (v6.18).',
+    ],
   },
   // --- Accounting ------------------------------------------------------------------------
   {
