@@ -3,15 +3,21 @@
 // itself terminated or quit with a second Ctrl-C. Each process started here carries a marker in
 // its command line; afterwards, /proc must hold none.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { killAll, leftovers, newMarker, processesWith, until } from './fixtures/processes.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const cliArgs = ['--import', 'tsx', 'harness/cli/main.ts'];
-const scratch = () => mkdtempSync(join(tmpdir(), 'vfio-conform-leftovers-'));
+const scratches: string[] = [];
+const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-leftovers-'));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 
 describe('no process of a backend outlives the run', () => {
   const marker = newMarker();

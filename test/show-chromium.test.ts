@@ -1,7 +1,7 @@
 // The page `show --html` writes, as a browser draws it: headless Chromium from the system's
 // packages loads it, a screenshot is kept (reports/show/), and the DOM says that the failing
 // step and the mappings are drawn where a reader looks first.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,7 +68,10 @@ describe('show --html in headless Chromium', () => {
     browser = Browser.launch(WIDTH, HEIGHT);
     mkdirSync(shots, { recursive: true });
   });
-  afterAll(async () => { await browser?.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   async function draw(casePath: string, name: string): Promise<Drawn> {
     const html = join(dir, `${name}.html`);

@@ -2,17 +2,23 @@
 // the same byte for byte for the same case, with an address axis that stays readable for
 // sparse 64-bit spaces; and the page the suite writes beside every failing case.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { addressLabel, buildAxis } from '../harness/show/axis.ts';
 import { loadShownCase } from '../harness/show/case.ts';
 import { renderHtml } from '../harness/show/html.ts';
 import { sparseCase, staleDumpCase } from './support/show-cases.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const scratch = () => mkdtempSync(join(tmpdir(), 'vfio-conform-show-'));
+const scratches: string[] = [];
+const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-show-'));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 
 function cli(...args: string[]): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', ...args], { cwd: root, encoding: 'utf8' });
