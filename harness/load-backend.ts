@@ -13,9 +13,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Backend, BackendFactory, BundledBackend, Family, FamilyOp, FamilyResult } from '../spec/family.ts';
-import { MAX_BATCH } from '../spec/protocol.ts';
 import { DEFAULT_FAMILY, FAMILIES, findFamily } from '../families/index.ts';
-import { BackendFault, oneLine, type Subject } from './check.ts';
+import { oneLine, type Subject } from './check.ts';
 import { describeLoadError, displayPath } from './load-error.ts';
 import { execBackend, StreamFault, unixBackend, type StreamBackendHandle, type StreamOptions } from './stream-backend.ts';
 
@@ -38,6 +37,15 @@ export function parseBackendSpec(spec: string): { target: string; options: Recor
 const looksLikePath = (t: string): boolean => /[/\\]/.test(t) || /\.(m?[jt]s)$/.test(t);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Whether `spec` names a bundled simulator or mutant, the only backends a case file may name by
+ * itself: anything else (a module, a process, a real kernel) starts code and is given on purpose.
+ */
+export function isBundledSimulator(spec: string): boolean {
+  const found = findBundled(parseBackendSpec(spec).target);
+  return found !== undefined && found.bundled.kind !== 'real';
+}
 
 /** A bundled backend of any family, by name. */
 export function findBundled(name: string): { family: Family; bundled: BundledBackend } | undefined {
@@ -185,18 +193,13 @@ class ServedModule implements Backend {
     }
   }
 
-  /** Raw wire results, one per operation (the stream client checks each batch's count). */
+  /** Raw wire results, one per operation: the stream client batches, checks each batch's count and says how many were sent. */
   async execute(ops: readonly FamilyOp[]): Promise<FamilyResult[]> {
-    const results: unknown[] = [];
-    for (let i = 0; i < ops.length; i += MAX_BATCH) {
-      const batch = ops.slice(i, i + MAX_BATCH);
-      try {
-        results.push(...(await this.inner.execute(batch)));
-      } catch (err) {
-        throw this.fault(err, i + ((err as { sent?: number }).sent ?? batch.length));
-      }
+    try {
+      return (await this.inner.execute(ops)) as FamilyResult[];
+    } catch (err) {
+      throw this.fault(err, (err as { sent?: number }).sent ?? ops.length);
     }
-    return results as FamilyResult[];
   }
 
   dispose(): Promise<void> {

@@ -9,7 +9,7 @@ import { FAMILIES } from '../../families/index.ts';
 import { checkBackendSpec } from '../backend-spec.ts';
 import { CaseFileError, readCase } from '../case-file.ts';
 import { BackendFault, checkCase, oneLine } from '../check.ts';
-import { BackendLoadError, findBundled, loadBackend } from '../load-backend.ts';
+import { BackendLoadError, isBundledSimulator, loadBackend } from '../load-backend.ts';
 import { UsageError } from '../suite.ts';
 import { printCase } from './output.ts';
 import { serveStdio } from '../serve.ts';
@@ -103,8 +103,7 @@ async function replay(args: string[]): Promise<number> {
   let spec = values.backend as string | undefined;
   if (spec === undefined) {
     // A case file travels by mail and bug tracker: what it names is data, never a command.
-    const named = findBundled(loaded.backend.split(':')[0]!);
-    if (!named || named.bundled.kind === 'real') {
+    if (!isBundledSimulator(loaded.backend)) {
       throw new UsageError(`${path} names backend ${JSON.stringify(loaded.backend)}, which is not a bundled simulator; a case file never starts a process or loads a module by itself: run it deliberately with --backend SPEC`);
     }
     checkBackendSpec(loaded.backend);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { FamilyOp as Op, FamilyResult as Result } from '../../spec/family.ts';
 import type { Subject, Violation } from '../check.ts';
-import { findBundled } from '../load-backend.ts';
+import { isBundledSimulator } from '../load-backend.ts';
 import type { PropertyReport } from '../suite.ts';
 import { viewLines } from '../show/write.ts';
 import { visible } from '../text.ts';
@@ -122,6 +122,5 @@ function replayCommand(casePath: string): string {
     return command;
   }
   if (typeof spec !== 'string') return command;
-  const bundled = findBundled(spec.split(':')[0]!);
-  return bundled && bundled.bundled.kind !== 'real' ? command : `${command} --backend ${shellQuote(spec)}`;
+  return isBundledSimulator(spec) ? command : `${command} --backend ${shellQuote(spec)}`;
 }
