@@ -1,11 +1,11 @@
 // The command line as a user meets it: exit codes, one-line errors, case files that replay,
 // reports that are the same byte for byte for the same seed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { generatedDocs } from '../harness/spec-doc.ts';
+import { scratch } from './support/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -14,13 +14,6 @@ function cli(...args: string[]): { status: number; stdout: string; stderr: strin
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const scratches: string[] = [];
-const scratch = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-cli-'));
-  scratches.push(dir);
-  return dir;
-};
-afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
 describe('run', () => {
@@ -31,7 +24,7 @@ describe('run', () => {
   });
 
   test('a mutant fails with its rule, writes a CASE.json, and replay reproduces it', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     const r = cli('run', '--backend', 'sim-type1~unmap-stale-tail', '--rules', 'T1-NO-STALE', '--cases', dir);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('VIOLATION T1-NO-STALE on sim-type1~unmap-stale-tail');
@@ -45,7 +38,7 @@ describe('run', () => {
   });
 
   test('the same seed and options give the same reports byte for byte', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     const args = ['run', '--runs', '15', '--seed', '9', '--backend', 'sim-type1', '--backend', 'sim-type1~charge-once', '--cases', join(dir, 'cases')];
     cli(...args, '--json', join(dir, 'a.json'), '--junit', join(dir, 'a.xml'));
     cli(...args, '--json', join(dir, 'b.json'), '--junit', join(dir, 'b.xml'));
@@ -57,7 +50,7 @@ describe('run', () => {
 
 describe('expectations files', () => {
   test('a known divergence is reported and set aside; the run fails only on what is not listed', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     const expect1 = join(dir, 'charge-once.json');
     writeFileSync(expect1, JSON.stringify({ format: 'vfio-conform/expectations', backend: 'sim-type1~charge-once',
       known: [{ rule: 'T1-ACCT-PER-MAPPING', reason: 'test: this mutant charges a shared page once' }] }));
@@ -71,7 +64,7 @@ describe('expectations files', () => {
   });
 
   test('an expectations file naming an unknown rule is rejected', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ format: 'vfio-conform/expectations', backend: 'x', known: [{ rule: 'T9-NOPE', reason: 'r' }] }));
     const r = cli('run', '--expect', bad);
@@ -104,7 +97,7 @@ describe('bad input gets one clear line and a non-zero exit', () => {
   }
 
   test('corrupt and foreign case files', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     const write = (name: string, text: string) => {
       const p = join(dir, name);
       writeFileSync(p, text);
@@ -128,7 +121,7 @@ describe('a backend that misbehaves is reported as such, and nothing gathered is
     ['counters', /malformed result #\d+ \(counters\)\.lockedVm: expected 2 processes, got 3/],
   ] as const) {
     test(fault, () => {
-      const dir = scratch();
+      const dir = scratch('vfio-conform-cli-');
       const r = cli('run', '--runs', '5', '--backend', 'sim-type1', '--backend', `./test/fixtures/faulty-backend.ts:fault=${fault}`,
         '--cases', dir, '--json', join(dir, 'report.json'));
       expect(r.status).toBe(1);
@@ -152,7 +145,7 @@ describe('spec', () => {
 
 describe('case files are data', () => {
   test('a version-1 case file (before families) still replays', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     const path = join(dir, 'v1.case.json');
     writeFileSync(path, JSON.stringify({
       format: 'vfio-conform/case', version: 1, suite: 'vfio-conform 0.1.0', backend: 'sim-type1~unmap-stale-tail', property: 'unmap-semantics', seed: 1,
@@ -170,14 +163,14 @@ describe('case files are data', () => {
   });
 
   test('a written case records its family, profile and protocol version', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     cli('run', '--backend', 'sim-type1-v1~v1-unmap-inside', '--rules', 'T1-UNMAP-V1-START-INSIDE', '--runs', '200', '--cases', dir);
     const doc = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.case.json'))!), 'utf8'));
     expect([doc.version, doc.family, doc.profile, doc.protocol]).toEqual([2, 'type1', 'type1v1', 2]);
   });
 
   test('a case file naming a command or a module is refused; --backend runs it deliberately', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     const marker = join(dir, 'pwned');
     for (const backend of [`exec:touch ${marker}`, './test/fixtures/faulty-backend.ts', 'linux-type1@intel-iommu']) {
       const path = join(dir, 'hostile.case.json');
@@ -229,7 +222,7 @@ describe('conventions', () => {
   });
 
   test('two backends that share a name keep their case files apart', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-cli-');
     cli('run', '--rules', 'T1-NO-STALE', '--runs', '50', '--cases', dir,
       '--backend', 'sim-type1~unmap-stale-tail', '--backend', 'sim-type1~unmap-stale-tail:dmaEntryLimit=64');
     const cases = readdirSync(dir).filter((f) => f.endsWith('.case.json')).sort();

@@ -3,21 +3,14 @@
 // itself terminated or quit with a second Ctrl-C. Each process started here carries a marker in
 // its command line; afterwards, /proc must hold none.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { killAll, leftovers, newMarker, processesWith, until } from './fixtures/processes.ts';
+import { scratch } from './support/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const cliArgs = ['--import', 'tsx', 'harness/cli/main.ts'];
-const scratches: string[] = [];
-const scratch = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-leftovers-'));
-  scratches.push(dir);
-  return dir;
-};
-afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 
 describe('no process of a backend outlives the run', () => {
   const marker = newMarker();
@@ -28,7 +21,7 @@ describe('no process of a backend outlives the run', () => {
 
   test('every kind of fault: the run ends, and leaves no process behind', async () => {
     const modes = ['hang', 'close-stdout', 'crash', 'garbage', 'out-of-order', 'long', 'short', 'error', 'endless', 'noisy', 'exit-after-hello', 'bad-hello'];
-    const r = spawnSync(process.execPath, [...cliArgs, 'run', '--runs', '2', '--timeout', '2', '--cases', scratch(), ...modes.flatMap((m) => ['--backend', peer(m)])],
+    const r = spawnSync(process.execPath, [...cliArgs, 'run', '--runs', '2', '--timeout', '2', '--cases', scratch('vfio-conform-leftovers-'), ...modes.flatMap((m) => ['--backend', peer(m)])],
       { cwd: root, encoding: 'utf8', timeout: 240_000 });
     expect(r.stdout).toMatch(/^vfio-conform: 0 passed, 12 failed, \d+ skipped$/m);
     expect(r.status).toBe(1);
@@ -37,7 +30,7 @@ describe('no process of a backend outlives the run', () => {
 
   for (const [how, signals] of [['terminated by SIGTERM', ['SIGTERM']], ['hung up on (SIGHUP)', ['SIGHUP']], ['quit with a second Ctrl-C', ['SIGINT', 'SIGINT']]] as const) {
     test(`the harness ${how} mid-run ends its backend's processes`, async () => {
-      const dir = scratch();
+      const dir = scratch('vfio-conform-leftovers-');
       const ready = join(dir, 'ready');
       const run = spawn(process.execPath, [...cliArgs, 'run', '--timeout', '600', '--cases', dir, '--backend', peer('hang', `--ready "${ready}"`)],
         { cwd: root, detached: true, stdio: 'ignore' });

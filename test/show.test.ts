@@ -2,23 +2,16 @@
 // the same byte for byte for the same case, with an address axis that stays readable for
 // sparse 64-bit spaces; and the page the suite writes beside every failing case.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { addressLabel, buildAxis } from '../harness/show/axis.ts';
 import { loadShownCase } from '../harness/show/case.ts';
 import { renderHtml } from '../harness/show/html.ts';
 import { sparseCase, staleDumpCase } from './support/show-cases.ts';
+import { scratch } from './support/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const scratches: string[] = [];
-const scratch = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-show-'));
-  scratches.push(dir);
-  return dir;
-};
-afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 
 function cli(...args: string[]): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', ...args], { cwd: root, encoding: 'utf8' });
@@ -53,7 +46,7 @@ describe('the address axis', () => {
 });
 
 describe('show --html', () => {
-  const dir = scratch();
+  const dir = scratch('vfio-conform-show-');
   const sparse = sparseCase(dir);
 
   test('one self-contained page: inline style, script and SVG, nothing fetched', () => {
@@ -79,7 +72,7 @@ describe('show --html', () => {
     const a = join(dir, 'a.html');
     const b = join(dir, 'b.html');
     expect(cli('show', sparse, '--html', a)).toMatchObject({ status: 0, stdout: `${a}\n` });
-    const elsewhere = join(scratch(), 'sparse.case.json');
+    const elsewhere = join(scratch('vfio-conform-show-'), 'sparse.case.json');
     writeFileSync(elsewhere, readFileSync(sparse));
     expect(cli('show', elsewhere, '--html', b).status).toBe(0);
     expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
@@ -95,7 +88,7 @@ describe('show --html', () => {
 
 describe('show as text', () => {
   test('prints the case as replay does, with what the model answers before the failing step', () => {
-    const r = cli('show', sparseCase(scratch()));
+    const r = cli('show', sparseCase(scratch('vfio-conform-show-')));
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('VIOLATION T1-HOST-NO-REUSE on sim-type1');
     expect(r.stdout).toMatch(/^ {2}#5 +dmaRead iova=0xfffffffffffff000 +ok token=0x0$/m);
@@ -103,7 +96,7 @@ describe('show as text', () => {
   });
 
   test('a case file that records no declaration borrows a bundled simulator\'s, and says so', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-show-');
     const path = join(dir, 'v1.case.json');
     writeFileSync(path, JSON.stringify({
       format: 'vfio-conform/case', version: 1, backend: 'exec:./elsewhere', property: 'unmap-semantics', seed: 1,
@@ -117,7 +110,7 @@ describe('show as text', () => {
   });
 
   test('bad input ends in one line and exit status 2', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-show-');
     writeFileSync(join(dir, 'bad.json'), '{"format": "vfio-conform/case"');
     writeFileSync(join(dir, 'step.json'), JSON.stringify({ format: 'vfio-conform/case', version: 2, family: 'type1', backend: 'sim-type1', failure: { step: 9 }, ops: [{ op: 'getInfo' }] }));
     for (const [args, message] of [
@@ -139,7 +132,7 @@ describe('show as text', () => {
 
 describe('run writes the picture beside every failing case', () => {
   test('X.case.json gets X.case.html, named in the terminal next to the case, identical to show --html', () => {
-    const dir = scratch();
+    const dir = scratch('vfio-conform-show-');
     const r = cli('run', '--backend', 'sim-type1~unmap-stale-tail', '--rules', 'T1-NO-STALE', '--cases', dir);
     expect(r.status).toBe(1);
     const files = readdirSync(dir).sort();
@@ -159,7 +152,7 @@ describe('a family without a view', () => {
     const { runSuite } = await import('../harness/suite.ts');
     const { toy } = await import('./families/toy-family.ts');
     registerFamily(toy);
-    const dir = scratch();
+    const dir = scratch('vfio-conform-show-');
     const [report] = await runSuite({ backends: ['toy-sim~stale'], family: 'toy', seed: 1, runs: 50, maxOps: 10, rules: [], casesDir: dir });
     const failed = report!.properties[0]!;
     expect(failed.status).toBe('fail');

@@ -1,21 +1,14 @@
 // Out-of-process backends: the suite runs through the protocol of spec/protocol.md, and every
 // way a peer can break it is reported as exactly that, with a case file, never a hang.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { execBackend, StreamFault, unixBackend, type PeerInfo, type StreamOptions } from '../harness/stream-backend.ts';
 import { killAll, leftovers, newMarker, until } from './fixtures/processes.ts';
+import { scratch } from './support/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const scratches: string[] = [];
-const scratch = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratches.push(dir);
-  return dir;
-};
-afterAll(() => { for (const dir of scratches) rmSync(dir, { recursive: true, force: true }); });
 const badPeer = join(root, 'test/fixtures/bad-peer.mjs');
 const peerCommand = (mode: string) => `"${process.execPath}" "${badPeer}" ${mode}`;
 const cli = (...args: string[]) => {
