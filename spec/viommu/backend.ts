@@ -1,0 +1,95 @@
+// What an emulated-IOMMU backend declares: its programming model and its geometry.
+import type { Backend as FamilyBackend, BackendFactory as FamilyBackendFactory, BackendInfoBase } from '../family.ts';
+import type { Op, Result } from './ops.ts';
+
+/**
+ * The programming model: `vtd` and `smmuv3` have guest page tables and caches that lag until
+ * invalidated; `virtio-iommu` acts on MAP and UNMAP requests at once; `mpc` has a LUT of
+ * secure / non-secure blocks and two indexes.
+ */
+export type Profile = 'vtd' | 'smmuv3' | 'virtio-iommu' | 'mpc';
+export const PROFILES: readonly Profile[] = ['vtd', 'smmuv3', 'virtio-iommu', 'mpc'];
+
+/**
+ * Optional abilities. `domains`: attach, detach, map, unmap. `tables`: protect, invalidate.
+ * `lut`: gate, reset. `notifiers`: register, unregister, replay. `dma`, `translate`: the ops
+ * of those names. A real IOMMU driven over qtest has no `translate` and no `notifiers`.
+ */
+export const CAPABILITIES = ['domains', 'tables', 'lut', 'notifiers', 'dma', 'translate'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export interface BackendInfo extends BackendInfoBase {
+  family: 'viommu';
+  profile: Profile;
+  capabilities: Capability[];
+  /** Input addresses are below 2^iovaBits (the MPC: its region is [0, 2^iovaBits)). */
+  iovaBits: number;
+  /**
+   * Page tables: the leaf sizes, ascending, a prefix of 4 KiB, 2 MiB, 1 GiB. virtio-iommu: the
+   * one granule. The MPC: the one block size.
+   */
+  pageSizes: bigint[];
+  /** num_indexes: 1, or 2 for the MPC (0 secure, 1 non-secure). */
+  indexes: number;
+  /** Endpoints are 0 .. endpoints-1; the MPC has one region, endpoint 0. */
+  endpoints: number;
+  /** Domains are 0 .. domains-1. */
+  domains: number;
+  /** VT-d caching mode: not-present entries may be cached, and MAP notifiers can be served. */
+  cachingMode: boolean;
+  /** Whether MAP notifiers are accepted (notify_flag_changed does not veto them). */
+  mapNotifiers: boolean;
+  /** Whether DEVIOTLB_UNMAP notifiers are accepted. */
+  deviceIotlb: boolean;
+  /** What an endpoint bound to no domain does with DMA: it faults, or passes untranslated. */
+  unattached: 'fault' | 'bypass';
+}
+
+export type Backend = FamilyBackend<Op, Result, BackendInfo>;
+export type BackendFactory = FamilyBackendFactory<Backend>;
+
+export const PAGE_4K = 0x1000n;
+/** Entries per table in 4 KiB-granule page tables (VT-d second level, SMMUv3 AArch64 LPAE). */
+export const TABLE_ENTRIES = 512n;
+
+/** The spans of the directory entries `protect` may name: 2 MiB, 1 GiB, ... below 2^iovaBits. */
+export function tableSpans(info: Pick<BackendInfo, 'iovaBits' | 'pageSizes'>): bigint[] {
+  const spans: bigint[] = [];
+  for (let span = info.pageSizes[0]! * TABLE_ENTRIES; span < 1n << BigInt(info.iovaBits); span *= TABLE_ENTRIES) spans.push(span);
+  return spans;
+}
+
+export function capabilitiesFor(op: Op): Capability[] {
+  switch (op.op) {
+    case 'attach': case 'detach': case 'map': case 'unmap': return ['domains'];
+    case 'protect': case 'invalidate': return ['tables'];
+    case 'gate': case 'reset': return ['lut'];
+    case 'register': case 'unregister': case 'replay': return ['notifiers'];
+    case 'dma': return ['dma'];
+    case 'translate': return ['translate'];
+  }
+}
+
+const isPow2 = (v: bigint): boolean => v > 0n && (v & (v - 1n)) === 0n;
+const LEVELS = [PAGE_4K, PAGE_4K * TABLE_ENTRIES, PAGE_4K * TABLE_ENTRIES * TABLE_ENTRIES];
+
+/** What is wrong with a declaration beyond its field types, or null. */
+export function checkGeometry(info: BackendInfo): string | null {
+  const { profile, pageSizes } = info;
+  if (!Number.isInteger(info.iovaBits) || info.iovaBits < 12 || info.iovaBits > 64) return 'iovaBits must be an integer in 12..64';
+  if (pageSizes.length === 0 || !pageSizes.every(isPow2)) return 'pageSizes must be powers of two';
+  if (!Number.isInteger(info.endpoints) || info.endpoints < 1 || info.endpoints > 64) return 'endpoints must be in 1..64';
+  if (!Number.isInteger(info.domains) || info.domains < 1 || info.domains > 64) return 'domains must be in 1..64';
+  const top = 1n << BigInt(info.iovaBits);
+  if (profile === 'vtd' || profile === 'smmuv3') {
+    if (!pageSizes.every((s, i) => s === LEVELS[i])) return 'pageSizes of page tables must be a prefix of 0x1000, 0x200000, 0x40000000';
+    if (pageSizes[pageSizes.length - 1]! >= top) return 'pageSizes must be below 2^iovaBits';
+  } else if (pageSizes.length !== 1 || pageSizes[0]! < 4n || pageSizes[0]! >= top) {
+    return `pageSizes of ${profile} must be one granule below 2^iovaBits`;
+  }
+  if (profile === 'mpc' && (info.indexes !== 2 || info.endpoints !== 1 || info.domains !== 1)) return 'an mpc has indexes 2, endpoints 1, domains 1';
+  if (profile !== 'mpc' && info.indexes !== 1) return `${profile} has one index`;
+  if (profile !== 'vtd' && info.cachingMode) return 'cachingMode is a vtd setting';
+  if (profile === 'vtd' && info.mapNotifiers && !info.cachingMode) return 'vtd serves MAP notifiers only in caching mode';
+  return null;
+}
