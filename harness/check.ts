@@ -18,6 +18,8 @@ export interface Violation {
   expected: FamilyResult;
   accepted: readonly FamilyResult[];
   actual: FamilyResult;
+  /** Why the answer breaks the rule, when the model judged it rather than listing answers. */
+  why?: string;
 }
 
 /** The backend could not be judged: it threw, stopped early or answered malformed data. */
@@ -50,22 +52,34 @@ export function firstViolation(family: Family, info: Backend['info'], ops: reado
     const op = ops[i]!;
     const expectation = model.apply(op);
     const actual = results[i]!;
-    if (!conforms(expectation, actual)) {
+    const verdict = judge(expectation, actual);
+    if (verdict) {
       return {
         step: i,
-        rule: model.blame(op, expectation, actual),
+        rule: verdict.rule ?? model.blame(op, expectation, actual),
         alsoBroken: expectation.alsoBroken ?? [],
         expected: expectation.result,
         accepted: expectation.accept ?? [],
         actual,
+        ...(verdict.why ? { why: verdict.why } : {}),
       };
     }
+    model.observe?.(op, actual);
   }
   return null;
 }
 
-export const conforms = (e: Expectation, actual: FamilyResult): boolean =>
-  sameResult(e.result, actual) || (e.accept ?? []).some((r) => sameResult(r, actual));
+/** Null when `actual` conforms; else the rule it breaks when the model judged it, and why. */
+export function judge(e: Expectation, actual: FamilyResult): { rule: string | null; why: string | null } | null {
+  if (e.judge) {
+    const broken = e.judge(actual);
+    return broken ? { rule: broken.rule, why: broken.why } : null;
+  }
+  const listed = sameResult(e.result, actual) || (e.accept ?? []).some((r) => sameResult(r, actual));
+  return listed ? null : { rule: null, why: null };
+}
+
+export const conforms = (e: Expectation, actual: FamilyResult): boolean => judge(e, actual) === null;
 
 /** Reset, execute and decode: every answer checked against the family's result schema. */
 export async function executeCase(family: Family, backend: Backend, ops: readonly FamilyOp[]): Promise<FamilyResult[]> {

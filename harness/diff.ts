@@ -8,7 +8,7 @@
 // departs, or that the spec allows both (two profiles, or two valid geometries).
 import fc from 'fast-check';
 import type { Backend, FamilyOp, FamilyResult, Property } from '../spec/family.ts';
-import { BackendFault, conforms, executeCase, oneLine, type Subject } from './check.ts';
+import { BackendFault, executeCase, judge, oneLine, type Subject } from './check.ts';
 import { sameResult } from './compare.ts';
 import { minimizeOps } from './minimize.ts';
 import { propertySeed, skipReason, type RunOptions } from './run.ts';
@@ -118,11 +118,15 @@ async function minimizeDifference(a: Subject, b: Subject, found: Answers, option
 export function judgeDifference(a: Subject, b: Subject, d: Answers): Difference {
   const side = ({ family, backend }: Subject, results: readonly FamilyResult[]): Side => {
     const model = family.model(backend.info);
-    for (let i = 0; i < d.step; i++) model.apply(d.ops[i]!);
+    for (let i = 0; i < d.step; i++) {
+      model.apply(d.ops[i]!);
+      model.observe?.(d.ops[i]!, results[i]!);
+    }
     const e = model.apply(d.ops[d.step]!);
     const answer = results[d.step]!;
-    const ok = conforms(e, answer);
-    return { answer, expected: [e.result, ...(e.accept ?? [])], rule: ok ? e.rule : model.blame(d.ops[d.step]!, e, answer), conforms: ok };
+    const verdict = judge(e, answer);
+    const rule = verdict === null ? e.rule : verdict.rule ?? model.blame(d.ops[d.step]!, e, answer);
+    return { answer, expected: [e.result, ...(e.accept ?? [])], rule, conforms: verdict === null };
   };
   const sa = side(a, d.a);
   const sb = side(b, d.b);

@@ -65,6 +65,12 @@ export interface Expectation<R extends FamilyResult = FamilyResult> {
   rule: string;
   /** Further rules a wrong answer breaks. */
   alsoBroken?: readonly string[];
+  /**
+   * For an operation whose conforming answers are too many to list (the events a notifier
+   * receives, a translation an IOMMU may still have cached): the rule `actual` breaks and why,
+   * or null when it conforms. `result` is then one conforming answer, shown in reports.
+   */
+  judge?(actual: R): { rule: string; why: string } | null;
 }
 
 /** The reference model of one fresh backend, driven one operation at a time. */
@@ -72,6 +78,12 @@ export interface Model<O extends FamilyOp = FamilyOp, R extends FamilyResult = F
   apply(op: O): Expectation<R>;
   /** The rule a wrong `actual` answer breaks, given what was expected. */
   blame(op: O, expected: Expectation<R>, actual: R): string;
+  /**
+   * The backend's conforming answer to the operation last applied, for a model whose next
+   * expectations depend on which of the conforming answers was given (the events a notifier
+   * saw). A model not told takes its own `result` as the answer.
+   */
+  observe?(op: O, actual: R): void;
 }
 
 export interface Property<O extends FamilyOp = FamilyOp, I extends BackendInfoBase = BackendInfoBase> {

@@ -102,6 +102,7 @@ export function printCase(out: Stream, { family, backend }: Subject, ops: readon
       ? `expected ${[v.expected, ...v.accepted].map(formatResult).join(' or ')}, got ${formatResult(v.actual)}`
       : got ? formatResult(got) : '';
     lines.push(`${mark} #${String(i).padEnd(index)} ${formatOp(ops[i]!).padEnd(width)} ${answer}`);
+    if (i === v.step && v.why) lines.push(`  ${' '.repeat(index + 1)} ${v.why}`);
   }
   if (report?.status === 'fail') lines.push('', `  case:   ${report.case}`, ...viewLines(report.case), `  replay: ${replayCommand(report.case)}`);
   out.write(lines.join('\n') + '\n\n');
