@@ -1,0 +1,94 @@
+// An emulated-IOMMU backend's declaration (BackendInfo) as plain data: the `info` of the
+// protocol's hello, and the checks an in-process declaration must pass before the suite
+// trusts it. pageSizes are u64 and travel as hex strings; the counts are JSON numbers.
+import { decodeU64, hex, isRecord, WireError } from '../u64.ts';
+import { CAPABILITIES, checkGeometry, PROFILES, type BackendInfo, type Capability, type Profile } from './backend.ts';
+
+/** The fields of a declaration, in the order they are documented, with their wire types. */
+const INFO_FIELDS = {
+  name: 'string', description: 'string', family: 'family', profile: 'profile', capabilities: 'capabilities',
+  iovaBits: 'count', pageSizes: 'u64s', indexes: 'count', endpoints: 'count', domains: 'count',
+  cachingMode: 'bool', mapNotifiers: 'bool', deviceIotlb: 'bool', unattached: 'unattached',
+} as const satisfies Record<keyof BackendInfo, string>;
+type InfoField = keyof typeof INFO_FIELDS;
+
+const UNATTACHED = ['fault', 'bypass'] as const;
+
+export function encodeInfo(info: BackendInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(INFO_FIELDS) as InfoField[]) {
+    out[name] = name === 'pageSizes' ? info.pageSizes.map(hex) : name === 'family' ? 'viommu' : info[name];
+  }
+  return out;
+}
+
+const describe = (v: unknown): string => (typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v));
+const bad = (where: string, expected: string, v: unknown) => new WireError(`${where}: expected ${expected}, got ${describe(v)}`);
+const oneOf = (values: readonly unknown[], v: unknown): boolean => values.includes(v);
+
+/** A field's value checked against its wire type; `bigints` for in-process declarations. */
+function field(name: InfoField, v: unknown, where: string, bigints: boolean): unknown {
+  switch (INFO_FIELDS[name]) {
+    case 'string':
+      if (typeof v === 'string') return v;
+      throw bad(where, 'a string', v);
+    case 'family':
+      if (v === 'viommu') return v;
+      throw bad(where, '"viommu"', v);
+    case 'profile':
+      if (oneOf(PROFILES, v)) return v as Profile;
+      throw bad(where, `one of ${PROFILES.join('|')}`, v);
+    case 'capabilities':
+      if (!Array.isArray(v)) throw bad(where, 'an array', v);
+      return v.map((c, i) => {
+        if (!oneOf(CAPABILITIES, c)) throw bad(`${where}[${i}]`, `one of ${CAPABILITIES.join('|')}`, c);
+        return c as Capability;
+      });
+    case 'count':
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+      throw bad(where, 'a non-negative integer', v);
+    case 'u64s':
+      if (!Array.isArray(v)) throw bad(where, 'an array', v);
+      return v.map((s, i) => {
+        if (!bigints) return decodeU64(s, `${where}[${i}]`);
+        if (typeof s === 'bigint') return s;
+        throw bad(`${where}[${i}]`, 'a bigint', s);
+      });
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      throw bad(where, 'a boolean', v);
+    case 'unattached':
+      if (oneOf(UNATTACHED, v)) return v;
+      throw bad(where, UNATTACHED.join('|'), v);
+  }
+}
+
+function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo {
+  if (!isRecord(v)) throw bad(where, 'an object', v);
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(INFO_FIELDS) as InfoField[]) {
+    if (!(name in v)) throw new WireError(`${where}.${name}: missing field`);
+    out[name] = field(name, v[name], `${where}.${name}`, bigints);
+  }
+  // In-process declarations may carry more (methods' helpers, notes); the wire may not.
+  if (!bigints) {
+    for (const k of Object.keys(v)) if (!(k in INFO_FIELDS)) throw new WireError(`${where}.${k}: unknown field`);
+  }
+  return out as unknown as BackendInfo;
+}
+
+/** The hello's `info` (or a case file's), types only: checkInfo judges the geometry. */
+export function decodeInfo(v: unknown, where = 'info'): BackendInfo {
+  return decodeFields(v, where, false);
+}
+
+/** What is wrong with an in-process backend's declaration (bigints, not wire strings), or null. */
+export function checkInfo(info: unknown): string | null {
+  if (!isRecord(info)) return 'has no "info"';
+  try {
+    return checkGeometry(decodeFields(info, 'info', true));
+  } catch (err) {
+    if (err instanceof WireError) return err.message;
+    throw err;
+  }
+}
