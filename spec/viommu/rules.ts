@@ -204,7 +204,7 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-VIRTIO-UNMAP', group: 'VIRTIO', level: 'MUST', profile: 'virtio-iommu',
     statement: 'UNMAP removes the mappings wholly inside its range; one it only partly covers fails the request with S_RANGE (ERANGE) and stays.',
     sources: [`${VIRTIO}: virtio_iommu_unmap`, VIRTIO_SPEC],
-    variants: ['Which mappings wholly inside the range are removed before S_RANGE depends on the order the device walks them: the suite never generates such a request, and its model takes them all as removed.'],
+    variants: ['Which mappings wholly inside the range QEMU removes before answering S_RANGE depends on the order it walks its tree. A failed operation here changes nothing and notifies nothing, so the model expects none removed; the suite generates no request that mixes the two.'],
   },
   {
     id: 'VIOMMU-VIRTIO-ATTACH', group: 'VIRTIO', level: 'MUST', profile: 'virtio-iommu',

@@ -1,0 +1,151 @@
+// Judging the events an operation delivered, one notifier at a time and in delivery order,
+// against semantics.md §e.8: well-formed (I4), inside the range, of a registered type, no
+// duplicate MAP (I5), no cut (I6), no loss (I3); then, over every range the operation
+// touched, sound (I1) and complete (I2) shadows and covered UNMAP-only notifiers.
+import { hex } from '../../spec/u64.ts';
+import { NOTIFIER_DEVIOTLB, NOTIFIER_MAP, NOTIFIER_UNMAP, type NotifierEvent } from '../../spec/viommu/ops.ts';
+import type { Notifier, Sight } from './notifier.ts';
+import { cutAt } from './space.ts';
+import { isPow2, sameXlat, within, type Xlat } from './xlat.ts';
+
+export type Broken = { rule: string; why: string };
+
+/** What the operation made the model expect of one notifier. */
+export interface Duty {
+  /** Ranges brought up to date: the shadow is judged there afterwards. */
+  touched: [bigint, bigint][];
+  /** Ranges an UNMAP-only notifier must be told about. */
+  owed: [bigint, bigint][];
+}
+
+/** The rule a completeness failure names, by what the operation was. */
+export type Context = { replay: boolean; completeRule: string };
+
+const range = (a: bigint, b: bigint) => `[${hex(a)}, ${hex(b)})`;
+
+function formBroken(n: Notifier, ev: NotifierEvent): Broken | null {
+  const { entry } = ev;
+  const size = entry.addrMask + 1n;
+  if (!isPow2(size) || entry.iova % size !== 0n) return { rule: 'VIOMMU-EVENT-FORM', why: `notifier ${n.id}: ${ev.type} at ${hex(entry.iova)} with addr_mask ${hex(entry.addrMask)} is not a naturally aligned power of two` };
+  if (ev.type === 'unmap' && entry.perm !== 'none') return { rule: 'VIOMMU-EVENT-FORM', why: `notifier ${n.id}: UNMAP at ${hex(entry.iova)} carries perm ${entry.perm}, not NONE` };
+  if (ev.type === 'map' && entry.perm === 'none') return { rule: 'VIOMMU-EVENT-FORM', why: `notifier ${n.id}: MAP at ${hex(entry.iova)} carries perm NONE` };
+  if (entry.iova < n.start || entry.iova + size > n.end) return { rule: 'VIOMMU-EVENT-RANGE', why: `notifier ${n.id} covers ${range(n.start, n.end)} but got ${ev.type} ${range(entry.iova, entry.iova + size)}` };
+  const bit = ev.type === 'map' ? NOTIFIER_MAP : ev.type === 'unmap' ? NOTIFIER_UNMAP : NOTIFIER_DEVIOTLB;
+  if (!(n.flags & bit)) return { rule: 'VIOMMU-EVENT-FLAGS', why: `notifier ${n.id} did not register for ${ev.type} events` };
+  if (ev.type === 'deviotlb') return { rule: 'VIOMMU-EVENT-FLAGS', why: `notifier ${n.id}: no operation here invalidates a device IOTLB` };
+  return null;
+}
+
+/** Whether `v`, a value at `a`, is one the notifier's translations may have (I1). */
+function allowed(sight: Sight, a: bigint, v: Xlat): boolean {
+  return sight.spaces.some((s) => s.candidates(a).some((c) => c !== null && within(v, c)));
+}
+
+function unsound(n: Notifier, sight: Sight, a: bigint, v: Xlat, what: string): Broken {
+  const other = sight.other?.current.at(a)?.value;
+  if (other && within(v, other)) return { rule: 'VIOMMU-EVENT-INDEX', why: `notifier ${n.id} (index ${n.index}) ${what} at ${hex(a)} the other index's translation (${v.target})` };
+  return { rule: 'VIOMMU-SHADOW-SOUND', why: `notifier ${n.id} ${what} at ${hex(a)} -> ${hex(v.pa)} ${v.perm} ${v.target}, which the guest does not allow` };
+}
+
+/** Applies one event to the notifier's shadow, or says what it breaks. */
+export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Context, unmapped: [bigint, bigint][]): Broken | null {
+  const broken = formBroken(n, ev);
+  if (broken) return broken;
+  const start = ev.entry.iova;
+  const end = start + ev.entry.addrMask + 1n;
+  if (ev.type === 'unmap') unmapped.push([start, end]);
+  if (!n.shadowing) return null;
+  if (ev.type === 'unmap') return unmap(n, sight, start, end, ctx);
+  const v: Xlat = { pa: ev.entry.translatedAddr, perm: ev.entry.perm, own: ev.entry.perm, target: ev.entry.target, unit: 0n, lo: start, hi: end, gen: -1 };
+  for (const seg of cutAt(start, end, sight.spaces.flatMap((s) => [s.current.pieces(start, end), s.history.pieces(start, end)]))) {
+    const at = { ...v, pa: v.pa + (seg.start - start) };
+    if (!allowed(sight, seg.start, at)) return unsound(n, sight, seg.start, at, 'was sent a MAP');
+  }
+  const held = n.shadow.pieces(start, end);
+  if (held.length > 0) {
+    const same = held.length === 1 && held[0]!.start === start && held[0]!.end === end && entryBounds(held[0]!.value, start)[0] === start
+      && entryBounds(held[0]!.value, start)[1] === end && sameXlat(held[0]!.value, v);
+    if (ctx.replay && same) return null;
+    return {
+      rule: ctx.replay ? 'VIOMMU-REPLAY-ALL' : 'VIOMMU-SHADOW-NO-DUP',
+      why: `notifier ${n.id} was sent a MAP of ${range(start, end)} over ${range(held[0]!.start, held[0]!.end)} it already holds${same ? '' : ' with another translation'}, with no UNMAP first`,
+    };
+  }
+  const now = sight.bound?.current.at(start)?.value;
+  n.shadow.set(start, end, { ...v, gen: now && sameXlat(now, v) ? now.gen : -1 });
+  return null;
+}
+
+/** [start, end) of the shadow entry of value `v` containing `a`. */
+function entryBounds(v: Xlat, a: bigint): [bigint, bigint] {
+  if (v.unit === 0n) return [v.lo, v.hi];
+  const s = a - (a % v.unit);
+  return [s, s + v.unit];
+}
+
+function unmap(n: Notifier, sight: Sight, start: bigint, end: bigint, ctx: Context): Broken | null {
+  for (const p of n.shadow.pieces(start, end)) {
+    for (const edge of [p.start, p.end - 1n]) {
+      const [s, e] = entryBounds(n.shadow.at(edge)!.value, edge);
+      if (s < start || e > end) return { rule: 'VIOMMU-SHADOW-NO-CUT', why: `notifier ${n.id} was sent an UNMAP of ${range(start, end)} that cuts its entry ${range(s, e)}` };
+    }
+    // I3: an entry whose leaf is untouched since it was shadowed must stay.
+    const space = sight.settled;
+    if (!space || !space.settled(p.start, p.end)) continue;
+    for (const cur of space.current.pieces(p.start, p.end)) {
+      const held = n.shadow.at(cur.start)!.value;
+      if (held.gen === cur.value.gen && sameXlat(held, cur.value)) {
+        return {
+          rule: ctx.replay ? 'VIOMMU-REPLAY-NO-UNMAP' : 'VIOMMU-SHADOW-NO-LOSS',
+          why: `notifier ${n.id} was sent an UNMAP of ${range(start, end)}, removing ${hex(cur.start)} whose translation is valid and unchanged`,
+        };
+      }
+    }
+  }
+  n.shadow.set(start, end, undefined);
+  return null;
+}
+
+/** The end-of-operation checks of one notifier over the ranges its duty and its events touched. */
+export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint, bigint][], mapped: [bigint, bigint][], ctx: Context): Broken | null {
+  if (n.unmapOnly) {
+    for (const [s, e] of duty.owed) {
+      const missed = uncovered(s, e, unmapped);
+      if (missed) return { rule: 'VIOMMU-SHADOW-UNMAP-COVER', why: `notifier ${n.id} (UNMAP only) was not told that ${range(missed[0], missed[1])} changed` };
+    }
+    return null;
+  }
+  if (!n.shadowing) return null;
+  for (const [s0, e0] of [...duty.touched, ...unmapped, ...mapped]) {
+    const r = n.clip(s0, e0);
+    if (!r) continue;
+    const [s, e] = r;
+    const lists = sight.spaces.flatMap((sp) => [sp.current.pieces(s, e), sp.history.pieces(s, e)]);
+    for (const seg of cutAt(s, e, [...lists, n.shadow.pieces(s, e)])) {
+      const held = n.shadow.at(seg.start)?.value;
+      if (held && !allowed(sight, seg.start, held)) return unsound(n, sight, seg.start, held, 'holds');
+      const space = sight.settled;
+      if (!held && n.replayed && space && space.settled(seg.start, seg.end)) {
+        const now = space.current.at(seg.start)?.value;
+        if (now) return { rule: ctx.completeRule, why: `notifier ${n.id} lacks ${range(seg.start, seg.end)} -> ${hex(now.pa)} ${now.perm}, which the guest made visible` };
+      }
+      if (held && n.replayed && space && space.settled(seg.start, seg.end)) {
+        const now = space.current.at(seg.start)?.value;
+        if (now && !sameXlat(held, now)) return { rule: ctx.completeRule, why: `notifier ${n.id} holds ${hex(seg.start)} -> ${hex(held.pa)} ${held.perm} where the guest made ${hex(now.pa)} ${now.perm} visible` };
+      }
+    }
+  }
+  return null;
+}
+
+/** The first part of [s, e) no range of `cover` contains, or null. */
+function uncovered(s: bigint, e: bigint, cover: [bigint, bigint][]): [bigint, bigint] | null {
+  const sorted = [...cover].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let at = s;
+  for (const [cs, ce] of sorted) {
+    if (cs > at) break;
+    if (ce > at) at = ce;
+    if (at >= e) return null;
+  }
+  return at < e ? [at, e] : null;
+}

@@ -1,0 +1,242 @@
+// The model's state and what each state-changing operation does to it: page tables and
+// bindings that caches may lag behind (vtd, smmuv3), virtio-iommu domains and mappings, the
+// MPC's LUT. Each change says which notifiers it concerns and over which ranges.
+import type { BackendInfo } from '../../spec/viommu/backend.ts';
+import type { Errno } from '../../spec/errno.ts';
+import type { Op } from '../../spec/viommu/ops.ts';
+import type { Context, Duty } from './events.ts';
+import type { Notifier, Sight } from './notifier.ts';
+import { PageTables } from './page-tables.ts';
+import type { Lookup } from './probe.ts';
+import { Space } from './space.ts';
+
+export type Change =
+  | { errno: Errno; rule: string }
+  | { duties: Map<Notifier, Duty>; ctx: Context; resetShadows: boolean };
+
+const CTX = (completeRule: string): Context => ({ replay: false, completeRule });
+
+export class State {
+  readonly notifiers = new Map<number, Notifier>();
+  private readonly spaces = new Map<number, Space>();
+  private readonly tables = new Map<number, PageTables>();
+  /** The domain each endpoint is bound to now. */
+  private readonly binding: (number | null)[];
+  /** Page tables: bindings a context cache may still hold, since the endpoint's last context invalidation. */
+  private readonly oldBindings: Set<number | null>[];
+  private gen = 0;
+  private readonly top: bigint;
+  private readonly granule: bigint;
+  private readonly caching: boolean;
+
+  constructor(private readonly info: BackendInfo) {
+    this.top = 1n << BigInt(info.iovaBits);
+    this.granule = info.pageSizes[0]!;
+    this.caching = info.profile === 'vtd' || info.profile === 'smmuv3';
+    this.binding = Array.from({ length: info.endpoints }, () => (info.profile === 'mpc' ? 0 : null));
+    this.oldBindings = Array.from({ length: info.endpoints }, () => new Set());
+    if (info.profile === 'mpc') this.resetLut();
+  }
+
+  private space(domain: number, index = 0): Space {
+    const key = domain * this.info.indexes + index;
+    let s = this.spaces.get(key);
+    if (!s) this.spaces.set(key, (s = new Space()));
+    return s;
+  }
+
+  private pageTables(domain: number): PageTables {
+    let t = this.tables.get(domain);
+    if (!t) this.tables.set(domain, (t = new PageTables(this.space(domain), this.top)));
+    return t;
+  }
+
+  /** Where notifier `n`'s translations come from. */
+  sight(n: Notifier): Sight {
+    const domains = [this.binding[n.endpoint]!, ...this.oldBindings[n.endpoint]!];
+    const spaces = [...new Set(domains.filter((d): d is number => d !== null))].map((d) => this.space(d, n.index));
+    const now = this.binding[n.endpoint]!;
+    const bound = now === null ? null : this.space(now, n.index);
+    return {
+      spaces,
+      unbound: domains.includes(null),
+      settled: this.oldBindings[n.endpoint]!.size === 0 ? bound : null,
+      bound,
+      other: this.info.indexes === 2 ? this.space(0, 1 - n.index) : null,
+    };
+  }
+
+  lookup(endpoint: number, index: number, a: bigint): Lookup {
+    const domains = [...new Set([this.binding[endpoint]!, ...this.oldBindings[endpoint]!])];
+    const candidates = domains.flatMap((d) => {
+      if (d === null) return [null];
+      const [now, ...olds] = this.space(d, index).candidates(a);
+      // Without caching mode no cache holds a not-present entry (VIOMMU-INVAL-STALE).
+      return [now!, ...olds.filter((o) => o !== null || this.info.cachingMode)];
+    });
+    const now = this.binding[endpoint]!;
+    return {
+      candidates,
+      current: now === null ? null : this.space(now, index).current.at(a)?.value ?? null,
+      retired: domains.flatMap((d) => (d === null ? [] : this.space(d, index).retired.at(a)?.value ?? [])),
+      other: this.info.indexes === 2 ? this.space(0, 1 - index).current.at(a)?.value ?? null : null,
+      bypass: this.info.unattached === 'bypass',
+      unbound: domains.includes(null),
+    };
+  }
+
+  private notifiersOf(endpoint: number | null, index?: number): Notifier[] {
+    return [...this.notifiers.values()].filter((n) => (endpoint === null || n.endpoint === endpoint) && (index === undefined || n.index === index));
+  }
+
+  private endpointsIn(domain: number): number[] {
+    return this.binding.flatMap((d, e) => (d === domain ? [e] : []));
+  }
+
+  change(op: Op): Change {
+    const duties = new Map<Notifier, Duty>();
+    const duty = (n: Notifier): Duty => {
+      let d = duties.get(n);
+      if (!d) duties.set(n, (d = { touched: [], owed: [] }));
+      return d;
+    };
+    const all = (n: Notifier) => duty(n).touched.push([n.start, n.end]);
+    const owe = (n: Notifier, ranges: [bigint, bigint][]) => duty(n).owed.push(...ranges);
+    const g = ++this.gen;
+    switch (op.op) {
+      case 'attach': case 'detach': {
+        const to = op.op === 'attach' ? op.domain : null;
+        const from = this.binding[op.endpoint]!;
+        if (this.caching) {
+          if (from !== to) this.oldBindings[op.endpoint]!.add(from);
+          this.binding[op.endpoint] = to;
+          return { duties, ctx: CTX('VIOMMU-INVAL-CONTEXT'), resetShadows: false };
+        }
+        if (to === null && from === null) return { errno: 'EINVAL', rule: 'VIOMMU-VIRTIO-ATTACH' };
+        if (from === to) return { duties, ctx: CTX('VIOMMU-VIRTIO-ATTACH'), resetShadows: false };
+        for (const n of this.notifiersOf(op.endpoint)) {
+          all(n);
+          if (from !== null) owe(n, present(this.space(from), n.start, n.end));
+        }
+        this.binding[op.endpoint] = to;
+        if (from !== null && this.endpointsIn(from).length === 0) {
+          // The last endpoint out takes the domain and its mappings with it.
+          const s = this.space(from);
+          s.current.clear();
+          s.history.clear();
+        }
+        return { duties, ctx: CTX('VIOMMU-VIRTIO-ATTACH'), resetShadows: false };
+      }
+      case 'map': case 'unmap': {
+        const end = op.iova + op.size;
+        if (this.caching) {
+          this.space(op.domain).remember(op.iova, end);
+          if (op.op === 'map') this.pageTables(op.domain).map(op.iova, op.size, op.page, op.pa, op.perm, g);
+          else this.pageTables(op.domain).unmap(op.iova, op.size, this.granule, g);
+          return { duties, ctx: CTX('VIOMMU-SHADOW-COMPLETE'), resetShadows: false };
+        }
+        if (this.endpointsIn(op.domain).length === 0) return { errno: 'ENOENT', rule: op.op === 'map' ? 'VIOMMU-VIRTIO-MAP' : 'VIOMMU-VIRTIO-UNMAP' };
+        const s = this.space(op.domain);
+        const held = s.current.pieces(op.iova, end);
+        if (op.op === 'map') {
+          if (held.length > 0) return { errno: 'EINVAL', rule: 'VIOMMU-VIRTIO-MAP' };
+          s.remember(op.iova, end);
+          s.current.set(op.iova, end, { pa: op.pa, perm: op.perm, own: op.perm, target: 'memory', unit: 0n, lo: op.iova, hi: end, gen: g });
+        } else {
+          if (held.some((p) => p.value.lo < op.iova || p.value.hi > end)) return { errno: 'ERANGE', rule: 'VIOMMU-VIRTIO-UNMAP' };
+          s.remember(op.iova, end);
+          s.current.set(op.iova, end, undefined);
+        }
+        const changed = s.sync(op.iova, end);
+        for (const e of this.endpointsIn(op.domain)) {
+          for (const n of this.notifiersOf(e)) {
+            const r = n.clip(op.iova, end);
+            if (!r) continue;
+            duty(n).touched.push(r);
+            owe(n, changed);
+          }
+        }
+        return { duties, ctx: CTX(op.op === 'map' ? 'VIOMMU-VIRTIO-MAP' : 'VIOMMU-VIRTIO-UNMAP'), resetShadows: false };
+      }
+      case 'protect': {
+        this.space(op.domain).remember(op.iova, op.iova + op.span);
+        this.pageTables(op.domain).protect(op.iova, op.span, op.perm, g);
+        return { duties, ctx: CTX('VIOMMU-SHADOW-COMPLETE'), resetShadows: false };
+      }
+      case 'invalidate': {
+        const domains = op.scope === 'range' || op.scope === 'domain' ? [op.domain] : op.scope === 'global' ? [...Array(this.info.domains).keys()] : [];
+        const [s, e] = op.scope === 'range' ? [op.iova, op.iova + op.size] : [0n, this.top];
+        for (const d of domains) {
+          const changed = this.space(d).sync(s, e);
+          for (const n of this.notifiers.values()) {
+            const sight = this.sight(n);
+            if (!sight.spaces.includes(this.space(d))) continue;
+            const r = n.clip(s, e);
+            if (r) duty(n).touched.push(r);
+            if (sight.settled === this.space(d)) owe(n, changed);
+          }
+        }
+        const endpoints = op.scope === 'context' ? [op.endpoint] : op.scope === 'global' ? [...this.binding.keys()] : [];
+        for (const ep of endpoints) {
+          const olds = this.oldBindings[ep]!;
+          if (olds.size === 0) continue;
+          for (const n of this.notifiersOf(ep)) {
+            all(n);
+            for (const d of olds) if (d !== null && d !== this.binding[ep]) owe(n, present(this.space(d), n.start, n.end));
+          }
+          olds.clear();
+        }
+        return { duties, ctx: CTX(op.scope === 'context' || op.scope === 'global' ? 'VIOMMU-INVAL-CONTEXT' : op.scope === 'range' ? 'VIOMMU-INVAL-RANGE' : 'VIOMMU-INVAL-DOMAIN'), resetShadows: false };
+      }
+      case 'gate': {
+        const end = op.iova + op.size;
+        for (const index of [0, 1]) {
+          const s = this.space(0, index);
+          const target = (index === 1) === op.ns ? 'memory' : 'blocked';
+          s.remember(op.iova, end);
+          for (const p of s.current.pieces(op.iova, end)) {
+            if (p.value.target !== target) s.current.set(p.start, p.end, { ...p.value, target, gen: g });
+          }
+          const changed = s.sync(op.iova, end);
+          for (const n of this.notifiersOf(0, index)) {
+            for (const [cs, ce] of changed) {
+              const r = n.clip(cs, ce);
+              if (r) duty(n).touched.push(r);
+            }
+            owe(n, changed);
+          }
+        }
+        return { duties, ctx: CTX('VIOMMU-MPC-LUT'), resetShadows: false };
+      }
+      case 'reset':
+        this.resetLut();
+        return { duties, ctx: CTX('VIOMMU-MPC-RESET'), resetShadows: true };
+      default:
+        throw new Error(`State.change: ${op.op} is not a state change`);
+    }
+  }
+
+  /** Every block secure: memory for index 0, blocked for index 1 (VIOMMU-MPC-RESET). */
+  private resetLut(): void {
+    const g = ++this.gen;
+    for (const index of [0, 1]) {
+      const s = this.space(0, index);
+      s.current.clear();
+      s.history.clear();
+      s.current.set(0n, this.top, { pa: 0n, perm: 'rw', own: 'rw', target: index === 0 ? 'memory' : 'blocked', unit: this.granule, lo: 0n, hi: 0n, gen: g });
+    }
+  }
+
+  /** A shadow taken to hold exactly the current translations of its range. */
+  resetShadow(n: Notifier): void {
+    n.shadow.clear();
+    if (!n.shadowing) return;
+    const bound = this.sight(n).bound;
+    for (const p of bound?.current.pieces(n.start, n.end) ?? []) n.shadow.set(p.start, p.end, p.value);
+  }
+}
+
+/** The ranges of [start, end) where `space` translates anything. */
+function present(space: Space, start: bigint, end: bigint): [bigint, bigint][] {
+  return space.current.pieces(start, end).map((p) => [p.start, p.end]);
+}
