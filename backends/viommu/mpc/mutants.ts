@@ -1,0 +1,26 @@
+// The sim-mpc mutants: the correct simulator with one realistic bug each. A suite that passes
+// sim-mpc must fail every one, on the rule named here.
+import type { RuleId } from '../../../spec/viommu/rules.ts';
+import type { MpcBug } from './bugs.ts';
+
+export interface MpcMutant {
+  /** The bundled backend name: `${base}~${id}`. */
+  readonly name: string;
+  readonly id: MpcBug;
+  readonly base: 'sim-mpc';
+  /** The rule of spec/viommu/rules.ts the bug violates. */
+  readonly rule: RuleId;
+  readonly description: string;
+}
+
+const mutant = (id: MpcBug, rule: RuleId, description: string): MpcMutant =>
+  ({ name: `sim-mpc~${id}`, id, base: 'sim-mpc', rule, description });
+
+export const MPC_MUTANT_LIST: readonly MpcMutant[] = [
+  mutant('mpc-wrong-index', 'VIOMMU-EVENT-INDEX',
+    'A LUT write notifies every notifier with both indexes\' events, so a secure notifier also hears the non-secure view.'),
+  mutant('mpc-map-without-unmap', 'VIOMMU-SHADOW-NO-DUP',
+    'A block whose LUT bit changed is notified with a MAP of its new target only, without the UNMAP of the old one.'),
+  mutant('mpc-ns-sees-secure', 'VIOMMU-ATTR-INDEX',
+    'DMA and translate ignore the index and always use the secure view, so non-secure accesses reach secure blocks.'),
+];
