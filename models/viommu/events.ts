@@ -109,8 +109,10 @@ function unmap(n: Notifier, sight: Sight, start: bigint, end: bigint, ctx: Conte
 /** The end-of-operation checks of one notifier over the ranges its duty and its events touched. */
 export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint, bigint][], mapped: [bigint, bigint][], ctx: Context): Broken | null {
   if (n.unmapOnly) {
-    for (const [s, e] of duty.owed) {
-      const missed = uncovered(s, e, unmapped);
+    for (const [s0, e0] of duty.owed) {
+      const r = n.clip(s0, e0);
+      if (!r) continue;
+      const missed = uncovered(r[0], r[1], unmapped);
       if (missed) return { rule: 'VIOMMU-SHADOW-UNMAP-COVER', why: `notifier ${n.id} (UNMAP only) was not told that ${range(missed[0], missed[1])} changed` };
     }
     return null;

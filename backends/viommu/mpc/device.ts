@@ -33,6 +33,9 @@ export class Mpc {
       // mutant mpc-wrong-index: every notifier hears every index's events. VIOMMU-EVENT-INDEX
       if (n.index !== index && !this.bugs.has('mpc-wrong-index')) continue;
       if (!wants(n, flag) || addr < n.start || addr > n.end) continue;
+      // mutant mpc-map-without-unmap: a notifier that hears MAPs is told only the new target,
+      // as if a MAP replaced what it held. VIOMMU-SHADOW-NO-DUP
+      if (type === 'unmap' && wants(n, NOTIFIER_MAP) && this.bugs.has('mpc-map-without-unmap')) continue;
       events.push({ notifier: n.id, type, entry: this.entry(addr, index, ns, type === 'map' ? 'rw' : 'none') });
     }
   }
@@ -43,8 +46,7 @@ export class Mpc {
     for (const b of this.lut.write(Number(iova / this.block), Number(size / this.block), ns)) {
       const addr = BigInt(b) * this.block;
       // tz_mpc_iommu_notify's order: UNMAP for S and NS, then MAP for S and NS.
-      // mutant mpc-map-without-unmap: the changed block is only MAPped. VIOMMU-SHADOW-NO-DUP
-      if (!this.bugs.has('mpc-map-without-unmap')) for (const i of INDEXES) this.deliver(i, 'unmap', addr, !ns, events);
+      for (const i of INDEXES) this.deliver(i, 'unmap', addr, !ns, events);
       for (const i of INDEXES) this.deliver(i, 'map', addr, ns, events);
     }
     return { ok: true, events };

@@ -20,7 +20,7 @@ export const MPC_MUTANT_LIST: readonly MpcMutant[] = [
   mutant('mpc-wrong-index', 'VIOMMU-EVENT-INDEX',
     'A LUT write notifies every notifier with both indexes\' events, so a secure notifier also hears the non-secure view.'),
   mutant('mpc-map-without-unmap', 'VIOMMU-SHADOW-NO-DUP',
-    'A block whose LUT bit changed is notified with a MAP of its new target only, without the UNMAP of the old one.'),
+    'A block whose LUT bit changed is notified to MAP|UNMAP notifiers with a MAP of its new target only, without the UNMAP of the old one.'),
   mutant('mpc-ns-sees-secure', 'VIOMMU-ATTR-INDEX',
     'DMA and translate ignore the index and always use the secure view, so non-secure accesses reach secure blocks.'),
 ];

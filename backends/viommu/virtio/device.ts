@@ -93,11 +93,10 @@ export class VirtioIommu {
     const high = op.iova + op.size - 1n;
     const met = domain.mappings.overlapping(low, high);
     const inside = met.filter((m) => m.low >= low && m.high <= high);
-    for (const m of inside) domain.mappings.remove(m);
-    // The device walks the mappings and stops at one it only partly covers: those wholly inside
-    // are gone by then, whatever the walk's order (the rule's variant). A failed request has no
-    // events to report, so their UNMAPs are lost; the suite never sends such a request.
+    // A request that only partly covers a mapping fails whole: a failed operation changes
+    // nothing (the rule's variant; the suite never mixes the two).
     if (inside.length < met.length) return fail('ERANGE');
+    for (const m of inside) domain.mappings.remove(m);
     return notified(this.events('unmap', inside, this.notifiersOf(domain.endpoints)));
   }
 
