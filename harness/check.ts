@@ -57,7 +57,7 @@ export function firstViolation(family: Family, info: Backend['info'], ops: reado
       return {
         step: i,
         rule: verdict.rule ?? model.blame(op, expectation, actual),
-        alsoBroken: expectation.alsoBroken ?? [],
+        alsoBroken: verdict.alsoBroken ?? expectation.alsoBroken ?? [],
         expected: expectation.result,
         accepted: expectation.accept ?? [],
         actual,
@@ -70,10 +70,10 @@ export function firstViolation(family: Family, info: Backend['info'], ops: reado
 }
 
 /** Null when `actual` conforms; else the rule it breaks when the model judged it, and why. */
-export function judge(e: Expectation, actual: FamilyResult): { rule: string | null; why: string | null } | null {
+export function judge(e: Expectation, actual: FamilyResult): { rule: string | null; why: string | null; alsoBroken?: readonly string[] } | null {
   if (e.judge) {
     const broken = e.judge(actual);
-    return broken ? { rule: broken.rule, why: broken.why } : null;
+    return broken ? { rule: broken.rule, why: broken.why, ...(broken.alsoBroken ? { alsoBroken: broken.alsoBroken } : {}) } : null;
   }
   const listed = sameResult(e.result, actual) || (e.accept ?? []).some((r) => sameResult(r, actual));
   return listed ? null : { rule: null, why: null };

@@ -70,7 +70,7 @@ export interface Expectation<R extends FamilyResult = FamilyResult> {
    * receives, a translation an IOMMU may still have cached): the rule `actual` breaks and why,
    * or null when it conforms. `result` is then one conforming answer, shown in reports.
    */
-  judge?(actual: R): { rule: string; why: string } | null;
+  judge?(actual: R): { rule: string; why: string; alsoBroken?: readonly string[] } | null;
 }
 
 /** The reference model of one fresh backend, driven one operation at a time. */

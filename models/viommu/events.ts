@@ -8,7 +8,7 @@ import type { Notifier, Sight } from './notifier.ts';
 import { cutAt } from './space.ts';
 import { isPow2, sameXlat, within, type Xlat } from './xlat.ts';
 
-export type Broken = { rule: string; why: string };
+export type Broken = { rule: string; why: string; alsoBroken?: string[] };
 
 /** What the operation made the model expect of one notifier. */
 export interface Duty {
@@ -55,7 +55,7 @@ export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Conte
   const end = start + ev.entry.addrMask + 1n;
   if (ev.type === 'unmap') unmapped.push([start, end]);
   if (!n.shadowing) return null;
-  if (ev.type === 'unmap') return unmap(n, sight, start, end, ctx);
+  if (ev.type === 'unmap') return unmap(n, sight, ev, start, end, ctx);
   const v: Xlat = { pa: ev.entry.translatedAddr, perm: ev.entry.perm, own: ev.entry.perm, target: ev.entry.target, unit: 0n, lo: start, hi: end, gen: -1 };
   for (const seg of cutAt(start, end, sight.spaces.flatMap((s) => [s.current.pieces(start, end), s.history.pieces(start, end)]))) {
     const at = { ...v, pa: v.pa + (seg.start - start) };
@@ -66,14 +66,27 @@ export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Conte
     const same = held.length === 1 && held[0]!.start === start && held[0]!.end === end && entryBounds(held[0]!.value, start)[0] === start
       && entryBounds(held[0]!.value, start)[1] === end && sameXlat(held[0]!.value, v);
     if (ctx.replay && same) return null;
-    return {
+    return hostStale(n, ev, {
       rule: ctx.replay ? 'VIOMMU-REPLAY-ALL' : 'VIOMMU-SHADOW-NO-DUP',
       why: `notifier ${n.id} was sent a MAP of ${range(start, end)} over ${range(held[0]!.start, held[0]!.end)} it already holds${same ? '' : ' with another translation'}, with no UNMAP first`,
-    };
+    });
   }
   const now = sight.bound?.current.at(start)?.value;
   n.shadow.set(start, end, { ...v, gen: now && sameXlat(now, v) ? now.gen : -1 });
+  if (n.vfio && v.target === 'memory') n.memoryBytes += end - start;
+  n.vfio?.feed(ev);
   return null;
+}
+
+/** The same violation, seen from the type1 container VFIO drives: what it answers and leaves. */
+function hostStale(n: Notifier, ev: NotifierEvent, broken: Broken): Broken {
+  const host = n.vfio?.feed(ev);
+  if (!host?.errno) return broken;
+  return {
+    ...broken,
+    why: `${broken.why}; VFIO's ${host.call} fails with ${host.errno}, which it only logs, so the host IOMMU keeps the old entry: a stale mapping`,
+    alsoBroken: ['VIOMMU-VFIO-HOST'],
+  };
 }
 
 /** [start, end) of the shadow entry of value `v` containing `a`. */
@@ -83,11 +96,11 @@ function entryBounds(v: Xlat, a: bigint): [bigint, bigint] {
   return [s, s + v.unit];
 }
 
-function unmap(n: Notifier, sight: Sight, start: bigint, end: bigint, ctx: Context): Broken | null {
+function unmap(n: Notifier, sight: Sight, ev: NotifierEvent, start: bigint, end: bigint, ctx: Context): Broken | null {
   for (const p of n.shadow.pieces(start, end)) {
     for (const edge of [p.start, p.end - 1n]) {
       const [s, e] = entryBounds(n.shadow.at(edge)!.value, edge);
-      if (s < start || e > end) return { rule: 'VIOMMU-SHADOW-NO-CUT', why: `notifier ${n.id} was sent an UNMAP of ${range(start, end)} that cuts its entry ${range(s, e)}` };
+      if (s < start || e > end) return hostStale(n, ev, { rule: 'VIOMMU-SHADOW-NO-CUT', why: `notifier ${n.id} was sent an UNMAP of ${range(start, end)} that cuts its entry ${range(s, e)}` });
     }
     // I3: an entry whose leaf is untouched since it was shadowed must stay.
     const space = sight.settled;
@@ -102,7 +115,9 @@ function unmap(n: Notifier, sight: Sight, start: bigint, end: bigint, ctx: Conte
       }
     }
   }
+  if (n.vfio) for (const p of n.shadow.pieces(start, end)) if (p.value.target === 'memory') n.memoryBytes -= p.end - p.start;
   n.shadow.set(start, end, undefined);
+  n.vfio?.feed(ev);
   return null;
 }
 
@@ -136,8 +151,25 @@ export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint,
         if (now && !sameXlat(held, now)) return { rule: ctx.completeRule, why: `notifier ${n.id} holds ${hex(seg.start)} -> ${hex(held.pa)} ${held.perm} where the guest made ${hex(now.pa)} ${now.perm} visible` };
       }
     }
+    const host = n.vfio && hostDiffers(n, s, e);
+    if (host) return { rule: 'VIOMMU-VFIO-HOST', why: host };
+  }
+  if (n.vfio && n.vfio.lockedVm() * PAGE !== n.memoryBytes) {
+    return { rule: 'VIOMMU-VFIO-HOST', why: `the container behind notifier ${n.id} has locked_vm ${n.vfio.lockedVm()} pages for ${hex(n.memoryBytes)} bytes of shadowed RAM` };
   }
   return null;
+}
+
+const PAGE = 0x1000n;
+
+/** Where the container VFIO drives differs from the notifier's shadow in [s, e), or null. */
+function hostDiffers(n: Notifier, s: bigint, e: bigint): string | null {
+  const host = n.vfio!.mappings().filter((m) => m.iova < e && m.iova + m.size > s);
+  const shadow = n.shadow.pieces(s, e).filter((p) => p.value.target === 'memory').map((p) => ({ iova: p.value.lo, size: p.value.hi - p.value.lo }));
+  const key = (m: { iova: bigint; size: bigint }) => `${hex(m.iova)}+${hex(m.size)}`;
+  const a = host.map(key).join(' ');
+  const b = [...new Set(shadow.map(key))].join(' ');
+  return a === b ? null : `the host IOMMU behind notifier ${n.id} holds [${a}] where the shadow holds [${b}]`;
 }
 
 /** The first part of [s, e) no range of `cover` contains, or null. */

@@ -134,7 +134,7 @@ export class ViommuModel implements Model<Op, Result> {
     if (this.state.notifiers.has(op.notifier)) return fail('EEXIST', 'VIOMMU-REG-ARGS');
     if ((op.flags & NOTIFIER_MAP) && !this.info.mapNotifiers) return fail('EINVAL', 'VIOMMU-REG-VETO-MAP');
     if ((op.flags & NOTIFIER_DEVIOTLB) && !this.info.deviceIotlb) return fail('EINVAL', 'VIOMMU-REG-VETO-DEVIOTLB');
-    const n = new Notifier(op.notifier, op.endpoint, op.index, op.flags, op.start, op.end + 1n);
+    const n = new Notifier(op.notifier, op.endpoint, op.index, op.flags, op.start, op.end + 1n, this.info.profile !== 'mpc');
     this.state.notifiers.set(op.notifier, n);
     return this.notify(new Map(), { replay: false, completeRule: 'VIOMMU-SHADOW-COMPLETE' }, true);
   }

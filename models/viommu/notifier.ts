@@ -3,6 +3,7 @@
 import { NOTIFIER_MAP, NOTIFIER_UNMAP } from '../../spec/viommu/ops.ts';
 import { RangeMap } from './ranges.ts';
 import type { Space } from './space.ts';
+import { VfioConsumer } from './vfio.ts';
 import { shiftXlat, type Xlat } from './xlat.ts';
 
 export class Notifier {
@@ -10,6 +11,10 @@ export class Notifier {
   readonly shadow = new RangeMap<Xlat>(shiftXlat);
   /** Completeness binds only once the consumer has asked for the present translations. */
   replayed = false;
+  /** VFIO behind the notifier, driving a type1 container; null where VFIO cannot consume (the MPC's sub-page blocks). */
+  readonly vfio: VfioConsumer | null;
+  /** Bytes of guest RAM the shadow maps: what the container must have pinned. */
+  memoryBytes = 0n;
 
   constructor(
     readonly id: number,
@@ -19,7 +24,10 @@ export class Notifier {
     readonly start: bigint,
     /** Exclusive. */
     readonly end: bigint,
-  ) {}
+    withVfio: boolean,
+  ) {
+    this.vfio = withVfio && this.shadowing ? new VfioConsumer() : null;
+  }
 
   /** MAP|UNMAP: a consumer keeping an accurate shadow (VFIO). */
   get shadowing(): boolean {
