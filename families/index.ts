@@ -2,8 +2,9 @@
 // generators, wire form and bundled backends. Adding a family is one line here.
 import type { Family, Rule } from '../spec/family.ts';
 import { type1 } from './type1.ts';
+import { viommu } from './viommu.ts';
 
-const registered: Family[] = [type1];
+const registered: Family[] = [type1, viommu];
 
 export const FAMILIES: readonly Family[] = registered;
 

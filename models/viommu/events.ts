@@ -6,6 +6,7 @@ import { hex } from '../../spec/u64.ts';
 import { NOTIFIER_DEVIOTLB, NOTIFIER_MAP, NOTIFIER_UNMAP, type NotifierEvent } from '../../spec/viommu/ops.ts';
 import type { Notifier, Sight } from './notifier.ts';
 import { cutAt } from './space.ts';
+import { hostable } from './vfio.ts';
 import { isPow2, sameXlat, within, type Xlat } from './xlat.ts';
 
 export type Broken = { rule: string; why: string; alsoBroken?: string[] };
@@ -73,7 +74,7 @@ export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Conte
   }
   const now = sight.bound?.current.at(start)?.value;
   n.shadow.set(start, end, { ...v, gen: now && sameXlat(now, v) ? now.gen : -1 });
-  if (n.vfio && v.target === 'memory') n.memoryBytes += end - start;
+  if (n.vfio && hosted(v, start, end)) n.memoryBytes += end - start;
   n.vfio?.feed(ev);
   return null;
 }
@@ -115,7 +116,7 @@ function unmap(n: Notifier, sight: Sight, ev: NotifierEvent, start: bigint, end:
       }
     }
   }
-  if (n.vfio) for (const p of n.shadow.pieces(start, end)) if (p.value.target === 'memory') n.memoryBytes -= p.end - p.start;
+  if (n.vfio) for (const p of n.shadow.pieces(start, end)) if (hosted(p.value, p.start, p.end)) n.memoryBytes -= p.end - p.start;
   n.shadow.set(start, end, undefined);
   n.vfio?.feed(ev);
   return null;
@@ -162,10 +163,16 @@ export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint,
 
 const PAGE = 0x1000n;
 
+/** Whether VFIO maps the shadow entry holding [start, end): guest RAM, not another target (I8). */
+function hosted(v: Xlat, start: bigint, end: bigint): boolean {
+  const entryPa = v.pa - (start - v.lo);
+  return v.target === 'memory' && hostable(entryPa, v.hi - v.lo) && end > start;
+}
+
 /** Where the container VFIO drives differs from the notifier's shadow in [s, e), or null. */
 function hostDiffers(n: Notifier, s: bigint, e: bigint): string | null {
   const host = n.vfio!.mappings().filter((m) => m.iova < e && m.iova + m.size > s);
-  const shadow = n.shadow.pieces(s, e).filter((p) => p.value.target === 'memory').map((p) => ({ iova: p.value.lo, size: p.value.hi - p.value.lo }));
+  const shadow = n.shadow.pieces(s, e).filter((p) => hosted(p.value, p.start, p.end)).map((p) => ({ iova: p.value.lo, size: p.value.hi - p.value.lo }));
   const key = (m: { iova: bigint; size: bigint }) => `${hex(m.iova)}+${hex(m.size)}`;
   const a = host.map(key).join(' ');
   const b = [...new Set(shadow.map(key))].join(' ');

@@ -20,6 +20,9 @@ const CONTAINER: Type1Info = {
   host: { pageSize: 0x1000n, hugePageSize: 0x200000n, arena: { start: 0n, size: HOST_TOP }, taskSize: HOST_TOP },
 };
 
+/** Whether VFIO can map [pa, pa + size) of guest RAM: the top GiB stands for what is not RAM. */
+export const hostable = (pa: bigint, size: bigint): boolean => pa + size <= HOST_TOP;
+
 export class VfioConsumer {
   private readonly host = new SystemModel(CONTAINER);
   private readonly backed = new Set<bigint>();
@@ -30,7 +33,7 @@ export class VfioConsumer {
     const size = addrMask + 1n;
     if (ev.type === 'map') {
       // "Wrong target AS" / "iommu map to non memory area": logged, nothing mapped.
-      if (target !== 'memory' || pa + size > HOST_TOP) return null;
+      if (target !== 'memory' || !hostable(pa, size)) return null;
       this.back(pa, size);
       const flags = MAP_FLAG.READ | (perm === 'w' || perm === 'rw' ? MAP_FLAG.WRITE : 0);
       const r = this.host.apply({ op: 'map', proc: 0, flags, iova, vaddr: pa, size }).result;

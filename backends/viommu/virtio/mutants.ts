@@ -21,8 +21,8 @@ export const VIRTIO_MUTANT_LIST: readonly VirtioMutant[] = [
     'Each mapping is notified as one event with addr_mask = size - 1, even when its size is not a power of two or its start is not aligned to it.'),
   mutant('virtio-unmap-other-split', 'VIOMMU-SHADOW-NO-CUT',
     'UNMAP notifications are cut from the top with an off-by-one chunk bound, a different decomposition from the MAPs\', so an UNMAP bisects a MAPped chunk.'),
-  mutant('virtio-attach-no-replay', 'VIOMMU-SHADOW-COMPLETE',
-    'ATTACH to a domain with mappings does not MAP them to the endpoint\'s notifiers, so a consumer\'s shadow misses them (VIOMMU-VIRTIO-ATTACH states the request; the shadow check reports SHADOW-COMPLETE).'),
+  mutant('virtio-attach-no-replay', 'VIOMMU-VIRTIO-ATTACH',
+    'ATTACH to a domain with mappings does not MAP them to the endpoint\'s notifiers, so a consumer\'s shadow misses them.'),
   mutant('virtio-no-crop', 'VIOMMU-EVENT-RANGE',
     'Notifications are not cropped to the notifier\'s range: a chunk straddling its edge is delivered whole.'),
 ];

@@ -1,0 +1,58 @@
+// The emulated-IOMMU family: QEMU's IOMMUMemoryRegion contract as intel-iommu, SMMUv3,
+// virtio-iommu and the TrustZone MPC implement it and VFIO and vhost consume it. This file
+// only assembles what spec/viommu, models/viommu, properties/viommu and backends/viommu define.
+import type { Family } from '../spec/family.ts';
+import { capabilitiesFor, CAPABILITIES, PROFILES, type BackendInfo } from '../spec/viommu/backend.ts';
+import type { Op, Result } from '../spec/viommu/ops.ts';
+import { GROUPS, RULES } from '../spec/viommu/rules.ts';
+import { decodeOp, decodeResult, encodeOp } from '../spec/viommu/wire.ts';
+import { checkInfo, decodeInfo, encodeInfo } from '../spec/viommu/info.ts';
+import { formatOp, formatResult } from '../spec/viommu/format.ts';
+import { protocolSchema } from '../spec/viommu/schema.ts';
+import { renderRuleDoc } from '../spec/rule-doc.ts';
+import { ViommuModel } from '../models/viommu/model.ts';
+import { PROPERTIES } from '../properties/viommu/catalog.ts';
+import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
+
+export const viommu: Family<Op, Result, BackendInfo> = {
+  id: 'viommu',
+  title: 'Emulated IOMMUs: the IOMMUMemoryRegion contract (intel-iommu, SMMUv3, virtio-iommu, TrustZone MPC)',
+  rules: RULES,
+  groups: GROUPS,
+  profiles: PROFILES,
+  capabilities: CAPABILITIES,
+  properties: PROPERTIES,
+  bundled: VIOMMU_BUNDLED,
+  defaultBackends: VIOMMU_BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
+
+  model: (info) => new ViommuModel(info),
+  capabilitiesFor,
+  encodeOp,
+  decodeOp,
+  decodeResult: (op, v, where) => decodeResult(op, v, where),
+  encodeInfo,
+  decodeInfo,
+  checkInfo,
+  formatOp,
+  formatResult,
+  schema: protocolSchema,
+  docs: () => [
+    {
+      path: 'spec/viommu/rules.md',
+      text: renderRuleDoc({
+        title: 'Emulated IOMMUs: the rules',
+        intro: [
+          'Generated from `spec/viommu/rules.ts` by `npm run spec`; do not edit by hand.',
+          '',
+          'Each rule has a stable ID, a level (MUST or MAY), the programming models it binds (`vtd`,',
+          '`smmuv3`, `virtio-iommu`, `mpc`), the source it was read from (`Q` = QEMU, `L` = Linux), and',
+          'the properties that check it (`properties/viommu/catalog.ts`). What each operation does is in',
+          '`spec/viommu/operations.md`.',
+        ],
+        rules: RULES, groups: GROUPS, properties: PROPERTIES,
+        profileLabel: (p) => p,
+      }),
+    },
+    { path: 'spec/viommu/protocol.schema.json', text: JSON.stringify(protocolSchema(), null, 2) + '\n' },
+  ],
+};
