@@ -39,7 +39,8 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
     }
     for (const seg of cutAt(s, e, [sight.bound?.current.pieces(s, e) ?? [], n.shadow.pieces(s, e)])) {
       const v = sight.bound?.current.at(seg.start)?.value;
-      if (!v) continue;
+      // A leaf with no permission left is no translation to a consumer (translate says NONE).
+      if (!v || v.perm === 'none') continue;
       const kept = n.shadow.at(seg.start)?.value;
       if (kept && !inRemoved(held, seg.start) && exact(seg.start, seg.end, kept, sight)) continue;
       for (const [ls, le] of leafParts(seg.start, seg.end, v)) {

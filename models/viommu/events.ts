@@ -145,7 +145,7 @@ export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint,
       const space = sight.settled;
       if (!held && n.replayed && space && space.settled(seg.start, seg.end)) {
         const now = space.current.at(seg.start)?.value;
-        if (now) return { rule: ctx.completeRule, why: `notifier ${n.id} lacks ${range(seg.start, seg.end)} -> ${hex(now.pa)} ${now.perm}, which the guest made visible` };
+        if (now && now.perm !== 'none') return { rule: ctx.completeRule, why: `notifier ${n.id} lacks ${range(seg.start, seg.end)} -> ${hex(now.pa)} ${now.perm}, which the guest made visible` };
       }
       if (held && n.replayed && space && space.settled(seg.start, seg.end)) {
         const now = space.current.at(seg.start)?.value;

@@ -55,8 +55,10 @@ export function entryOf(v: Old, a: bigint, g: bigint, bypass: boolean): TlbEntry
     return bypass ? { iova, translatedAddr: iova, addrMask: g - 1n, perm: 'rw', target: 'memory' } : { iova, translatedAddr: 0n, addrMask: g - 1n, perm: 'none', target: 'memory' };
   }
   const [s, e] = leafOf(v, a);
-  // A virtio-iommu mapping need not be a power of two: its granule-sized page is one entry.
-  const [es, ee] = isPow2(e - s) && s % (e - s) === 0n ? [s, e] : [a - (a % g), a - (a % g) + g];
+  // A virtio-iommu mapping need not be a naturally aligned power of two, in iova or in
+  // translated address: then its granule-sized page is the entry.
+  const whole = isPow2(e - s) && s % (e - s) === 0n && (v.pa - (a - s)) % (e - s) === 0n;
+  const [es, ee] = whole ? [s, e] : [a - (a % g), a - (a % g) + g];
   return { iova: es, translatedAddr: v.pa - (a - es), addrMask: ee - es - 1n, perm: v.perm, target: v.target };
 }
 
@@ -64,7 +66,7 @@ function fits(entry: TlbEntry, v: Old, a: bigint, flag: Perm, bypass: boolean): 
   const end = entry.iova + entry.addrMask + 1n;
   const refused = (p: Perm) => flag !== 'none' && !((flag === 'r' || flag === 'rw' ? permAllows(p, 'read') : true) && (flag === 'w' || flag === 'rw' ? permAllows(p, 'write') : true));
   if (v === null) return entry.perm === 'none' || (bypass && entry.translatedAddr === entry.iova && entry.perm === 'rw');
-  if (entry.perm === 'none') return refused(v.perm);
+  if (entry.perm === 'none') return v.perm === 'none' || refused(v.perm);
   if (entry.perm !== v.perm || entry.target !== v.target) return false;
   if (entry.translatedAddr + (a - entry.iova) !== v.pa) return false;
   const [s, e] = leafOf(v, a);

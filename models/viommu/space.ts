@@ -40,7 +40,7 @@ export class Space {
       for (const seg of this.current.cover(h.start, h.end)) {
         const olds = shiftOlds(h.value, seg.start - h.start);
         const now = seg.value ?? null;
-        if (olds.some((o) => o !== null && !sameOld(o, now))) changed.push([seg.start, seg.end]);
+        if (olds.some((o) => o !== null && o.perm !== 'none' && !sameOld(o, now))) changed.push([seg.start, seg.end]);
       }
       this.retired.set(h.start, h.end, h.value);
     }
