@@ -5,6 +5,7 @@
 import type { NotifierEvent, TlbEntry } from '../../spec/viommu/ops.ts';
 import type { Duty } from './events.ts';
 import type { Notifier, Sight } from './notifier.ts';
+import { RangeMap } from './ranges.ts';
 import { cutAt } from './space.ts';
 import { alignedChunks, sameXlat, type Xlat } from './xlat.ts';
 
@@ -21,7 +22,7 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
   }
   if (!n.shadowing) return events;
   const ranges = replay ? [[n.start, n.end] as [bigint, bigint]] : duty.touched;
-  const held = new Map<bigint, bigint>();
+  const removed = new RangeMap<true>((v) => v);
   for (const [s0, e0] of ranges) {
     const r = n.clip(s0, e0);
     if (!r) continue;
@@ -34,7 +35,7 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
       if (exact(p.start, p.end, p.value, sight)) continue;
       for (const [es, ee] of entries(p.start, p.end, p.value)) {
         events.push({ notifier: n.id, type: 'unmap', entry: unmapEntry(es, ee) });
-        held.set(es, ee);
+        removed.set(es, ee, true);
       }
     }
     for (const seg of cutAt(s, e, [sight.bound?.current.pieces(s, e) ?? [], n.shadow.pieces(s, e)])) {
@@ -42,7 +43,7 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
       // A leaf with no permission left is no translation to a consumer (translate says NONE).
       if (!v || v.perm === 'none') continue;
       const kept = n.shadow.at(seg.start)?.value;
-      if (kept && !inRemoved(held, seg.start) && exact(seg.start, seg.end, kept, sight)) continue;
+      if (kept && !removed.at(seg.start) && exact(seg.start, seg.end, kept, sight)) continue;
       for (const [ls, le] of leafParts(seg.start, seg.end, v)) {
         for (const [cs, ce] of alignedChunks(ls, le)) {
           const pa = v.pa + (cs - seg.start);
@@ -52,11 +53,6 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
     }
   }
   return events;
-}
-
-function inRemoved(removed: Map<bigint, bigint>, a: bigint): boolean {
-  for (const [s, e] of removed) if (a >= s && a < e) return true;
-  return false;
 }
 
 /** Whether the shadow's [s, e) translates exactly as the endpoint's current tables. */

@@ -134,7 +134,7 @@ export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint,
     return null;
   }
   if (!n.shadowing) return null;
-  for (const [s0, e0] of [...duty.touched, ...unmapped, ...mapped]) {
+  for (const [s0, e0] of joined([...duty.touched, ...unmapped, ...mapped])) {
     const r = n.clip(s0, e0);
     if (!r) continue;
     const [s, e] = r;
@@ -171,7 +171,7 @@ function hosted(v: Xlat, start: bigint, end: bigint): boolean {
 
 /** Where the container VFIO drives differs from the notifier's shadow in [s, e), or null. */
 function hostDiffers(n: Notifier, s: bigint, e: bigint): string | null {
-  const host = n.vfio!.mappings().filter((m) => m.iova < e && m.iova + m.size > s);
+  const host = n.vfio!.mappings(s, e);
   const shadow = n.shadow.pieces(s, e).filter((p) => hosted(p.value, p.start, p.end)).map((p) => ({ iova: p.value.lo, size: p.value.hi - p.value.lo }));
   const key = (m: { iova: bigint; size: bigint }) => `${hex(m.iova)}+${hex(m.size)}`;
   const a = host.map(key).join(' ');
@@ -179,11 +179,22 @@ function hostDiffers(n: Notifier, s: bigint, e: bigint): string | null {
   return a === b ? null : `the host IOMMU behind notifier ${n.id} holds [${a}] where the shadow holds [${b}]`;
 }
 
+/** The ranges sorted, overlapping and adjacent ones joined. */
+export function joined(ranges: readonly [bigint, bigint][]): [bigint, bigint][] {
+  const sorted = [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: [bigint, bigint][] = [];
+  for (const [s, e] of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = e > last[1] ? e : last[1];
+    else out.push([s, e]);
+  }
+  return out;
+}
+
 /** The first part of [s, e) no range of `cover` contains, or null. */
 function uncovered(s: bigint, e: bigint, cover: [bigint, bigint][]): [bigint, bigint] | null {
-  const sorted = [...cover].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   let at = s;
-  for (const [cs, ce] of sorted) {
+  for (const [cs, ce] of joined(cover)) {
     if (cs > at) break;
     if (ce > at) at = ce;
     if (at >= e) return null;

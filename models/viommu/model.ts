@@ -6,7 +6,7 @@ import type { BackendInfo } from '../../spec/viommu/backend.ts';
 import { NOTIFIER_DEVIOTLB, NOTIFIER_MAP, type DmaOutcome, type NotifierEvent, type Op, type Result, type Translated } from '../../spec/viommu/ops.ts';
 import { badArguments } from './args.ts';
 import { canonicalEvents } from './canonical.ts';
-import { deliver, settle, type Broken, type Context, type Duty } from './events.ts';
+import { deliver, joined, settle, type Broken, type Context, type Duty } from './events.ts';
 import { Notifier, type Sight } from './notifier.ts';
 import { dmaOutcome, entryOf, judgeDma, judgeTranslate, type Lookup } from './probe.ts';
 import { State } from './state.ts';
@@ -85,7 +85,7 @@ export class ViommuModel implements Model<Op, Result> {
   }
 
   private notify(duties: Map<Notifier, Duty>, ctx: Context, quiet: boolean, resetShadows = false): Exp {
-    for (const duty of duties.values()) duty.touched = merge(duty.touched);
+    for (const duty of duties.values()) duty.touched = joined(duty.touched);
     const canonical = quiet ? [] : [...duties].flatMap(([n, duty]) => canonicalEvents(n, this.state.sight(n), duty, ctx.replay));
     const p: Pending = { duties, ctx, quiet, canonical, resetShadows, done: false };
     this.pending = p;
@@ -161,18 +161,6 @@ export class ViommuModel implements Model<Op, Result> {
       judge: (actual) => ('entry' in actual ? judgeTranslate(l, op.iova, op.flag, actual as Translated) : { rule: 'VIOMMU-XLATE-ENTRY', why: 'translate answers an entry, not a failure' }),
     };
   }
-}
-
-/** Sorted, overlapping ranges joined. */
-function merge(ranges: [bigint, bigint][]): [bigint, bigint][] {
-  const sorted = [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: [bigint, bigint][] = [];
-  for (const [s, e] of sorted) {
-    const last = out[out.length - 1];
-    if (last && s <= last[1]) last[1] = e > last[1] ? e : last[1];
-    else out.push([s, e]);
-  }
-  return out;
 }
 
 export type { Sight };

@@ -44,9 +44,9 @@ export class VfioConsumer {
     return { call: `UNMAP_DMA ${hex(iova)}+${hex(size)}`, errno: r.ok ? null : r.errno };
   }
 
-  /** The host IOMMU's mappings, ascending. */
-  mappings(): { iova: bigint; size: bigint }[] {
-    return this.host.container.dump().map(({ iova, size }) => ({ iova, size }));
+  /** The host IOMMU's mappings meeting [start, end), ascending. */
+  mappings(start: bigint, end: bigint): { iova: bigint; size: bigint }[] {
+    return this.host.container.overlapping(start, end).map(({ iova, size }) => ({ iova, size }));
   }
 
   lockedVm(): bigint {

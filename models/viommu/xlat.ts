@@ -39,12 +39,16 @@ export function alignedChunks(start: bigint, end: bigint): [bigint, bigint][] {
   const out: [bigint, bigint][] = [];
   let at = start;
   while (at < end) {
-    let size = at === 0n ? 1n << 64n : at & -at;
-    while (at + size > end) size >>= 1n;
+    const fits = floorPow2(end - at);
+    const align = at === 0n ? fits : at & -at;
+    const size = align < fits ? align : fits;
     out.push([at, at + size]);
     at += size;
   }
   return out;
 }
+
+/** The largest power of two at or below `v` (> 0). */
+const floorPow2 = (v: bigint): bigint => 1n << BigInt(v.toString(2).length - 1);
 
 export const isPow2 = (v: bigint): boolean => v > 0n && (v & (v - 1n)) === 0n;
