@@ -37,6 +37,16 @@ export function rebind(scene: Scene): Step {
   });
 }
 
+/**
+ * A notifier registered and replayed on an endpoint that then moves to a domain with its own
+ * mappings: the move must UNMAP the old ones and MAP the new ones to it (VIOMMU-VIRTIO-ATTACH).
+ */
+export function watchedMove(scene: Scene): Step {
+  return fc.tuple(registerOp(scene, fc.constant(3)), domainArb(scene)).map(([reg, domain]): Op[] => [
+    reg, { op: 'replay', notifier: reg.notifier }, { op: 'attach', endpoint: reg.endpoint, domain },
+  ]);
+}
+
 const probed = (scene: Scene, op: fc.Arbitrary<Op>): Step => op.chain((o) => seq(fc.constant([o]), probesAfter(scene, [o])));
 
 export function virtioStep(scene: Scene): Step {
@@ -52,6 +62,7 @@ export function virtioStep(scene: Scene): Step {
     [1, changeSettled(scene)],
     [2, notifiers ? registerOp(scene, flags).map((op) => [op]) : null],
     [1, notifiers ? replayOp.map((op) => [op]) : null],
+    [2, notifiers && scene.info.mapNotifiers ? watchedMove(scene) : null],
     [1, strayProbe(scene, endpointArb(scene))],
   ]);
 }
