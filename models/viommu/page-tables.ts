@@ -60,6 +60,8 @@ export class PageTables {
     const piece = this.leaves.at(a)!;
     const leaf = piece.value;
     const start = a - (a % leaf.unit);
+    // A cache may hold the large leaf until an invalidation covers it (VIOMMU-INVAL-STALE).
+    this.space.remember(start, start + leaf.unit);
     const first = this.leaves.at(start)!.value;
     this.leaves.set(start, start + leaf.unit, { ...first, unit: leaf.unit / TABLE_ENTRIES, gen });
   }

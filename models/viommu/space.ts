@@ -12,6 +12,9 @@ const shiftOlds = (olds: Old[], d: bigint): Old[] => (d === 0n ? olds : olds.map
 const sameOld = (a: Old, b: Old): boolean =>
   a === b || (a !== null && b !== null && a.pa === b.pa && a.perm === b.perm && a.target === b.target && a.unit === b.unit && a.gen === b.gen);
 
+/** Whether a page translates the same under both: a leaf split or rewritten identically is no change. */
+const sameTranslation = (a: Xlat, b: Old): boolean => b !== null && a.pa === b.pa && a.perm === b.perm && a.target === b.target;
+
 export class Space {
   readonly current = new RangeMap<Xlat>(shiftXlat);
   /** Values seen since the last covering invalidation, the synchronised one first. */
@@ -40,7 +43,7 @@ export class Space {
       for (const seg of this.current.cover(h.start, h.end)) {
         const olds = shiftOlds(h.value, seg.start - h.start);
         const now = seg.value ?? null;
-        if (olds.some((o) => o !== null && o.perm !== 'none' && !sameOld(o, now))) changed.push([seg.start, seg.end]);
+        if (olds.some((o) => o !== null && o.perm !== 'none' && !sameTranslation(o, now))) changed.push([seg.start, seg.end]);
       }
       this.retired.set(h.start, h.end, h.value);
     }
