@@ -15,6 +15,8 @@ export interface Lookup {
   current: Old;
   /** Values an invalidation ended, to name a stale answer. */
   retired: Old[];
+  /** What the bindings the last context invalidation ended would give, to name a stale binding. */
+  retiredBinding: Old[];
   /** The other index's current value (the MPC), to name a mistranslated attribute. */
   other: Old;
   /** No translation means pass-through, not a fault. */
@@ -44,6 +46,7 @@ export function judgeDma(l: Lookup, a: bigint, access: 'read' | 'write', actual:
   }
   if (sameOutcome(dmaOutcome(l.other, a, access, false), actual) && l.other !== null) return { rule: 'VIOMMU-ATTR-INDEX', why: `${why}: that is the other index's translation` };
   if (l.retired.some((r) => sameOutcome(dmaOutcome(r, a, access, false), actual))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: that translation was invalidated` };
+  if (l.retiredBinding.some((r) => sameOutcome(dmaOutcome(r, a, access, l.bypass && r === null), actual))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: that is the domain the endpoint left, after its context invalidation` };
   if (l.unbound) return { rule: 'VIOMMU-DMA-UNATTACHED', why };
   return { rule: 'VIOMMU-DMA-TRANSLATE', why };
 }
@@ -88,5 +91,6 @@ export function judgeTranslate(l: Lookup, a: bigint, flag: Perm, actual: Transla
   }
   if (l.other !== null && fits(entry, l.other, a, flag, false)) return { rule: 'VIOMMU-ATTR-INDEX', why: `${why}: the other index's translation` };
   if (l.retired.some((r) => fits(entry, r, a, flag, false))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: a translation already invalidated` };
+  if (l.retiredBinding.some((r) => fits(entry, r, a, flag, l.bypass && r === null))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: the domain the endpoint left, after its context invalidation` };
   return { rule: 'VIOMMU-XLATE-TABLES', why };
 }

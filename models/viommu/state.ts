@@ -24,6 +24,8 @@ export class State {
   private readonly binding: (number | null)[];
   /** Page tables: bindings a context cache may still hold, since the endpoint's last context invalidation. */
   private readonly oldBindings: Set<number | null>[];
+  /** Bindings the endpoint's last context invalidation ended: kept to name a stale answer. */
+  private retiredBindings: Set<number | null>[];
   private gen = 0;
   private readonly top: bigint;
   private readonly granule: bigint;
@@ -35,6 +37,7 @@ export class State {
     this.caching = info.profile === 'vtd' || info.profile === 'smmuv3';
     this.binding = Array.from({ length: info.endpoints }, () => (info.profile === 'mpc' ? 0 : null));
     this.oldBindings = Array.from({ length: info.endpoints }, () => new Set());
+    this.retiredBindings = Array.from({ length: info.endpoints }, () => new Set());
     if (info.profile === 'mpc') this.resetLut();
   }
 
@@ -79,6 +82,8 @@ export class State {
       candidates,
       current: now === null ? null : this.space(now, index).current.at(a)?.value ?? null,
       retired: domains.flatMap((d) => (d === null ? [] : this.space(d, index).retired.at(a)?.value ?? [])),
+      retiredBinding: [...this.retiredBindings[endpoint]!].filter((d) => !domains.includes(d))
+        .map((d) => (d === null ? null : this.space(d, index).current.at(a)?.value ?? null)),
       other: this.info.indexes === 2 ? this.space(0, 1 - index).current.at(a)?.value ?? null : null,
       bypass: this.info.unattached === 'bypass',
       unbound: domains.includes(null),
@@ -184,6 +189,7 @@ export class State {
             all(n);
             for (const d of olds) if (d !== null && d !== this.binding[ep]) owe(n, present(this.space(d), n.start, n.end));
           }
+          this.retiredBindings[ep] = new Set(olds);
           olds.clear();
         }
         return { duties, ctx: CTX(op.scope === 'context' || op.scope === 'global' ? 'VIOMMU-INVAL-CONTEXT' : op.scope === 'range' ? 'VIOMMU-INVAL-RANGE' : 'VIOMMU-INVAL-DOMAIN'), resetShadows: false };
