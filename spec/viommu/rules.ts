@@ -36,12 +36,13 @@ const MEM = 'Q include/exec/memory.h';
 const CORE = 'Q system/memory.c';
 const VTD = 'Q hw/i386/intel_iommu.c';
 const SMMU = 'Q hw/arm/smmuv3.c';
+const SMMU_COMMON = 'Q hw/arm/smmu-common.c';
 const VIRTIO = 'Q hw/virtio/virtio-iommu.c';
 const MPC = 'Q hw/misc/tz-mpc.c';
 const VFIO = 'Q hw/vfio/listener.c';
 const VTD_SPEC = 'Intel VT-d specification';
 const SMMU_SPEC = 'Arm SMMUv3 specification';
-const VIRTIO_SPEC = 'virtio 1.2 §5.13 (IOMMU device)';
+const VIRTIO_SPEC = 'virtio specification, IOMMU device';
 const TABLES = 'vtd, smmuv3';
 
 export const RULES: Rule[] = [
@@ -59,12 +60,12 @@ export const RULES: Rule[] = [
   {
     id: 'VIOMMU-XLATE-PERM-AND', group: 'XLATE', level: 'MUST', profile: TABLES,
     statement: 'Read and write permissions are ANDed across the levels of the walk: a directory entry without write makes every leaf below it read-only.',
-    sources: [`${VTD}: vtd_iova_to_slpte, vtd_page_walk_level`, `${SMMU}: smmu_ptw_64_s1 (APTable)`, `${VTD_SPEC} §3.7 (second-level translation permissions)`, `${SMMU_SPEC} (hierarchical permissions)`],
+    sources: [`${VTD}: vtd_iova_to_slpte, vtd_page_walk_level`, `${SMMU_COMMON}: smmu_ptw_64_s1 (APTable)`, `${VTD_SPEC} (second-level translation: permissions of every level)`, `${SMMU_SPEC} (hierarchical permissions)`],
   },
   {
     id: 'VIOMMU-XLATE-LARGE', group: 'XLATE', level: 'MUST', profile: TABLES,
     statement: 'A large-page leaf (2 MiB, 1 GiB) translates every address in it linearly; splitting it into smaller leaves with the same translations changes no translation.',
-    sources: [`${VTD}: vtd_iova_to_slpte, vtd_slpt_level_page_mask`, `${SMMU}: smmu_ptw_64_s1`],
+    sources: [`${VTD}: vtd_iova_to_slpte, vtd_slpt_level_page_mask`, `${SMMU_COMMON}: smmu_ptw_64_s1`],
   },
   // --- attributes -----------------------------------------------------------------------
   {
@@ -176,13 +177,13 @@ export const RULES: Rule[] = [
   {
     id: 'VIOMMU-INVAL-STALE', group: 'INVAL', level: 'MUST', profile: TABLES,
     statement: 'Until the invalidation that covers a change, DMA and translate may still use any translation the page had since its last invalidation; after it, only the new one. Without caching mode a not-present entry is never cached: a new mapping is used at once.',
-    sources: [`${VTD}: vtd_lookup_iotlb, vtd_iotlb_page_invalidate`, `${SMMU}: smmu_iotlb_lookup, smmuv3_range_inval`, `${VTD_SPEC} §6.5 (caching mode)`],
+    sources: [`${VTD}: vtd_lookup_iotlb, vtd_iotlb_page_invalidate`, `${SMMU_COMMON}: smmu_iotlb_lookup`, `${SMMU}: smmuv3_range_inval`, `${VTD_SPEC} (caching mode)`],
     variants: ['With caching mode (VT-d CM=1) a not-present entry may be cached too: a DMA to a new mapping may fault until it is invalidated.'],
   },
   {
     id: 'VIOMMU-INVAL-RANGE', group: 'INVAL', level: 'MUST', profile: TABLES,
     statement: 'A range invalidation of a domain covers at least [iova, iova+size) (VT-d page-selective with its address mask, SMMUv3 TLBI by VA with TG, SCALE, NUM, TTL): stale translations there end and notifiers of endpoints in the domain are brought up to date there.',
-    sources: [`${VTD}: vtd_iotlb_page_invalidate, vtd_iotlb_page_invalidate_notify`, `${SMMU}: smmuv3_range_inval, smmuv3_inv_notifiers_iova`, `${SMMU_SPEC} §4.4 (TLBI range)`],
+    sources: [`${VTD}: vtd_iotlb_page_invalidate, vtd_iotlb_page_invalidate_notify`, `${SMMU}: smmuv3_range_inval, smmuv3_inv_notifiers_iova`, `${SMMU_SPEC} (range invalidation: TG, SCALE, NUM, TTL)`],
   },
   {
     id: 'VIOMMU-INVAL-DOMAIN', group: 'INVAL', level: 'MUST', profile: TABLES,
