@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generatedDocs } from '../harness/spec-doc.ts';
 import { scratch } from './support/cli.ts';
+import { FAMILIES } from '../families/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -17,10 +18,25 @@ function cli(...args: string[]): { status: number; stdout: string; stderr: strin
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
 describe('run', () => {
-  test('the bundled correct backends conform: exit 0 and a closing count line', () => {
+  test('the bundled correct backends of every family conform: exit 0 and a closing count line', () => {
+    // Each default backend runs the properties its capabilities and profile allow; the rest are skipped.
+    let passed = 0;
+    let skipped = 0;
+    for (const family of FAMILIES) {
+      for (const name of family.defaultBackends) {
+        const bundled = family.bundled.find((b) => b.name === name)!;
+        const { info } = bundled.kind === 'real' ? { info: null } : bundled.create({});
+        for (const p of family.properties) {
+          const applies = info !== null && p.requires.every((c) => info.capabilities.includes(c)) && (!p.profiles || p.profiles.includes(info.profile));
+          if (applies) passed++;
+          else skipped++;
+        }
+      }
+    }
+    expect(FAMILIES.map((f) => f.id)).toEqual(['type1', 'viommu']);
     const r = cli('run', '--runs', '10');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^vfio-conform: 16 passed, 0 failed, 0 skipped$/m);
+    expect(r.stdout).toMatch(new RegExp(`^vfio-conform: ${passed} passed, 0 failed, ${skipped} skipped$`, 'm'));
   });
 
   test('a mutant fails with its rule, writes a CASE.json, and replay reproduces it', () => {
@@ -189,11 +205,13 @@ describe('families', () => {
   test('families lists type1 with its profiles; rules and backends take --family', () => {
     const r = cli('families');
     expect(r.stdout).toMatch(/^type1 .*\n\s+profiles: type1v2, type1v1; \d+ rules, 8 properties/m);
+    expect(r.stdout).toMatch(/^viommu .*\n\s+profiles: vtd, smmuv3, virtio-iommu, mpc; \d+ rules, \d+ properties/m);
+    expect(cli('rules', '--family', 'viommu').stdout).toContain('VIOMMU-SHADOW-NO-CUT');
     expect(cli('rules', '--family', 'type1').stdout).toContain('T1-NO-STALE');
     expect(cli('backends', '--family', 'type1').stdout).toContain('sim-type1~unmap-stale-tail');
     const bad = cli('rules', '--family', 'nope');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--family nope: unknown family \(known: type1\)/);
+    expect(bad.stderr).toMatch(/--family nope: unknown family \(known: type1, viommu\)/);
   });
 });
 

@@ -9,8 +9,9 @@ import type { BackendInfo as Type1Info } from '../../spec/type1/backend.ts';
 import { MAP_FLAG } from '../../spec/type1/ops.ts';
 import type { NotifierEvent } from '../../spec/viommu/ops.ts';
 import { SystemModel } from '../type1/system.ts';
+import { RangeMap } from './ranges.ts';
 
-/** Guest RAM is one host mapping per GiB it is met in, at host address = guest address. */
+/** Guest RAM is host memory at host address = guest address, mapped a GiB-aligned hole at a time. */
 const RAM_CHUNK = 1n << 30n;
 const HOST_TOP = (1n << 64n) - RAM_CHUNK;
 
@@ -25,7 +26,8 @@ export const hostable = (pa: bigint, size: bigint): boolean => pa + size <= HOST
 
 export class VfioConsumer {
   private readonly host = new SystemModel(CONTAINER);
-  private readonly backed = new Set<bigint>();
+  /** The guest RAM already given a host mapping. */
+  private readonly backed = new RangeMap<true>((v) => v);
 
   /** What the container answers to the call VFIO makes for `ev`; null when VFIO makes none. */
   feed(ev: NotifierEvent): { call: string; errno: Errno | null } | null {
@@ -53,11 +55,14 @@ export class VfioConsumer {
     return this.host.procs[0]!.lockedVm;
   }
 
+  /** One host mmap per hole, GiB-aligned: the cost is per mapping, not per byte. */
   private back(pa: bigint, size: bigint): void {
-    for (let chunk = pa - (pa % RAM_CHUNK); chunk < pa + size; chunk += RAM_CHUNK) {
-      if (this.backed.has(chunk)) continue;
-      this.backed.add(chunk);
-      this.host.apply({ op: 'mmap', proc: 0, vaddr: chunk, size: RAM_CHUNK, prot: 'rw', backing: 'anon' });
+    const start = pa - (pa % RAM_CHUNK);
+    const end = pa + size + ((RAM_CHUNK - ((pa + size) % RAM_CHUNK)) % RAM_CHUNK);
+    for (const hole of this.backed.cover(start, end)) {
+      if (hole.value) continue;
+      this.host.apply({ op: 'mmap', proc: 0, vaddr: hole.start, size: hole.end - hole.start, prot: 'rw', backing: 'anon' });
+      this.backed.set(hole.start, hole.end, true);
     }
   }
 }
