@@ -6,7 +6,7 @@
 // the protocol version; version 1 files (type1 only) still replay.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BackendInfoBase, Family, FamilyOp } from '../spec/family.ts';
+import type { BackendInfoBase, Family, FamilyOp, FamilyResult } from '../spec/family.ts';
 import { PROTOCOL_VERSION } from '../spec/protocol.ts';
 import { isRecord, toPlain, WireError } from '../spec/u64.ts';
 import { DEFAULT_FAMILY, FAMILIES, findFamily } from '../families/index.ts';
@@ -27,6 +27,12 @@ export interface CaseFile {
   info?: BackendInfoBase;
   /** Absent for a case written after a backend fault rather than a violation. */
   violation?: Violation;
+  /**
+   * The backend's answers to the operations before the failing one: a model whose later
+   * expectations depend on which conforming answer was given (the events a notifier saw)
+   * follows them when the case is drawn.
+   */
+  answers?: readonly FamilyResult[];
   fault?: string;
   /** For a difference between two backends: what each answered at the step. */
   difference?: Record<string, unknown>;
@@ -53,6 +59,7 @@ export function writeCase(path: string, c: CaseFile): void {
     replay: `npx vfio-conform replay ${path}`,
     ops: c.ops.map((op) => family.encodeOp(op)),
     ...(c.info ? { info: family.encodeInfo(c.info) } : {}),
+    ...(c.answers ? { answers: c.answers.map((r) => toPlain(r)) } : {}),
   };
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(doc, null, 2) + '\n');
@@ -70,6 +77,8 @@ export interface LoadedCase {
   info: BackendInfoBase | null;
   /** The recorded failure as written (wire form): step, rule, expected, actual; or fault; or difference. */
   failure: Record<string, unknown> | null;
+  /** The backend's answers before the failing step, when the file records them and its declaration. */
+  answers: FamilyResult[] | null;
 }
 
 export function readCase(path: string): LoadedCase {
@@ -103,6 +112,9 @@ export function readCase(path: string): LoadedCase {
   try {
     const ops = doc.ops.map((o, i) => family.decodeOp(o, `ops[${i}]`));
     const failure = isRecord(doc.failure) ? doc.failure : {};
+    const info = doc.info === undefined ? null : family.decodeInfo(doc.info, 'info');
+    if (doc.answers !== undefined && (!Array.isArray(doc.answers) || doc.answers.length > ops.length)) throw new CaseFileError(`${path}: "answers" must be an array no longer than "ops"`);
+    const answers = Array.isArray(doc.answers) && info ? doc.answers.map((a, i) => family.decodeResult(ops[i]!, a, `answers[${i}]`, info)) : null;
     return {
       family,
       profile: typeof doc.profile === 'string' ? doc.profile : null,
@@ -110,8 +122,9 @@ export function readCase(path: string): LoadedCase {
       property: typeof doc.property === 'string' ? doc.property : '?',
       rule: typeof failure.rule === 'string' ? failure.rule : null,
       ops,
-      info: doc.info === undefined ? null : family.decodeInfo(doc.info, 'info'),
+      info,
       failure: isRecord(doc.failure) ? doc.failure : null,
+      answers,
     };
   } catch (err) {
     if (err instanceof WireError) throw new CaseFileError(`${path}: ${err.message}`);

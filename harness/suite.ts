@@ -216,7 +216,8 @@ export async function runSuite(options: SuiteOptions, events: SuiteEvents = {}):
       });
       const entry = toReport(outcome, (ops, violation, fault, suffix = '') => {
         const path = join(options.casesDir, caseName(stem, property.id + suffix));
-        writeCase(path, { family, profile: backend.info.profile, backend: spec, property: property.id, seed: options.seed, ops, info: backend.info, ...(violation ? { violation } : { fault }) });
+        const answers = violation && outcome.status === 'fail' ? { answers: outcome.results.slice(0, violation.step) } : {};
+        writeCase(path, { family, profile: backend.info.profile, backend: spec, property: property.id, seed: options.seed, ops, info: backend.info, ...answers, ...(violation ? { violation } : { fault }) });
         writeCaseHtml(path);
         return path;
       });

@@ -42,6 +42,8 @@ export interface ShownCase {
   /** Things the reader should know: a borrowed declaration, a model that now judges otherwise. */
   notes: string[];
   timeline: Timeline | null;
+  /** What each step answered: the backend's recorded answer before the failing step, else the model's. */
+  answers: (FamilyResult | undefined)[];
 }
 
 export function loadShownCase(path: string): ShownCase {
@@ -55,6 +57,8 @@ export function loadShownCase(path: string): ShownCase {
   for (let i = 0; i < ops.length; i++) {
     try {
       expectations.push(model.apply(ops[i]!));
+      const answer = loaded.answers?.[i];
+      if (answer) model.observe?.(ops[i]!, answer);
     } catch (err) {
       notes.push(`the model cannot go past step ${i} (${family.formatOp(ops[i]!)}): ${oneLine(err)}`);
       while (expectations.length < ops.length) expectations.push(null);
@@ -79,6 +83,7 @@ export function loadShownCase(path: string): ShownCase {
   return {
     name: basename(path), family, info, backend: loaded.backend, property: loaded.property, profile: loaded.profile,
     ops, expectations, failure, notes, timeline,
+    answers: expectations.map((e, i) => loaded.answers?.[i] ?? e?.result),
   };
 }
 
@@ -125,7 +130,7 @@ function infoOf(b: Family['bundled'][number], options: Record<string, string>): 
 
 function recordedFailure(path: string, loaded: LoadedCase, info: BackendInfoBase, expectations: readonly (Expectation | null)[], notes: string[]): ShownFailure | null {
   const f = loaded.failure;
-  const { family, ops } = loaded;
+  const { family, ops, answers } = loaded;
   if (!f) return null;
   if (typeof f.fault === 'string') return { kind: 'fault', message: f.fault };
   if (isRecord(f.difference)) {
@@ -156,7 +161,7 @@ function recordedFailure(path: string, loaded: LoadedCase, info: BackendInfoBase
 
   // Re-judge the recorded answer: the steps before it conformed, so the model's answers stand for them.
   if (actual?.result && model && !expectations.slice(0, step).includes(null)) {
-    const results = [...expectations.slice(0, step).map((e) => e!.result), actual.result];
+    const results = [...expectations.slice(0, step).map((e, i) => answers?.[i] ?? e!.result), actual.result];
     const v = firstViolation(family, info, ops.slice(0, step + 1), results);
     if (!v) {
       notes.push(`the model of this suite accepts the recorded answer at step ${step}: the case no longer fails as recorded`);

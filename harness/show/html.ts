@@ -195,7 +195,8 @@ function rowText(c: ShownCase, op: FamilyOp, i: number, failStep: number | null)
     answer(`${c.backend} and ${failure.against} answer differently here (${failure.verdict})`, 'ans got');
     if (e) answer(`the model of ${c.backend} expects ${family.formatResult(e.result)}`, 'ans');
   } else {
-    answer(e ? `→ ${family.formatResult(e.result)}` : '→ ?', 'ans');
+    const a = c.answers[i];
+    answer(a ? `→ ${family.formatResult(a)}` : '→ ?', 'ans');
   }
   return lines;
 }

@@ -9,7 +9,7 @@ type Stream = NodeJS.WriteStream;
 
 export function printShownCase(out: Stream, c: ShownCase, path: string): void {
   const { family, ops, failure } = c;
-  const modelAnswers = c.expectations.map((e) => e?.result);
+  const modelAnswers = c.answers;
   if (failure?.kind === 'violation' && failure.expected[0]?.result && failure.actual?.result) {
     const [first, ...rest] = failure.expected.map((a) => a.result!).filter(Boolean);
     const violation: Violation = {

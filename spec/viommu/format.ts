@@ -41,9 +41,18 @@ export function formatEntry(e: TlbEntry): string {
   return `entry{${span(e)}->${hex(e.translatedAddr)} ${e.perm} ${e.target}}`;
 }
 
+const SHOWN_EVENTS = 8;
+
 export function formatResult(r: Result): string {
   if (!r.ok) return r.errno;
-  if ('events' in r) return r.events.length ? `ok events [${r.events.map(formatEvent).join('; ')}]` : 'ok';
+  if ('events' in r) {
+    if (r.events.length === 0) return 'ok';
+    // A page walk may notify hundreds of leaves; a terminal line shows the ends (the case file holds all).
+    if (r.events.length <= SHOWN_EVENTS) return `ok events [${r.events.map(formatEvent).join('; ')}]`;
+    const head = r.events.slice(0, SHOWN_EVENTS - 2).map(formatEvent);
+    const tail = r.events.slice(-2).map(formatEvent);
+    return `ok ${r.events.length} events [${head.join('; ')}; ... ${r.events.length - SHOWN_EVENTS} more ...; ${tail.join('; ')}]`;
+  }
   if ('entry' in r) return `ok ${formatEntry(r.entry)}`;
   return r.outcome === 'memory' ? `ok memory ${hex(r.addr)}` : `ok ${r.outcome}`;
 }
