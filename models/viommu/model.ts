@@ -47,7 +47,7 @@ export class ViommuModel implements Model<Op, Result> {
         const n = this.state.notifiers.get(op.notifier);
         if (!n) return fail('ENOENT', 'VIOMMU-REG-ARGS');
         this.state.notifiers.delete(op.notifier);
-        return this.notify(new Map(), { replay: false, completeRule: 'VIOMMU-SHADOW-COMPLETE' }, true);
+        return this.notify(new Map(), { replay: false, completeRule: 'VIOMMU-REG-ARGS' }, true);
       }
       case 'replay': {
         const n = this.state.notifiers.get(op.notifier);
@@ -136,7 +136,9 @@ export class ViommuModel implements Model<Op, Result> {
     if ((op.flags & NOTIFIER_DEVIOTLB) && !this.info.deviceIotlb) return fail('EINVAL', 'VIOMMU-REG-VETO-DEVIOTLB');
     const n = new Notifier(op.notifier, op.endpoint, op.index, op.flags, op.start, op.end + 1n, this.info.profile !== 'mpc');
     this.state.notifiers.set(op.notifier, n);
-    return this.notify(new Map(), { replay: false, completeRule: 'VIOMMU-SHADOW-COMPLETE' }, true);
+    // Refusing a notifier the declaration accepts is the veto's question, or the arguments'.
+    const refused = op.flags & NOTIFIER_MAP ? 'VIOMMU-REG-VETO-MAP' : op.flags & NOTIFIER_DEVIOTLB ? 'VIOMMU-REG-VETO-DEVIOTLB' : 'VIOMMU-REG-ARGS';
+    return this.notify(new Map(), { replay: false, completeRule: refused }, true);
   }
 
   private lookup(endpoint: number, index: number, a: bigint): Lookup {
