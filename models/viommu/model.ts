@@ -103,6 +103,7 @@ export class ViommuModel implements Model<Op, Result> {
     if (!actual.ok) return { rule: p.ctx.completeRule, why: `the operation failed with ${actual.errno}` };
     if (!('events' in actual)) return { rule: 'VIOMMU-OP-ARGS', why: 'the answer carries no events' };
     if (p.quiet && actual.events.length > 0) return { rule: 'VIOMMU-REG-QUIET', why: `${actual.events.length} events were delivered by registering or unregistering a notifier` };
+    if (p.resetShadows && actual.events.length > 0) return { rule: 'VIOMMU-MPC-RESET', why: `${actual.events.length} events were delivered by a reset, which notifies nothing` };
     const unmapped = new Map<Notifier, [bigint, bigint][]>();
     const mapped = new Map<Notifier, [bigint, bigint][]>();
     for (const ev of actual.events) {
