@@ -42,8 +42,10 @@ function allowed(sight: Sight, a: bigint, v: Xlat): boolean {
   return sight.spaces.some((s) => s.candidates(a).some((c) => c !== null && within(v, c)));
 }
 
-function unsound(n: Notifier, sight: Sight, a: bigint, v: Xlat, what: string): Broken {
-  const other = sight.other?.current.at(a)?.value;
+function unsound(n: Notifier, sight: Sight, a: bigint, v: Xlat, what: 'was sent a MAP' | 'holds'): Broken {
+  // A MAP of the other index's translation was misdelivered; a shadow still holding it after a
+  // LUT change is only stale (the MPC's two indexes always translate each block differently).
+  const other = what === 'was sent a MAP' ? sight.other?.current.at(a)?.value : undefined;
   if (other && within(v, other)) return { rule: 'VIOMMU-EVENT-INDEX', why: `notifier ${n.id} (index ${n.index}) ${what} at ${hex(a)} the other index's translation (${v.target})` };
   return { rule: 'VIOMMU-SHADOW-SOUND', why: `notifier ${n.id} ${what} at ${hex(a)} -> ${hex(v.pa)} ${v.perm} ${v.target}, which the guest does not allow` };
 }

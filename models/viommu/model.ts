@@ -47,7 +47,7 @@ export class ViommuModel implements Model<Op, Result> {
         const n = this.state.notifiers.get(op.notifier);
         if (!n) return fail('ENOENT', 'VIOMMU-REG-ARGS');
         this.state.notifiers.delete(op.notifier);
-        return this.notify(new Map(), { replay: false, completeRule: 'VIOMMU-SHADOW-COMPLETE' }, true);
+        return this.notify(new Map(), { replay: false, completeRule: 'VIOMMU-REG-ARGS' }, true);
       }
       case 'replay': {
         const n = this.state.notifiers.get(op.notifier);
@@ -103,6 +103,7 @@ export class ViommuModel implements Model<Op, Result> {
     if (!actual.ok) return { rule: p.ctx.completeRule, why: `the operation failed with ${actual.errno}` };
     if (!('events' in actual)) return { rule: 'VIOMMU-OP-ARGS', why: 'the answer carries no events' };
     if (p.quiet && actual.events.length > 0) return { rule: 'VIOMMU-REG-QUIET', why: `${actual.events.length} events were delivered by registering or unregistering a notifier` };
+    if (p.resetShadows && actual.events.length > 0) return { rule: 'VIOMMU-MPC-RESET', why: `${actual.events.length} events were delivered by a reset, which notifies nothing` };
     const unmapped = new Map<Notifier, [bigint, bigint][]>();
     const mapped = new Map<Notifier, [bigint, bigint][]>();
     for (const ev of actual.events) {
@@ -136,7 +137,9 @@ export class ViommuModel implements Model<Op, Result> {
     if ((op.flags & NOTIFIER_DEVIOTLB) && !this.info.deviceIotlb) return fail('EINVAL', 'VIOMMU-REG-VETO-DEVIOTLB');
     const n = new Notifier(op.notifier, op.endpoint, op.index, op.flags, op.start, op.end + 1n, this.info.profile !== 'mpc');
     this.state.notifiers.set(op.notifier, n);
-    return this.notify(new Map(), { replay: false, completeRule: 'VIOMMU-SHADOW-COMPLETE' }, true);
+    // Refusing a notifier the declaration accepts is the veto's question, or the arguments'.
+    const refused = op.flags & NOTIFIER_MAP ? 'VIOMMU-REG-VETO-MAP' : op.flags & NOTIFIER_DEVIOTLB ? 'VIOMMU-REG-VETO-DEVIOTLB' : 'VIOMMU-REG-ARGS';
+    return this.notify(new Map(), { replay: false, completeRule: refused }, true);
   }
 
   private lookup(endpoint: number, index: number, a: bigint): Lookup {
