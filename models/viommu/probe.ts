@@ -45,6 +45,7 @@ export function judgeDma(l: Lookup, a: bigint, access: 'read' | 'write', actual:
     return { rule: 'VIOMMU-XLATE-PERM-AND', why: `${why}: the leaf allows it but a directory above does not` };
   }
   if (sameOutcome(dmaOutcome(l.other, a, access, false), actual) && l.other !== null) return { rule: 'VIOMMU-ATTR-INDEX', why: `${why}: that is the other index's translation` };
+  if (cur && actual.outcome === 'memory' && insideLargeLeaf(cur, a, actual.addr)) return { rule: 'VIOMMU-XLATE-LARGE', why: `${why}: a byte of the ${hex(cur.unit)}-byte leaf, at the wrong offset` };
   if (l.retired.some((r) => sameOutcome(dmaOutcome(r, a, access, false), actual))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: that translation was invalidated` };
   if (l.retiredBinding.some((r) => sameOutcome(dmaOutcome(r, a, access, l.bypass && r === null), actual))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: that is the domain the endpoint left, after its context invalidation` };
   if (l.unbound) return { rule: 'VIOMMU-DMA-UNATTACHED', why };
@@ -76,6 +77,13 @@ function fits(entry: TlbEntry, v: Old, a: bigint, flag: Perm, bypass: boolean): 
   return entry.iova >= s && end <= e;
 }
 
+/** Whether `reached` is in the memory of the large leaf `v` covers at `a`, but not its byte for `a`. */
+function insideLargeLeaf(v: Xlat, a: bigint, reached: bigint): boolean {
+  if (v.unit <= 0x1000n) return false;
+  const base = v.pa - (a % v.unit);
+  return reached !== v.pa && reached >= base && reached < base + v.unit;
+}
+
 export function judgeTranslate(l: Lookup, a: bigint, flag: Perm, actual: Translated): Broken | null {
   const { entry } = actual;
   const size = entry.addrMask + 1n;
@@ -89,7 +97,11 @@ export function judgeTranslate(l: Lookup, a: bigint, flag: Perm, actual: Transla
   if (cur && entry.perm === cur.own && cur.own !== cur.perm && fits(entry, { ...cur, perm: cur.own } as Xlat, a, flag, false)) {
     return { rule: 'VIOMMU-XLATE-PERM-AND', why: `${why}: the leaf's own permission, not ANDed with the directories above` };
   }
-  if (l.other !== null && fits(entry, l.other, a, flag, false)) return { rule: 'VIOMMU-ATTR-INDEX', why: `${why}: the other index's translation` };
+  // translate() names its index: no attribute is involved, the two views are mixed up.
+  if (l.other !== null && fits(entry, l.other, a, flag, false)) return { rule: 'VIOMMU-ATTR-SEPARATE', why: `${why}: the other index's translation` };
+  if (cur && entry.perm !== 'none' && insideLargeLeaf(cur, a, entry.translatedAddr + (a - entry.iova))) {
+    return { rule: 'VIOMMU-XLATE-LARGE', why: `${why}: inside the ${hex(cur.unit)}-byte leaf, at the wrong offset` };
+  }
   if (l.retired.some((r) => fits(entry, r, a, flag, false))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: a translation already invalidated` };
   if (l.retiredBinding.some((r) => fits(entry, r, a, flag, l.bypass && r === null))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: the domain the endpoint left, after its context invalidation` };
   return { rule: 'VIOMMU-XLATE-TABLES', why };

@@ -70,14 +70,15 @@ export class Mpc {
   }
 
   translate(iova: bigint, index: number): TlbEntry {
-    if (this.bugs.has('mpc-ns-sees-secure')) index = 0; // mutant mpc-ns-sees-secure (VIOMMU-ATTR-INDEX)
     const addr = iova & ~(this.block - 1n);
     return this.entry(addr, index, this.lut.isNs(Number(addr / this.block)), 'rw');
   }
 
   /** tz_mpc_attrs_to_index: secure transactions use index 0, non-secure ones index 1. VIOMMU-ATTR-INDEX */
   dma(iova: bigint, secure: boolean): DmaOutcome {
-    const { target } = this.translate(iova, secure ? 0 : 1);
+    // mutant mpc-ns-sees-secure: attrs_to_index answers the secure index for every access. VIOMMU-ATTR-INDEX
+    const index = secure || this.bugs.has('mpc-ns-sees-secure') ? 0 : 1;
+    const { target } = this.translate(iova, index);
     return target === 'memory' ? { ok: true, outcome: 'memory', addr: iova } : { ok: true, outcome: 'blocked' };
   }
 }

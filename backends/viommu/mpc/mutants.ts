@@ -22,5 +22,5 @@ export const MPC_MUTANT_LIST: readonly MpcMutant[] = [
   mutant('mpc-map-without-unmap', 'VIOMMU-SHADOW-NO-DUP',
     'A block whose LUT bit changed is notified to MAP|UNMAP notifiers with a MAP of its new target only, without the UNMAP of the old one.'),
   mutant('mpc-ns-sees-secure', 'VIOMMU-ATTR-INDEX',
-    'DMA and translate ignore the index and always use the secure view, so non-secure accesses reach secure blocks.'),
+    'attrs_to_index answers the secure index for every access, so non-secure DMA reaches secure blocks.'),
 ];
