@@ -3,7 +3,8 @@
 // only through here, so what a device sees may lag until the invalidation that covers it
 // (VIOMMU-INVAL-STALE, VIOMMU-INVAL-CONTEXT).
 import type { Perm } from '../../../spec/viommu/ops.ts';
-import { PAGE, overlaps } from './ranges.ts';
+import { IntervalMap } from '../../../models/interval-map.ts';
+import { PAGE } from './ranges.ts';
 
 /** A cached translation; `present: false` is a cached not-present page (caching mode only). */
 export type Cached =
@@ -11,8 +12,11 @@ export type Cached =
   | { present: false; iova: bigint; size: bigint };
 
 export class Iotlb {
-  /** domain -> leaf size -> leaf iova -> entry */
-  private readonly entries = new Map<number, Map<bigint, Map<bigint, Cached>>>();
+  /**
+   * domain -> leaf size -> the entries of that size, ordered by iova: entries of one size never
+   * overlap, and a range invalidation drops only what it covers in O(log n) each.
+   */
+  private readonly entries = new Map<number, Map<bigint, IntervalMap<Cached>>>();
 
   constructor(private readonly sizes: readonly bigint[]) {}
 
@@ -20,7 +24,7 @@ export class Iotlb {
     const bySize = this.entries.get(domain);
     if (bySize === undefined) return undefined;
     for (const size of this.sizes) {
-      const hit = bySize.get(size)?.get(iova - (iova % size));
+      const hit = bySize.get(size)?.containing(iova);
       if (hit !== undefined) return hit;
     }
     return undefined;
@@ -30,14 +34,15 @@ export class Iotlb {
     let bySize = this.entries.get(domain);
     if (bySize === undefined) this.entries.set(domain, (bySize = new Map()));
     let byIova = bySize.get(entry.size);
-    if (byIova === undefined) bySize.set(entry.size, (byIova = new Map()));
-    byIova.set(entry.iova, entry);
+    if (byIova === undefined) bySize.set(entry.size, (byIova = new IntervalMap()));
+    byIova.remove(entry.iova);
+    byIova.insert(entry.iova, entry.iova + entry.size, entry);
   }
 
   /** Drops every entry of `domain` overlapping [lo, hi): a cached large leaf the range cuts goes whole. */
   dropRange(domain: number, lo: bigint, hi: bigint): void {
     for (const byIova of this.entries.get(domain)?.values() ?? []) {
-      for (const [iova, entry] of byIova) if (overlaps(iova, iova + entry.size, lo, hi)) byIova.delete(iova);
+      for (const entry of byIova.overlapping(lo, hi)) byIova.remove(entry.iova);
     }
   }
 
