@@ -3,7 +3,7 @@
 // only through here, so what a device sees may lag until the invalidation that covers it
 // (VIOMMU-INVAL-STALE, VIOMMU-INVAL-CONTEXT).
 import type { Perm } from '../../../spec/viommu/ops.ts';
-import { IntervalMap } from '../../../models/interval-map.ts';
+import { ChunkedList } from '../../sorted.ts';
 import { PAGE } from './ranges.ts';
 
 /** A cached translation; `present: false` is a cached not-present page (caching mode only). */
@@ -14,9 +14,10 @@ export type Cached =
 export class Iotlb {
   /**
    * domain -> leaf size -> the entries of that size, ordered by iova: entries of one size never
-   * overlap, and a range invalidation drops only what it covers in O(log n) each.
+   * overlap, so they are ordered by end too, and a lookup or a range invalidation bisects to
+   * what it touches instead of scanning the domain.
    */
-  private readonly entries = new Map<number, Map<bigint, IntervalMap<Cached>>>();
+  private readonly entries = new Map<number, Map<bigint, ChunkedList<Cached>>>();
 
   constructor(private readonly sizes: readonly bigint[]) {}
 
@@ -24,8 +25,9 @@ export class Iotlb {
     const bySize = this.entries.get(domain);
     if (bySize === undefined) return undefined;
     for (const size of this.sizes) {
-      const hit = bySize.get(size)?.containing(iova);
-      if (hit !== undefined) return hit;
+      const byIova = bySize.get(size);
+      const hit = byIova?.at(byIova.partitionPoint((e) => e.iova + e.size > iova));
+      if (hit !== undefined && hit.iova <= iova) return hit;
     }
     return undefined;
   }
@@ -34,15 +36,17 @@ export class Iotlb {
     let bySize = this.entries.get(domain);
     if (bySize === undefined) this.entries.set(domain, (bySize = new Map()));
     let byIova = bySize.get(entry.size);
-    if (byIova === undefined) bySize.set(entry.size, (byIova = new IntervalMap()));
-    byIova.remove(entry.iova);
-    byIova.insert(entry.iova, entry.iova + entry.size, entry);
+    if (byIova === undefined) bySize.set(entry.size, (byIova = new ChunkedList()));
+    const i = byIova.partitionPoint((e) => e.iova >= entry.iova);
+    byIova.splice(i, byIova.at(i)?.iova === entry.iova ? 1 : 0, entry);
   }
 
   /** Drops every entry of `domain` overlapping [lo, hi): a cached large leaf the range cuts goes whole. */
   dropRange(domain: number, lo: bigint, hi: bigint): void {
+    if (lo >= hi) return;
     for (const byIova of this.entries.get(domain)?.values() ?? []) {
-      for (const entry of byIova.overlapping(lo, hi)) byIova.remove(entry.iova);
+      const first = byIova.partitionPoint((e) => e.iova + e.size > lo);
+      byIova.splice(first, byIova.partitionPoint((e) => e.iova >= hi) - first);
     }
   }
 
