@@ -36,6 +36,21 @@ describe('the harness knows no family', () => {
   });
 });
 
+describe('a backend shares no code with the oracle', () => {
+  // A backend importing the reference model's code (or the harness's) would hide a bug in it:
+  // the implementation under test and its judge would be wrong together.
+  test('backends/ imports nothing under models/ or harness/', () => {
+    const offending: string[] = [];
+    for (const file of sources(join(root, 'backends'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+        const target = relative(root, resolve(dirname(file), m[1]!));
+        if (/^(models|harness)\//.test(target)) offending.push(`${relative(root, file)} -> ${target}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+});
+
 describe('a second family registers without any change to the harness', () => {
   registerFamily(toy);
   const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-toy-'));

@@ -8,7 +8,7 @@
 import type { Prot } from '../../../spec/type1/ops.ts';
 import { PAGE_SHIFT, isAligned, max, min } from './constants.ts';
 import type { Frame, MemObject } from './frames.ts';
-import { ChunkedList } from './sorted.ts';
+import { ChunkedList } from '../../sorted.ts';
 
 export interface Segment {
   readonly start: bigint;

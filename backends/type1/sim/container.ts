@@ -12,7 +12,7 @@ import type { Frame } from './frames.ts';
 import type { Host } from './host.ts';
 import { pinPages } from './pin.ts';
 import { hasBug, type MutantId, type Policy } from './policy.ts';
-import { ChunkedList } from './sorted.ts';
+import { ChunkedList } from '../../sorted.ts';
 
 const MAP_FLAGS = MAP_FLAG.READ | MAP_FLAG.WRITE | MAP_FLAG.VADDR;
 const UNMAP_FLAGS = UNMAP_FLAG.GET_DIRTY_BITMAP | UNMAP_FLAG.ALL | UNMAP_FLAG.VADDR;

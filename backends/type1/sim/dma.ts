@@ -3,7 +3,7 @@ import type { Proc } from '../../../spec/type1/ops.ts';
 import { PAGE_SHIFT, max, min, pagesIn } from './constants.ts';
 import type { Frame } from './frames.ts';
 import type { PinnedRun } from './pin.ts';
-import { partitionPoint } from './sorted.ts';
+import { partitionPoint } from '../../sorted.ts';
 
 export interface Dma {
   readonly iova: bigint;

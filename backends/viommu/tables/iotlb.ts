@@ -3,7 +3,8 @@
 // only through here, so what a device sees may lag until the invalidation that covers it
 // (VIOMMU-INVAL-STALE, VIOMMU-INVAL-CONTEXT).
 import type { Perm } from '../../../spec/viommu/ops.ts';
-import { PAGE, overlaps } from './ranges.ts';
+import { ChunkedList } from '../../sorted.ts';
+import { PAGE } from './ranges.ts';
 
 /** A cached translation; `present: false` is a cached not-present page (caching mode only). */
 export type Cached =
@@ -11,8 +12,12 @@ export type Cached =
   | { present: false; iova: bigint; size: bigint };
 
 export class Iotlb {
-  /** domain -> leaf size -> leaf iova -> entry */
-  private readonly entries = new Map<number, Map<bigint, Map<bigint, Cached>>>();
+  /**
+   * domain -> leaf size -> the entries of that size, ordered by iova: entries of one size never
+   * overlap, so they are ordered by end too, and a lookup or a range invalidation bisects to
+   * what it touches instead of scanning the domain.
+   */
+  private readonly entries = new Map<number, Map<bigint, ChunkedList<Cached>>>();
 
   constructor(private readonly sizes: readonly bigint[]) {}
 
@@ -20,8 +25,9 @@ export class Iotlb {
     const bySize = this.entries.get(domain);
     if (bySize === undefined) return undefined;
     for (const size of this.sizes) {
-      const hit = bySize.get(size)?.get(iova - (iova % size));
-      if (hit !== undefined) return hit;
+      const byIova = bySize.get(size);
+      const hit = byIova?.at(byIova.partitionPoint((e) => e.iova + e.size > iova));
+      if (hit !== undefined && hit.iova <= iova) return hit;
     }
     return undefined;
   }
@@ -30,14 +36,17 @@ export class Iotlb {
     let bySize = this.entries.get(domain);
     if (bySize === undefined) this.entries.set(domain, (bySize = new Map()));
     let byIova = bySize.get(entry.size);
-    if (byIova === undefined) bySize.set(entry.size, (byIova = new Map()));
-    byIova.set(entry.iova, entry);
+    if (byIova === undefined) bySize.set(entry.size, (byIova = new ChunkedList()));
+    const i = byIova.partitionPoint((e) => e.iova >= entry.iova);
+    byIova.splice(i, byIova.at(i)?.iova === entry.iova ? 1 : 0, entry);
   }
 
   /** Drops every entry of `domain` overlapping [lo, hi): a cached large leaf the range cuts goes whole. */
   dropRange(domain: number, lo: bigint, hi: bigint): void {
+    if (lo >= hi) return;
     for (const byIova of this.entries.get(domain)?.values() ?? []) {
-      for (const [iova, entry] of byIova) if (overlaps(iova, iova + entry.size, lo, hi)) byIova.delete(iova);
+      const first = byIova.partitionPoint((e) => e.iova + e.size > lo);
+      byIova.splice(first, byIova.partitionPoint((e) => e.iova >= hi) - first);
     }
   }
 

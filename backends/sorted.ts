@@ -1,4 +1,6 @@
-// Sorted sequences: binary search over arrays, and a chunked list for long, often edited ones.
+// Sorted sequences, shared by every family's simulators: binary search over arrays, and a
+// chunked list for long, often edited ones. Simulators keep their own ordered structures here
+// rather than borrowing the reference model's, so that a bug in one cannot hide in the other.
 
 /**
  * The first index whose item satisfies `pred`, for a `pred` that is false on a prefix of
@@ -42,6 +44,21 @@ export class ChunkedList<T> implements Iterable<T> {
     return (this.chunks[k] as T[])[i - (this.offsets[k] as number)];
   }
 
+  /** Array.prototype.slice for start, end >= 0: O(log n + end - start). */
+  slice(start: number, end: number): T[] {
+    const out: T[] = [];
+    start = Math.max(start, 0);
+    if (start >= end || start >= this.size) return out;
+    for (let k = this.chunkOf(start), i = start - (this.offsets[k] as number); k < this.chunks.length; k++, i = 0) {
+      const chunk = this.chunks[k] as T[];
+      for (; i < chunk.length; i++) {
+        if (out.length === end - start) return out;
+        out.push(chunk[i] as T);
+      }
+    }
+    return out;
+  }
+
   /** `partitionPoint` over the whole list. */
   partitionPoint(pred: (item: T) => boolean): number {
     const k = partitionPoint(this.chunks, (c) => pred(c[c.length - 1] as T));
@@ -49,13 +66,22 @@ export class ChunkedList<T> implements Iterable<T> {
     return (this.offsets[k] as number) + partitionPoint(this.chunks[k] as T[], pred);
   }
 
-  /** Array.prototype.splice: edit the chunks the range touches, then cut them again. */
+  /** Array.prototype.splice. */
   splice(start: number, deleteCount: number, ...items: T[]): T[] {
+    return this.replace(start, deleteCount, items);
+  }
+
+  /**
+   * splice with the items as one array, for bulk inserts: a call's arguments are bounded (about
+   * 100,000), a replayed shadow is not. Edits the chunks the range touches, then cuts them again.
+   */
+  replace(start: number, deleteCount: number, items: readonly T[]): T[] {
+    deleteCount = Math.max(deleteCount, 0);
     const first = this.chunks.length === 0 ? 0 : this.chunkOf(Math.min(start, this.size - 1));
     let last = this.chunks.length === 0 ? -1 : this.chunkOf(Math.min(start + deleteCount, this.size - 1));
     const base = this.offsets[first] ?? 0;
     const only = this.chunks[first];
-    if (first === last && only !== undefined && only.length + items.length - deleteCount <= CHUNK
+    if (first === last && only !== undefined && items.length <= CHUNK && only.length + items.length - deleteCount <= CHUNK
       && (only.length + items.length - deleteCount >= CHUNK / 2 || this.chunks.length === 1)) {
       // The common case: the edit stays inside one chunk of reasonable size.
       const removed = only.splice(start - base, deleteCount, ...items);
@@ -64,8 +90,10 @@ export class ChunkedList<T> implements Iterable<T> {
       this.reindex(first + 1);
       return removed;
     }
-    const merged = ([] as T[]).concat(...this.chunks.slice(first, last + 1));
-    const removed = merged.splice(start - base, deleteCount, ...items);
+    const joined = ([] as T[]).concat(...this.chunks.slice(first, last + 1));
+    const at = start - base;
+    const removed = joined.slice(at, at + deleteCount);
+    const merged = [...joined.slice(0, at), ...items, ...joined.slice(at + deleteCount)];
     // Absorb the next chunk when this one became small, so that chunks stay near CHUNK items.
     if (merged.length < CHUNK / 2 && last + 1 < this.chunks.length) merged.push(...(this.chunks[++last] as T[]));
     const pieces = Math.ceil(merged.length / CHUNK);
