@@ -70,6 +70,9 @@ export function capabilitiesFor(op: Op): Capability[] {
   }
 }
 
+/** The most blocks an MPC may declare: its LUT words times 32 (tz-mpc's BLK_MAX is far below). */
+export const MPC_MAX_BLOCKS = 1n << 20n;
+
 const isPow2 = (v: bigint): boolean => v > 0n && (v & (v - 1n)) === 0n;
 const LEVELS = [PAGE_4K, PAGE_4K * TABLE_ENTRIES, PAGE_4K * TABLE_ENTRIES * TABLE_ENTRIES];
 
@@ -88,6 +91,8 @@ export function checkGeometry(info: BackendInfo): string | null {
     return `pageSizes of ${profile} must be one granule below 2^iovaBits`;
   }
   if (profile === 'mpc' && (info.indexes !== 2 || info.endpoints !== 1 || info.domains !== 1)) return 'an mpc has indexes 2, endpoints 1, domains 1';
+  // Every block is one entry of a replay: an MPC's LUT has thousands of blocks, not billions.
+  if (profile === 'mpc' && top / pageSizes[0]! > MPC_MAX_BLOCKS) return `an mpc has at most ${MPC_MAX_BLOCKS} blocks (2^iovaBits / block size)`;
   if (profile !== 'mpc' && info.indexes !== 1) return `${profile} has one index`;
   if (profile !== 'vtd' && info.cachingMode) return 'cachingMode is a vtd setting';
   if (profile === 'vtd' && info.mapNotifiers && !info.cachingMode) return 'vtd serves MAP notifiers only in caching mode';

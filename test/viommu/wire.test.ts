@@ -187,6 +187,7 @@ describe('declarations: decodeInfo and checkInfo', () => {
     expect(checkInfo({ ...info(), pageSizes: ['0x1000'] })).toMatch(/pageSizes\[0\]/);
     expect(checkInfo({ ...info(), mapNotifiers: undefined })).toMatch(/mapNotifiers/);
     expect(checkInfo({ ...MPC, indexes: 1 })).toMatch(/mpc has indexes 2/);
+    expect(checkInfo({ ...MPC, iovaBits: 64, pageSizes: [0x4n] })).toMatch(/at most 1048576 blocks/);
     expect(checkInfo(info({ cachingMode: false, mapNotifiers: true }))).toMatch(/caching mode/);
     expect(checkInfo(info({ pageSizes: [0x1000n, 0x40000000n] }))).toMatch(/prefix/);
     expect(checkInfo(info({ profile: 'smmuv3', cachingMode: true }))).toMatch(/cachingMode is a vtd setting/);
