@@ -36,7 +36,7 @@ export function badArguments(info: BackendInfo, op: Op): 'VIOMMU-OP-ARGS' | 'VIO
       case 'dma': return endpointOk(op.endpoint) && op.iova < top;
       case 'translate': return endpointOk(op.endpoint) && op.index < info.indexes && op.iova < top;
       case 'register': return true;
-      case 'unregister': case 'replay': return true;
+      case 'unregister': case 'replay': case 'faults': return true;
     }
   })();
   if (!ok) return 'VIOMMU-OP-ARGS';

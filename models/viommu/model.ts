@@ -9,6 +9,7 @@ import { canonicalEvents } from './canonical.ts';
 import { deliver, joined, settle, type Broken, type Context, type Duty } from './events.ts';
 import { Notifier, type Sight } from './notifier.ts';
 import { dmaOutcome, entryOf, judgeDma, judgeTranslate, type Lookup } from './probe.ts';
+import { FaultLog } from './faults.ts';
 import { State } from './state.ts';
 
 type Exp = Expectation<Result>;
@@ -30,18 +31,22 @@ const fail = (errno: Result & { ok: false } extends infer F ? F extends { errno:
 export class ViommuModel implements Model<Op, Result> {
   private readonly state: State;
   private pending: Pending | null = null;
+  private readonly faults: FaultLog;
 
   constructor(private readonly info: BackendInfo) {
     this.state = new State(info);
+    this.faults = new FaultLog(info.pageSizes[0]!);
   }
 
   apply(op: Op): Exp {
     this.follow(null);
+    this.faults.follow(null);
     const bad = badArguments(this.info, op);
     if (bad) return fail('EINVAL', bad);
     switch (op.op) {
       case 'dma': return this.dma(op);
       case 'translate': return this.translate(op);
+      case 'faults': return this.faults.read();
       case 'register': return this.register(op);
       case 'unregister': {
         const n = this.state.notifiers.get(op.notifier);
@@ -64,8 +69,9 @@ export class ViommuModel implements Model<Op, Result> {
     }
   }
 
-  observe(_op: Op, actual: Result): void {
-    this.follow(actual);
+  observe(op: Op, actual: Result): void {
+    if (op.op === 'dma') this.faults.follow(actual);
+    else this.follow(actual);
   }
 
   blame(_op: Op, expected: Exp): string {
@@ -149,8 +155,12 @@ export class ViommuModel implements Model<Op, Result> {
   private dma(op: Op & { op: 'dma' }): Exp {
     const index = this.info.profile === 'mpc' && !op.secure ? 1 : 0;
     const l = this.lookup(op.endpoint, index, op.iova);
+    const result = dmaOutcome(l.current, op.iova, op.access, l.bypass);
+    // VIOMMU-DMA-FAULT-RECORD: a DMA with no translation anywhere must leave a record.
+    const untranslated = !l.bypass && l.candidates.every((c) => c === null);
+    this.faults.issued(op, result, untranslated);
     return {
-      result: dmaOutcome(l.current, op.iova, op.access, l.bypass),
+      result,
       rule: 'VIOMMU-DMA-TRANSLATE',
       judge: (actual) => ('outcome' in actual ? judgeDma(l, op.iova, op.access, actual as DmaOutcome) : { rule: 'VIOMMU-DMA-TRANSLATE', why: 'a DMA answers where it went, not a failure' }),
     };

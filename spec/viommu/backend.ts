@@ -12,10 +12,10 @@ export const PROFILES: readonly Profile[] = ['vtd', 'smmuv3', 'virtio-iommu', 'm
 
 /**
  * Optional abilities. `domains`: attach, detach, map, unmap. `tables`: protect, invalidate.
- * `lut`: gate, reset. `notifiers`: register, unregister, replay. `dma`, `translate`: the ops
- * of those names. A real IOMMU driven over qtest has no `translate` and no `notifiers`.
+ * `lut`: gate, reset. `notifiers`: register, unregister, replay. `dma`, `translate`, `faults`:
+ * the ops of those names. A real IOMMU driven over qtest has no `translate` and no `notifiers`.
  */
-export const CAPABILITIES = ['domains', 'tables', 'lut', 'notifiers', 'dma', 'translate'] as const;
+export const CAPABILITIES = ['domains', 'tables', 'lut', 'notifiers', 'dma', 'translate', 'faults'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export interface BackendInfo extends BackendInfoBase {
@@ -67,6 +67,7 @@ export function capabilitiesFor(op: Op): Capability[] {
     case 'register': case 'unregister': case 'replay': return ['notifiers'];
     case 'dma': return ['dma'];
     case 'translate': return ['translate'];
+    case 'faults': return ['faults'];
   }
 }
 

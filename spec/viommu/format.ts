@@ -54,5 +54,6 @@ export function formatResult(r: Result): string {
     return `ok ${r.events.length} events [${head.join('; ')}; ... ${r.events.length - SHOWN_EVENTS} more ...; ${tail.join('; ')}]`;
   }
   if ('entry' in r) return `ok ${formatEntry(r.entry)}`;
+  if ('faults' in r) return r.faults.length ? `ok faults [${r.faults.map((f) => `e${f.endpoint} ${f.access} ${hex(f.iova)}`).join('; ')}]` : 'ok no faults';
   return r.outcome === 'memory' ? `ok memory ${hex(r.addr)}` : `ok ${r.outcome}`;
 }

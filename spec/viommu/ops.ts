@@ -10,7 +10,7 @@
 // - `attach`, `detach`: context entries, STEs, virtio-iommu ATTACH and DETACH;
 // - `gate`, `reset`: the MPC's LUT writes and its reset;
 // - `dma`, `translate`: a device's access with its transaction attributes, and the region's
-//   `translate(addr, flag, iommu_idx)`;
+//   `translate(addr, flag, iommu_idx)`; `faults`: the fault records the IOMMU keeps;
 // - `register`, `unregister`, `replay`: IOMMU notifiers, and every event they receive comes
 //   back in the result of the operation during which it was delivered, in delivery order.
 //
@@ -69,6 +69,11 @@ export type Op =
   /** A device access of one byte at `iova`, issued secure or non-secure. */
   | { op: 'dma'; endpoint: number; iova: bigint; access: 'read' | 'write'; secure: boolean }
   | { op: 'translate'; endpoint: number; index: number; iova: bigint; flag: Perm }
+  /**
+   * The fault records the IOMMU logged since the last `faults`, oldest first: VT-d's fault
+   * recording registers, SMMUv3's event queue, virtio-iommu's fault events.
+   */
+  | { op: 'faults' }
   /** `memory_region_register_iommu_notifier` on the region of `endpoint`: flags, [start, end], iommu_idx. */
   | { op: 'register'; notifier: number; endpoint: number; flags: number; start: bigint; end: bigint; index: number }
   | { op: 'unregister'; notifier: number }
@@ -98,14 +103,17 @@ export type Notified = { ok: true; events: NotifierEvent[] };
 /** Where a DMA went: a byte of memory, the blocked space (the MPC's RAZ/WI), or a fault. */
 export type DmaOutcome = { ok: true; outcome: 'memory'; addr: bigint } | { ok: true; outcome: 'blocked' } | { ok: true; outcome: 'fault' };
 export type Translated = { ok: true; entry: TlbEntry };
+/** One fault record: which endpoint, at which address, doing what. */
+export interface FaultRecord { endpoint: number; iova: bigint; access: 'read' | 'write' }
+export type Faults = { ok: true; faults: FaultRecord[] };
 
-export type Result = Failure | Notified | DmaOutcome | Translated;
+export type Result = Failure | Notified | DmaOutcome | Translated | Faults;
 
 /** The result shape each operation answers with on success. */
-export const SHAPE: Readonly<Record<OpKind, 'events' | 'dma' | 'entry'>> = {
+export const SHAPE: Readonly<Record<OpKind, 'events' | 'dma' | 'entry' | 'faults'>> = {
   attach: 'events', detach: 'events', map: 'events', unmap: 'events', protect: 'events',
   invalidate: 'events', gate: 'events', reset: 'events', register: 'events', unregister: 'events',
-  replay: 'events', dma: 'dma', translate: 'entry',
+  replay: 'events', dma: 'dma', translate: 'entry', faults: 'faults',
 };
 
 export const permAllows = (perm: Perm, access: 'read' | 'write'): boolean =>

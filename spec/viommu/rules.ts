@@ -89,6 +89,12 @@ export const RULES: Rule[] = [
     statement: 'An endpoint bound to no domain faults, or passes untranslated when the IOMMU declares bypass.',
     sources: [`${VTD}: vtd_dev_to_context_entry`, `${SMMU}: smmuv3_decode_config`, `${VIRTIO}: virtio_iommu_translate (boot-bypass)`],
   },
+  {
+    id: 'VIOMMU-DMA-FAULT-RECORD', group: 'DMA', level: 'MUST', profile: 'vtd, smmuv3, virtio-iommu',
+    statement: 'Each fault record names a DMA that faulted since the records were last read: its endpoint, an address in the same granule and its access. A DMA that found no translation at all is recorded; one refused for its permission may go unrecorded. One DMA may leave several records.',
+    sources: [`${VTD}: vtd_report_fault, vtd_record_frcd`, `${SMMU}: smmuv3_record_event`, `${VIRTIO}: virtio_iommu_report_fault`],
+    variants: ['intel-iommu (QEMU 7.2) does not record a write refused by the permissions of an IOTLB entry a read cached; after an IOTLB flush the same write is recorded.'],
+  },
   // --- registration -----------------------------------------------------------------------
   {
     id: 'VIOMMU-REG-ARGS', group: 'REG', level: 'MUST', profile: 'all',

@@ -40,13 +40,14 @@ export function protocolSchema(): Record<string, unknown> {
       op: { oneOf: ops },
       entry: object({ iova: u64, translatedAddr: u64, addrMask: u64, perm: { $ref: '#/$defs/perm' }, target: { enum: [...TARGETS] } }),
       result: {
-        description: 'dma answers the outcome forms, translate the entry form, every other operation the events form',
+        description: 'dma answers the outcome forms, translate the entry form, faults the records form, every other operation the events form',
         oneOf: [
           object({ ok: { const: false }, errno: { enum: [...ERRNOS] } }),
           object({ ok: { const: true }, events: { type: 'array', items: object({ notifier: id, type: { enum: [...EVENT_TYPES] }, entry: { $ref: '#/$defs/entry' } }) } }),
           object({ ok: { const: true }, outcome: { const: 'memory' }, addr: u64 }),
           object({ ok: { const: true }, outcome: { enum: OUTCOMES.filter((o) => o !== 'memory') } }),
           object({ ok: { const: true }, entry: { $ref: '#/$defs/entry' } }),
+          object({ ok: { const: true }, faults: { type: 'array', items: object({ endpoint: id, iova: u64, access: { enum: ['read', 'write'] } }) } }),
         ],
       },
       info: object({

@@ -7,7 +7,7 @@
 // that is rejected.
 import { isErrno } from '../errno.ts';
 import { decodeU64, hex, isRecord, U64_MAX, WireError } from '../u64.ts';
-import type { InvalidateScope, NotifierEvent, Op, OpKind, Perm, Result, TlbEntry } from './ops.ts';
+import type { FaultRecord, InvalidateScope, NotifierEvent, Op, OpKind, Perm, Result, TlbEntry } from './ops.ts';
 import { PERMS, SHAPE } from './ops.ts';
 
 export { hex, U64_MAX, WireError } from '../u64.ts';
@@ -45,6 +45,7 @@ export const OP_FIELDS: { readonly [K in OpKind]: Fields } = {
   register: { notifier: 'id', endpoint: 'id', flags: 'flags', start: 'u64', end: 'u64', index: 'id' },
   unregister: { notifier: 'id' },
   replay: { notifier: 'id' },
+  faults: {},
 };
 
 /** The fields `invalidate` carries after its scope, per scope. */
@@ -162,6 +163,13 @@ function decodeEvent(v: unknown, where: string): NotifierEvent {
   return { notifier, type: v.type as NotifierEvent['type'], entry: decodeEntry(v.entry, `${where}.entry`) };
 }
 
+function decodeFault(v: unknown, where: string): FaultRecord {
+  if (!isRecord(v)) throw bad(where, 'an object', v);
+  expectKeys(v, ['endpoint', 'iova', 'access'], where);
+  if (!enumOf(ACCESSES)(v.access)) throw bad(`${where}.access`, `one of ${ACCESSES.join('|')}`, v.access);
+  return { endpoint: decodeField('id', v.endpoint, `${where}.endpoint`) as number, iova: u64(v.iova, `${where}.iova`, true), access: v.access as FaultRecord['access'] };
+}
+
 /**
  * Decode the answer to `op`, of the shape SHAPE gives it. u64 fields may arrive as bigints
  * (in-process backends) or hex strings (the wire).
@@ -183,6 +191,11 @@ export function decodeResult(op: Pick<Op, 'op'>, v: unknown, where = 'result'): 
     case 'entry':
       expectKeys(v, ['entry'], where, ['ok']);
       return { ok: true, entry: decodeEntry(v.entry, `${where}.entry`) };
+    case 'faults': {
+      expectKeys(v, ['faults'], where, ['ok']);
+      if (!Array.isArray(v.faults)) throw bad(`${where}.faults`, 'an array', v.faults);
+      return { ok: true, faults: v.faults.map((f, i) => decodeFault(f, `${where}.faults[${i}]`)) };
+    }
     case 'dma': {
       if (!('outcome' in v)) throw new WireError(`${where}.outcome: missing field`);
       if (!enumOf(OUTCOMES)(v.outcome)) throw bad(`${where}.outcome`, `one of ${OUTCOMES.join('|')}`, v.outcome);
@@ -204,5 +217,6 @@ export function encodeResult(r: Result): Record<string, unknown> {
   if (!r.ok) return { ok: false, errno: r.errno };
   if ('events' in r) return { ok: true, events: r.events.map((e) => ({ notifier: e.notifier, type: e.type, entry: encodeEntry(e.entry) })) };
   if ('entry' in r) return { ok: true, entry: encodeEntry(r.entry) };
+  if ('faults' in r) return { ok: true, faults: r.faults.map((f) => ({ endpoint: f.endpoint, iova: hex(f.iova), access: f.access })) };
   return r.outcome === 'memory' ? { ok: true, outcome: 'memory', addr: hex(r.addr) } : { ok: true, outcome: r.outcome };
 }

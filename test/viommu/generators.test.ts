@@ -57,7 +57,7 @@ function argsProblem(info: BackendInfo, op: Op): string | null {
       if (op.scope === 'context') return ep(op.endpoint) ? null : 'invalidate context';
       return null;
     case 'gate': return range(op.iova, op.size) ? null : 'gate';
-    case 'reset': return null;
+    case 'reset': case 'faults': return null;
     case 'dma': return ep(op.endpoint) && op.iova >= 0n && op.iova < top ? null : 'dma';
     case 'translate': return ep(op.endpoint) && op.index >= 0 && op.index < info.indexes && op.iova >= 0n && op.iova < top ? null : 'translate';
     case 'register':

@@ -34,6 +34,7 @@ export class ArgChecker {
     switch (op.op) {
       case 'attach': return this.endpoint(op.endpoint) && this.domain(op.domain);
       case 'detach': return this.endpoint(op.endpoint);
+      case 'faults': return true;
       case 'map': {
         const { page, iova, size, pa } = op;
         return this.domain(op.domain) && isPerm(op.perm) && op.perm !== 'none'

@@ -61,6 +61,7 @@ export class TableSim implements Backend {
       case 'invalidate': return ok(this.invalidate(op));
       case 'dma': return this.dma(op.endpoint, op.iova, op.access);
       case 'translate': return { ok: true, entry: this.translate(op.endpoint, op.iova) };
+      case 'faults': return { ok: false, errno: 'ENOTTY' };
       case 'register': {
         if (this.notifiers.has(op.notifier)) return { ok: false, errno: 'EEXIST' };
         // notify_flag_changed's veto (VIOMMU-REG-VETO-MAP, VIOMMU-REG-VETO-DEVIOTLB).
