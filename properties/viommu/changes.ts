@@ -68,7 +68,7 @@ export function splitMerge(scene: Scene): Step | null {
     const big = sizes[i]!;
     const small = sizes[i - 1]!;
     const per = big / small;
-    return fc.tuple(posArb(scene.w, big), paArb(big, big), MAP_PERM, fc.constantFrom(0n, 1n, per / 2n, per - 1n),
+    return fc.tuple(posArb(scene.w, big), paArb(big, big, scene.info.ram), MAP_PERM, fc.constantFrom(0n, 1n, per / 2n, per - 1n),
       fc.constantFrom(1n, 2n, 3n), fc.constantFrom<(Perm | null)[]>(null, null, null, 'r', 'w')).chain(([x, pa, perm, k, n, other]) => {
       const count = minB(n, per - k);
       const whole: Op = { op: 'map', domain, iova: x, size: big, pa, perm, page: big };
@@ -88,7 +88,7 @@ export function splitMerge(scene: Scene): Step | null {
 export function retarget(scene: Scene): Step | null {
   if (!has(scene.info, 'domains')) return null;
   return domainArb(scene).chain((domain) => mapOp(scene, { domain }).chain((first) => {
-    const again = fc.tuple(paArb(first.page, first.size), MAP_PERM, fc.boolean()).map(([pa, perm, samePa]): Op =>
+    const again = fc.tuple(paArb(first.page, first.size, scene.info.ram), MAP_PERM, fc.boolean()).map(([pa, perm, samePa]): Op =>
       ({ ...first, pa: samePa ? first.pa : pa, perm }));
     const unmap: Op = { op: 'unmap', domain, iova: first.iova, size: first.size };
     return fc.tuple(again, fc.boolean()).chain(([second, viaUnmap]) =>

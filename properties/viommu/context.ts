@@ -17,7 +17,7 @@ export function populate(scene: Scene, at?: bigint): Step {
   return fc.constantFrom(...pages).chain((page) => (at === undefined ? posArb(scene.w, page) : fc.constant(at)).chain((iova) =>
     countArb(fitCount(scene.w, iova, page, 4n)).chain((count) => {
       const size = count * page;
-      return fc.tuple(...domains.map(() => fc.tuple(paArb(page, size), MAP_PERM))).chain((targets) => {
+      return fc.tuple(...domains.map(() => fc.tuple(paArb(page, size, scene.info.ram), MAP_PERM))).chain((targets) => {
         const maps = targets.map(([pa, perm], domain): Op => ({ op: 'map', domain, iova, size, pa, perm, page }));
         return seq(fc.constant(maps), ...maps.map((m, d) => syncAfter(scene, d, [m])));
       });

@@ -6,7 +6,7 @@
 // `pa` that is new most of the time, so that a stale translation is told from a fresh one, and
 // an old one sometimes (same target, another permission).
 import fc from 'fast-check';
-import { tableSpans } from '../../spec/viommu/backend.ts';
+import { tableSpans, type BackendInfo } from '../../spec/viommu/backend.ts';
 import type { Op, Perm } from '../../spec/viommu/ops.ts';
 import { U64_MAX } from '../../spec/u64.ts';
 import { domainArb, endpointArb, endpointSeeing, type Scene } from './scene.ts';
@@ -24,14 +24,27 @@ export const ANY_PERM: Arb<Perm> = fc.constantFrom<Perm>('none', 'r', 'w', 'rw')
 export const NOTIFIER_ID: Arb<number> = fc.integer({ min: 0, max: 5 });
 
 /** The leaf sizes a map may write: every declared page size (one granule off page tables). */
-export const leafSizes = (scene: Scene): bigint[] => (isTables(scene.info) ? scene.info.pageSizes : [scene.w.granule]);
+/** The leaf sizes a case maps: the declared ones that fit, aligned, eight times in the declared RAM. */
+export const leafSizes = (scene: Scene): bigint[] => {
+  const sizes = isTables(scene.info) ? scene.info.pageSizes : [scene.w.granule];
+  const { ram } = scene.info;
+  const fits = sizes.filter((s) => !ram || alignUp(ram.start, s) + 8n * s <= ram.start + ram.size);
+  return fits.length > 0 ? fits : sizes.slice(0, 1);
+};
+const alignUp = (v: bigint, a: bigint): bigint => alignDown(v + a - 1n, a);
 const largest = (scene: Scene): bigint => leafSizes(scene)[leafSizes(scene).length - 1]!;
 
-/** A target for `size` bytes of `page` leaves: mostly fresh, sometimes one of three shared ones. */
-export function paArb(page: bigint, size: bigint): Arb<bigint> {
-  const maxN = (U64_MAX + 1n - size) / page;
-  const shared = [1n << 32n, 1n << 33n, 3n << 32n].map((v) => alignDown(v, page)).filter((v) => v + size <= U64_MAX + 1n);
-  const fresh = fc.bigInt({ min: 0n, max: maxN }).map((n) => n * page);
+/**
+ * A target for `size` bytes of `page` leaves, inside the declared RAM when there is one:
+ * mostly fresh, sometimes one of three shared ones.
+ */
+export function paArb(page: bigint, size: bigint, ram?: BackendInfo['ram']): Arb<bigint> {
+  const lo = ram ? alignUp(ram.start, page) : 0n;
+  const hi = ram ? ram.start + ram.size : U64_MAX + 1n;
+  if (lo + size > hi) return fc.constant(lo);
+  const maxN = (hi - size - lo) / page;
+  const shared = [lo, 1n << 32n, 1n << 33n, 3n << 32n].map((v) => alignDown(v, page)).filter((v) => v >= lo && v + size <= hi);
+  const fresh = fc.bigInt({ min: 0n, max: maxN }).map((n) => lo + n * page);
   return shared.length === 0 ? fresh : fc.oneof({ weight: 4, arbitrary: fresh }, { weight: 1, arbitrary: fc.constantFrom(...shared) });
 }
 
@@ -42,7 +55,7 @@ export function mapOp(scene: Scene, options: { domain?: number } = {}): Arb<OpOf
   const domain = options.domain !== undefined ? fc.constant(options.domain) : domainArb(scene);
   return fc.tuple(fc.constantFrom(...leafSizes(scene)), domain).chain(([page, d]) =>
     posArb(w, page).chain((iova) => countArb(fitCount(w, iova, page, cap)).chain((count) =>
-      fc.tuple(paArb(page, count * page), MAP_PERM).map(([pa, perm]): OpOf<'map'> =>
+      fc.tuple(paArb(page, count * page, scene.info.ram), MAP_PERM).map(([pa, perm]): OpOf<'map'> =>
         ({ op: 'map', domain: d, iova, size: count * page, pa, perm, page })))));
 }
 

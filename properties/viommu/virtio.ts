@@ -26,7 +26,7 @@ export function mapBesideRef(scene: Scene): Step {
   return fc.record({
     domain: domainArb(scene), pick: fc.nat(15), side: fc.constantFrom<('before' | 'after')[]>('before', 'after'),
     overlap: fc.boolean(), granules: fc.constantFrom(1n, 2n, 3n, 5n), probe: fc.nat(),
-  }).chain((r) => paArb(g, r.granules * g).map((pa): VirtioRef[] => [{ ref: 'map-beside', ...r, pa }]));
+  }).chain((r) => paArb(g, r.granules * g, scene.info.ram).map((pa): VirtioRef[] => [{ ref: 'map-beside', ...r, pa }]));
 }
 
 /** ATTACH (or a move), DETACH, probed from the endpoint at once: there is no cache. */

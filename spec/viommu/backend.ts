@@ -43,6 +43,11 @@ export interface BackendInfo extends BackendInfoBase {
   deviceIotlb: boolean;
   /** What an endpoint bound to no domain does with DMA: it faults, or passes untranslated. */
   unattached: 'fault' | 'bypass';
+  /**
+   * Optional: where translated addresses may point, [start, start + size) (a real machine's
+   * guest RAM, where a DMA can be seen). Absent: anywhere below 2^64.
+   */
+  ram?: { start: bigint; size: bigint };
 }
 
 export type Backend = FamilyBackend<Op, Result, BackendInfo>;
@@ -95,6 +100,9 @@ export function checkGeometry(info: BackendInfo): string | null {
   // Every block is one entry of a replay: an MPC's LUT has thousands of blocks, not billions.
   if (profile === 'mpc' && top / pageSizes[0]! > MPC_MAX_BLOCKS) return `an mpc has at most ${MPC_MAX_BLOCKS} blocks (2^iovaBits / block size)`;
   if (profile !== 'mpc' && info.indexes !== 1) return `${profile} has one index`;
+  if (info.ram && (info.ram.size === 0n || info.ram.start % PAGE_4K !== 0n || info.ram.size % PAGE_4K !== 0n || info.ram.start + info.ram.size > 1n << 64n)) {
+    return 'ram must be a non-empty range of whole 4 KiB pages below 2^64';
+  }
   if (profile !== 'vtd' && info.cachingMode) return 'cachingMode is a vtd setting';
   if (profile === 'vtd' && info.mapNotifiers && !info.cachingMode) return 'vtd serves MAP notifiers only in caching mode';
   return null;

@@ -9,7 +9,7 @@ const INFO_FIELDS = {
   name: 'string', description: 'string', family: 'family', profile: 'profile', capabilities: 'capabilities',
   iovaBits: 'count', pageSizes: 'u64s', indexes: 'count', endpoints: 'count', domains: 'count',
   cachingMode: 'bool', mapNotifiers: 'bool', deviceIotlb: 'bool', unattached: 'unattached',
-} as const satisfies Record<keyof BackendInfo, string>;
+} as const satisfies Record<Exclude<keyof BackendInfo, 'ram'>, string>;
 type InfoField = keyof typeof INFO_FIELDS;
 
 const UNATTACHED = ['fault', 'bypass'] as const;
@@ -19,6 +19,7 @@ export function encodeInfo(info: BackendInfo): Record<string, unknown> {
   for (const name of Object.keys(INFO_FIELDS) as InfoField[]) {
     out[name] = name === 'pageSizes' ? info.pageSizes.map(hex) : name === 'family' ? 'viommu' : info[name];
   }
+  if (info.ram) out.ram = { start: hex(info.ram.start), size: hex(info.ram.size) };
   return out;
 }
 
@@ -63,6 +64,18 @@ function field(name: InfoField, v: unknown, where: string, bigints: boolean): un
   }
 }
 
+/** The optional `ram`: {start, size}, u64 each. */
+function ram(v: unknown, where: string, bigints: boolean): { start: bigint; size: bigint } {
+  if (!isRecord(v)) throw bad(where, 'an object {start, size}', v);
+  const u64 = (x: unknown, w: string): bigint => {
+    if (!bigints) return decodeU64(x, w);
+    if (typeof x === 'bigint') return x;
+    throw bad(w, 'a bigint', x);
+  };
+  for (const k of Object.keys(v)) if (k !== 'start' && k !== 'size') throw new WireError(`${where}.${k}: unknown field`);
+  return { start: u64(v.start, `${where}.start`), size: u64(v.size, `${where}.size`) };
+}
+
 function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo {
   if (!isRecord(v)) throw bad(where, 'an object', v);
   const out: Record<string, unknown> = {};
@@ -70,9 +83,10 @@ function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo 
     if (!(name in v)) throw new WireError(`${where}.${name}: missing field`);
     out[name] = field(name, v[name], `${where}.${name}`, bigints);
   }
+  if (v.ram !== undefined) out.ram = ram(v.ram, `${where}.ram`, bigints);
   // In-process declarations may carry more (methods' helpers, notes); the wire may not.
   if (!bigints) {
-    for (const k of Object.keys(v)) if (!(k in INFO_FIELDS)) throw new WireError(`${where}.${k}: unknown field`);
+    for (const k of Object.keys(v)) if (!(k in INFO_FIELDS) && k !== 'ram') throw new WireError(`${where}.${k}: unknown field`);
   }
   return out as unknown as BackendInfo;
 }

@@ -20,6 +20,10 @@ const FIELD: Record<FieldType, unknown> = {
 const object = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false, ...extra });
 
+/** An object schema with properties that may be left out. */
+const withOptional = (schema: ReturnType<typeof object>, optional: Record<string, unknown>) =>
+  ({ ...schema, properties: { ...schema.properties, ...optional } });
+
 const opSchema = (op: string, fields: Fields, fixed: Record<string, unknown> = {}) =>
   object({ op: { const: op }, ...fixed, ...Object.fromEntries(Object.entries(fields).map(([f, t]) => [f, FIELD[t]])) });
 
@@ -50,7 +54,7 @@ export function protocolSchema(): Record<string, unknown> {
           object({ ok: { const: true }, faults: { type: 'array', items: object({ endpoint: id, iova: u64, access: { enum: ['read', 'write'] } }) } }),
         ],
       },
-      info: object({
+      info: withOptional(object({
         name: { type: 'string' }, description: { type: 'string' }, family: { const: 'viommu' }, profile: { enum: [...PROFILES] },
         capabilities: { type: 'array', items: { enum: [...CAPABILITIES] } },
         iovaBits: { type: 'integer', minimum: 12, maximum: 64 },
@@ -58,7 +62,7 @@ export function protocolSchema(): Record<string, unknown> {
         indexes: count, endpoints: count, domains: count,
         cachingMode: bool, mapNotifiers: bool, deviceIotlb: bool,
         unattached: { enum: ['fault', 'bypass'] },
-      }),
+      }), { ram: object({ start: u64, size: u64 }) }),
     },
     oneOf: [
       { title: 'request', oneOf: [

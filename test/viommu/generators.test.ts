@@ -23,6 +23,7 @@ const INFOS: BackendInfo[] = [
   { ...base, name: 'mpc', profile: 'mpc', capabilities: ['lut', 'notifiers', 'dma', 'translate'], iovaBits: 20, pageSizes: [0x400n], indexes: 2, endpoints: 1, domains: 1, cachingMode: false, mapNotifiers: true },
   { ...base, name: 'vtd-small', profile: 'vtd', capabilities: TABLE_CAPS, iovaBits: 32, pageSizes: [K4], endpoints: 1, domains: 1, cachingMode: false, mapNotifiers: false },
   // Unusual but valid: the whole 64-bit space, many endpoints, no translate or notifiers (qtest).
+  { ...base, name: 'vtd-ram', profile: 'vtd', capabilities: ['domains', 'tables', 'dma'], iovaBits: 39, pageSizes: [K4, M2, G1], endpoints: 2, domains: 2, cachingMode: false, mapNotifiers: false, ram: { start: 0x100000n, size: 0x8000000n } },
   { ...base, name: 'vtd-64-qtest', profile: 'vtd', capabilities: ['domains', 'tables', 'dma'], iovaBits: 64, pageSizes: [K4, M2, G1], endpoints: 64, domains: 64, cachingMode: true, mapNotifiers: true },
   { ...base, name: 'smmuv3-tiny', profile: 'smmuv3', capabilities: TABLE_CAPS, iovaBits: 13, pageSizes: [K4], endpoints: 2, domains: 3, cachingMode: false, mapNotifiers: false },
   { ...base, name: 'virtio-odd', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'dma', 'translate'], iovaBits: 12, pageSizes: [0x40n], endpoints: 2, domains: 1, cachingMode: false, mapNotifiers: false },
@@ -113,6 +114,8 @@ describe('cases fit the declaration', () => {
               // Only `args` and `registration` name invalid arguments (past the top among them).
               if (p.id === 'args' || (p.id === 'registration' && op.op === 'register')) continue;
               expect(argsProblem(info, op), JSON.stringify(op, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))).toBeNull();
+              // A declared RAM holds every translated address.
+              if (info.ram && op.op === 'map') expect(op.pa >= info.ram.start && op.pa + op.size <= info.ram.start + info.ram.size, `pa 0x${op.pa.toString(16)}`).toBe(true);
             }
           }
         }

@@ -160,7 +160,7 @@ describe('results are decoded strictly, by the shape of their operation', () => 
 });
 
 describe('declarations: decodeInfo and checkInfo', () => {
-  test.each([info(), MPC, info({ profile: 'virtio-iommu', pageSizes: [0x1000n], cachingMode: false, unattached: 'bypass' })])('$profile round-trips and passes', (i) => {
+  test.each([info(), MPC, info({ profile: 'virtio-iommu', pageSizes: [0x1000n], cachingMode: false, unattached: 'bypass' }), info({ ram: { start: 0x100000n, size: 0x8000000n } })])('$profile round-trips and passes', (i) => {
     const wire = viaJson(encodeInfo(i)) as Record<string, unknown>;
     expect(decodeInfo(wire, 'hello.info')).toEqual(i);
     expect(checkInfo(i)).toBeNull();
@@ -172,6 +172,7 @@ describe('declarations: decodeInfo and checkInfo', () => {
     const wire = viaJson(encodeInfo(info())) as Record<string, unknown>;
     wireError(() => decodeInfo({ ...wire, pageSizes: [4096] }, 'hello.info'), 'hello.info.pageSizes[0]');
     wireError(() => decodeInfo({ ...wire, family: 'type1' }, 'hello.info'), 'hello.info.family');
+    wireError(() => decodeInfo({ ...wire, ram: { start: '0x0', size: '0x1000', end: '0x1000' } }, 'hello.info'), 'hello.info.ram.end');
     wireError(() => decodeInfo({ ...wire, profile: 'amd-vi' }, 'hello.info'), 'hello.info.profile');
     wireError(() => decodeInfo({ ...wire, capabilities: ['dma', 'ats'] }, 'hello.info'), 'hello.info.capabilities[1]');
     wireError(() => decodeInfo({ ...wire, cachingMode: 'yes' }, 'hello.info'), 'hello.info.cachingMode');
