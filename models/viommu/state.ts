@@ -187,7 +187,10 @@ export class State {
           if (olds.size === 0) continue;
           for (const n of this.notifiersOf(ep)) {
             all(n);
-            for (const d of olds) if (d !== null && d !== this.binding[ep]) owe(n, present(this.space(d), n.start, n.end));
+            // Owed for certain: what the binding the IOMMU last synchronised translated. Bindings
+            // written since may never have been read, so nothing of theirs was surely seen.
+            const synced = [...olds][0]!;
+            if (synced !== null && synced !== this.binding[ep]) owe(n, present(this.space(synced), n.start, n.end));
           }
           this.retiredBindings[ep] = new Set(olds);
           olds.clear();
