@@ -174,7 +174,8 @@ export class TableSim implements Backend {
     const found = this.lookup(endpoint, iova);
     if (found.kind === 'unbound' && this.info.unattached === 'bypass') return { ok: true, outcome: 'memory', addr: iova };
     if (found.kind !== 'leaf' || !permAllows(found.perm, access)) {
-      this.faults.record(endpoint, iova, access);
+      // vtd-fault-unattached-unrecorded: the context-entry-not-present reason is never reported.
+      if (!(found.kind === 'unbound' && this.bugs.has('vtd-fault-unattached-unrecorded'))) this.faults.record(endpoint, iova, access);
       return { ok: true, outcome: 'fault' };
     }
     return { ok: true, outcome: 'memory', addr: found.pa + (iova - found.iova) };

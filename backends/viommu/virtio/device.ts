@@ -127,7 +127,9 @@ export class VirtioIommu {
 
   /** virtio_iommu_report_fault: a fault event with the exact address (VIOMMU-DMA-FAULT-RECORD). */
   private reportFault(endpoint: number, iova: bigint, access: 'read' | 'write'): void {
-    this.faults.push({ endpoint, iova, access });
+    // mutant virtio-fault-wrong-endpoint: the event names the endpoint's domain.
+    const named = this.bugs.has('virtio-fault-wrong-endpoint') ? this.bound[endpoint] ?? endpoint : endpoint;
+    this.faults.push({ endpoint: named, iova, access });
   }
 
   /** The fault events since the last read, oldest first; reading consumes them. */
