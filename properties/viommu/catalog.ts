@@ -26,25 +26,26 @@ interface ViommuProperty extends Property<Op, BackendInfo> {
 export const PROPERTIES: ViommuProperty[] = [
   {
     id: 'walk',
-    title: 'translate and DMA after page-table writes and requests: entries, levels, permissions, large leaves',
-    rules: ['VIOMMU-XLATE-ENTRY', 'VIOMMU-XLATE-TABLES', 'VIOMMU-XLATE-PERM-AND', 'VIOMMU-XLATE-LARGE', 'VIOMMU-DMA-TRANSLATE', 'VIOMMU-ATTR-INDEX'],
+    title: 'translate and DMA after page-table writes and requests: entries, levels, permissions, large leaves, fault records',
+    rules: ['VIOMMU-XLATE-ENTRY', 'VIOMMU-XLATE-TABLES', 'VIOMMU-XLATE-PERM-AND', 'VIOMMU-XLATE-LARGE', 'VIOMMU-DMA-TRANSLATE', 'VIOMMU-ATTR-INDEX',
+      'VIOMMU-DMA-FAULT-RECORD'],
     requires: ['domains', 'dma', 'translate'],
-    cases: (info, maxOps) => caseArb(info, maxOps, walkStep),
+    cases: (info, maxOps) => caseArb(info, maxOps, walkStep, { faults: true }),
   },
   {
     id: 'stale',
     title: 'Cached translations before and after invalidations of every scope, ranges off by a page or cutting large leaves',
-    rules: ['VIOMMU-INVAL-STALE', 'VIOMMU-INVAL-RANGE', 'VIOMMU-INVAL-DOMAIN', 'VIOMMU-DMA-TRANSLATE'],
+    rules: ['VIOMMU-INVAL-STALE', 'VIOMMU-INVAL-RANGE', 'VIOMMU-INVAL-DOMAIN', 'VIOMMU-DMA-TRANSLATE', 'VIOMMU-DMA-FAULT-RECORD'],
     requires: ['domains', 'tables', 'dma'],
     profiles: ['vtd', 'smmuv3'],
-    cases: (info, maxOps) => caseArb(info, maxOps, staleStep),
+    cases: (info, maxOps) => caseArb(info, maxOps, staleStep, { faults: true }),
   },
   {
     id: 'context',
     title: 'Endpoints attached, detached and moved between domains, probed before and after their context invalidation',
-    rules: ['VIOMMU-INVAL-CONTEXT', 'VIOMMU-DMA-UNATTACHED'],
+    rules: ['VIOMMU-INVAL-CONTEXT', 'VIOMMU-DMA-UNATTACHED', 'VIOMMU-DMA-FAULT-RECORD'],
     requires: ['domains', 'dma'],
-    cases: (info, maxOps) => caseArb(info, maxOps, contextStep, { unbound: true }),
+    cases: (info, maxOps) => caseArb(info, maxOps, contextStep, { unbound: true, faults: true }),
   },
   {
     id: 'shadow',

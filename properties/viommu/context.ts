@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { Op } from '../../spec/viommu/ops.ts';
 import { pick, seq, type Step } from './build.ts';
 import { changeSettled, syncAfter, tables } from './changes.ts';
-import { probeAt, strayProbe } from './probes.ts';
+import { probeAt, strayProbe, thenFaults } from './probes.ts';
 import { domainArb, endpointArb, focusDomains, focusEndpoints, has, type Scene } from './scene.ts';
 import { leafSizes, MAP_PERM, paArb, registerOp } from './steps.ts';
 import { countArb, fitCount, posArb } from './window.ts';
@@ -27,8 +27,8 @@ export function populate(scene: Scene, at?: bigint): Step {
 /** Probes of one window address from each focus endpoint. */
 export function fromEveryEndpoint(scene: Scene, at?: bigint): Step {
   const endpoints = Array.from({ length: focusEndpoints(scene.info) }, (_, e) => e);
-  return (at === undefined ? posArb(scene.w, scene.w.granule) : fc.constant(at)).chain((p) => fc.tuple(...endpoints.map((e) => probeAt(scene, p, fc.constant(e)))))
-    .map((ps) => ps.flat());
+  return (at === undefined ? posArb(scene.w, scene.w.granule) : fc.constant(at))
+    .chain((p) => thenFaults(scene, fc.tuple(...endpoints.map((e) => probeAt(scene, p, fc.constant(e)))).map((ps) => ps.flat())));
 }
 
 /**
@@ -44,8 +44,8 @@ export function move(scene: Scene, at?: bigint): Step {
     const inval: Op[] = !tbl || how === 'none' ? []
       : [how === 'context' ? { op: 'invalidate', scope: 'context', endpoint } : { op: 'invalidate', scope: 'global' }];
     const one = fc.constant(endpoint);
-    const probes = (): Step => fc.tuple(at === undefined ? strayProbe(scene, one) : probeAt(scene, at, one), strayProbe(scene, one))
-      .map((ps) => ps.flat());
+    const probes = (): Step => thenFaults(scene, fc.tuple(at === undefined ? strayProbe(scene, one) : probeAt(scene, at, one), strayProbe(scene, one))
+      .map((ps) => ps.flat()));
     return seq(probes(), fc.constant([rebind]), probes(), fc.constant(inval), probes(), fromEveryEndpoint(scene, at));
   });
 }

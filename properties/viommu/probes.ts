@@ -6,7 +6,9 @@
 // an endpoint that sees the domain, of a random kind (a read, a write, secure or not; a
 // translate of any index, mostly with flag none), at a random byte of the page so that linear
 // translation inside large leaves is checked too (VIOMMU-XLATE-LARGE, VIOMMU-DMA-TRANSLATE).
-// Cost: five probes per range, whatever its size.
+// Cost: five probes per range, whatever its size. Where the scene reads fault records, a DMA is
+// now and then read back at once, and a group of probes now and then after its last: one
+// record or several, of faults of every kind the edges provoke (VIOMMU-DMA-FAULT-RECORD).
 import fc from 'fast-check';
 import type { Op, Perm } from '../../spec/viommu/ops.ts';
 import { endpointArb, has, type Scene } from './scene.ts';
@@ -54,14 +56,24 @@ function byteArb(scene: Scene, point: bigint): fc.Arbitrary<bigint> {
   );
 }
 
+const FAULTS: Op = { op: 'faults' };
+
+/** `probes`, then half the time a read of the fault records, where the scene reads them. */
+export function thenFaults(scene: Scene, probes: fc.Arbitrary<Op[]>): fc.Arbitrary<Op[]> {
+  if (!scene.faults) return probes;
+  return fc.tuple(probes, fc.boolean()).map(([ops, read]) => (read && ops.length > 0 ? [...ops, FAULTS] : ops));
+}
+
 /** One probe of the byte at `point`, from `endpoints` (or any focus endpoint). */
 export function probeAt(scene: Scene, point: bigint, endpoints?: fc.Arbitrary<number>): fc.Arbitrary<Op[]> {
   const { info } = scene;
   const endpoint = endpoints ?? endpointArb(scene);
   const kinds: fc.Arbitrary<Op[]>[] = [];
   if (has(info, 'dma')) {
-    kinds.push(fc.tuple(endpoint, byteArb(scene, point), fc.constantFrom<('read' | 'write')[]>('read', 'write'), fc.boolean())
-      .map(([e, iova, access, secure]): Op[] => [{ op: 'dma', endpoint: e, iova, access, secure }]));
+    // A DMA's own record read back at once a quarter of the time.
+    const readBack = scene.faults ? fc.integer({ min: 0, max: 3 }).map((n) => n === 0) : fc.constant(false);
+    kinds.push(fc.tuple(endpoint, byteArb(scene, point), fc.constantFrom<('read' | 'write')[]>('read', 'write'), fc.boolean(), readBack)
+      .map(([e, iova, access, secure, read]): Op[] => [{ op: 'dma', endpoint: e, iova, access, secure }, ...(read ? [FAULTS] : [])]));
   }
   if (has(info, 'translate')) {
     kinds.push(fc.tuple(endpoint, byteArb(scene, point), fc.integer({ min: 0, max: info.indexes - 1 }), FLAG)
@@ -74,7 +86,7 @@ export function probeAt(scene: Scene, point: bigint, endpoints?: fc.Arbitrary<nu
 export function probesArb(scene: Scene, spans: readonly Span[], endpoints?: fc.Arbitrary<number>): fc.Arbitrary<Op[]> {
   const points = edgePoints(scene, spans);
   if (points.length === 0) return fc.constant([]);
-  const all = (ps: bigint[]): fc.Arbitrary<Op[]> => fc.tuple(...ps.map((p) => probeAt(scene, p, endpoints))).map((xs) => xs.flat());
+  const all = (ps: bigint[]): fc.Arbitrary<Op[]> => thenFaults(scene, fc.tuple(...ps.map((p) => probeAt(scene, p, endpoints))).map((xs) => xs.flat()));
   if (!scene.sparse) return all(points);
   return fc.subarray(points, { minLength: 0, maxLength: 2 }).chain(all);
 }

@@ -17,6 +17,8 @@ export interface Scene {
   binding: number[];
   /** Whether every edge of a change is probed, or a few: where events, not probes, are the observation. */
   sparse: boolean;
+  /** Whether probes are now and then followed by a read of the fault records they left (VIOMMU-DMA-FAULT-RECORD). */
+  faults: boolean;
 }
 
 export const has = (info: BackendInfo, cap: Capability): boolean => info.capabilities.includes(cap);
@@ -28,6 +30,8 @@ export interface SceneOptions {
   unbound?: boolean;
   /** Probe some edges of each change only (see Scene.sparse). */
   sparse?: boolean;
+  /** Read the fault records after probes, where the backend keeps them (see Scene.faults). */
+  faults?: boolean;
 }
 
 export function sceneArb(info: BackendInfo, options: SceneOptions = {}): fc.Arbitrary<Scene> {
@@ -38,7 +42,8 @@ export function sceneArb(info: BackendInfo, options: SceneOptions = {}): fc.Arbi
     ? fc.constant<number[]>([])
     : fc.tuple(slot, fc.array(other, { minLength: focusEndpoints(info) - 1, maxLength: focusEndpoints(info) - 1 }))
       .map(([first, rest]) => [first, ...rest]);
-  return fc.tuple(windowArb(info), binding).map(([w, b]) => ({ info, w, binding: b, sparse: options.sparse ?? false }));
+  const faults = (options.faults ?? false) && has(info, 'faults');
+  return fc.tuple(windowArb(info), binding).map(([w, b]) => ({ info, w, binding: b, sparse: options.sparse ?? false, faults }));
 }
 
 /** The attaches of the scene's bindings and, on page tables, the invalidation that makes them visible. */

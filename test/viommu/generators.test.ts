@@ -13,18 +13,18 @@ import { PROPERTIES } from '../../properties/viommu/catalog.ts';
 const K4 = 0x1000n;
 const M2 = 0x200000n;
 const G1 = 0x40000000n;
-const TABLE_CAPS: BackendInfo['capabilities'] = ['domains', 'tables', 'notifiers', 'dma', 'translate'];
+const TABLE_CAPS: BackendInfo['capabilities'] = ['domains', 'tables', 'notifiers', 'dma', 'translate', 'faults'];
 const base = { family: 'viommu', description: 'test declaration', deviceIotlb: false, unattached: 'fault', indexes: 1 } as const;
 
 const INFOS: BackendInfo[] = [
   { ...base, name: 'vtd', profile: 'vtd', capabilities: TABLE_CAPS, iovaBits: 39, pageSizes: [K4, M2, G1], endpoints: 4, domains: 4, cachingMode: true, mapNotifiers: true },
   { ...base, name: 'smmuv3', profile: 'smmuv3', capabilities: TABLE_CAPS, iovaBits: 48, pageSizes: [K4, M2], endpoints: 4, domains: 4, cachingMode: false, mapNotifiers: false, deviceIotlb: true },
-  { ...base, name: 'virtio', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'dma', 'translate'], iovaBits: 48, pageSizes: [K4], endpoints: 4, domains: 4, cachingMode: false, mapNotifiers: true, unattached: 'bypass' },
+  { ...base, name: 'virtio', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'dma', 'translate', 'faults'], iovaBits: 48, pageSizes: [K4], endpoints: 4, domains: 4, cachingMode: false, mapNotifiers: true, unattached: 'bypass' },
   { ...base, name: 'mpc', profile: 'mpc', capabilities: ['lut', 'notifiers', 'dma', 'translate'], iovaBits: 20, pageSizes: [0x400n], indexes: 2, endpoints: 1, domains: 1, cachingMode: false, mapNotifiers: true },
   { ...base, name: 'vtd-small', profile: 'vtd', capabilities: TABLE_CAPS, iovaBits: 32, pageSizes: [K4], endpoints: 1, domains: 1, cachingMode: false, mapNotifiers: false },
   // Unusual but valid: the whole 64-bit space, many endpoints, no translate or notifiers (qtest).
-  { ...base, name: 'vtd-ram', profile: 'vtd', capabilities: ['domains', 'tables', 'dma'], iovaBits: 39, pageSizes: [K4, M2, G1], endpoints: 2, domains: 2, cachingMode: false, mapNotifiers: false, ram: { start: 0x100000n, size: 0x8000000n } },
-  { ...base, name: 'vtd-64-qtest', profile: 'vtd', capabilities: ['domains', 'tables', 'dma'], iovaBits: 64, pageSizes: [K4, M2, G1], endpoints: 64, domains: 64, cachingMode: true, mapNotifiers: true },
+  { ...base, name: 'vtd-ram', profile: 'vtd', capabilities: ['domains', 'tables', 'dma', 'faults'], iovaBits: 39, pageSizes: [K4, M2, G1], endpoints: 2, domains: 2, cachingMode: false, mapNotifiers: false, ram: { start: 0x100000n, size: 0x8000000n } },
+  { ...base, name: 'vtd-64-qtest', profile: 'vtd', capabilities: ['domains', 'tables', 'dma', 'faults'], iovaBits: 64, pageSizes: [K4, M2, G1], endpoints: 64, domains: 64, cachingMode: true, mapNotifiers: true },
   { ...base, name: 'smmuv3-tiny', profile: 'smmuv3', capabilities: TABLE_CAPS, iovaBits: 13, pageSizes: [K4], endpoints: 2, domains: 3, cachingMode: false, mapNotifiers: false },
   { ...base, name: 'virtio-odd', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'dma', 'translate'], iovaBits: 12, pageSizes: [0x40n], endpoints: 2, domains: 1, cachingMode: false, mapNotifiers: false },
   { ...base, name: 'virtio-64', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'translate'], iovaBits: 64, pageSizes: [0x10000n], endpoints: 1, domains: 64, cachingMode: false, mapNotifiers: true },
@@ -197,7 +197,29 @@ describe('each property produces what it aims at', () => {
   test('walk: leaves of every declared size, directory permissions, probes of both kinds', () => {
     const ops = allOps('walk', 'vtd');
     for (const page of byName('vtd').pageSizes) expect(ops.some((op) => op.op === 'map' && op.page === page), `${page}`).toBe(true);
-    for (const kind of ['protect', 'dma', 'translate', 'unmap'] as const) expect(ops.some((op) => op.op === kind), kind).toBe(true);
+    for (const kind of ['protect', 'dma', 'translate', 'unmap', 'faults'] as const) expect(ops.some((op) => op.op === kind), kind).toBe(true);
+  });
+
+  test('walk, stale, context: fault records read after one DMA and after several, only where declared', () => {
+    const aimed = [['walk', 'vtd'], ['stale', 'smmuv3'], ['context', 'vtd'], ['walk', 'virtio'], ['context', 'virtio'], ['context', 'vtd-64-qtest']] as const;
+    for (const [id, info] of aimed) {
+      const reads = { afterOne: 0, afterSeveral: 0 };
+      for (const ops of sample(prop(id), byName(info), 120, 3, 40)) {
+        let dmas = 0;
+        for (const op of ops) {
+          if (op.op === 'dma') dmas++;
+          if (op.op !== 'faults') continue;
+          if (dmas === 1) reads.afterOne++;
+          if (dmas > 1) reads.afterSeveral++;
+          dmas = 0;
+        }
+      }
+      expect(reads.afterOne, `${id} on ${info}`).toBeGreaterThan(5);
+      expect(reads.afterSeveral, `${id} on ${info}`).toBeGreaterThan(5);
+    }
+    // virtio-odd declares no faults; shadow is not aimed at them.
+    expect(allOps('walk', 'virtio-odd').some((op) => op.op === 'faults')).toBe(false);
+    expect(allOps('shadow', 'vtd').some((op) => op.op === 'faults')).toBe(false);
   });
 
   test('stale: range invalidations that are not powers of two, not aligned, of every scope', () => {
@@ -214,6 +236,7 @@ describe('each property produces what it aims at', () => {
     const ops = allOps('context', 'vtd');
     for (const kind of ['attach', 'detach'] as const) expect(ops.some((op) => op.op === kind), kind).toBe(true);
     expect(ops.some((op) => op.op === 'invalidate' && op.scope === 'context')).toBe(true);
+    expect(ops.some((op) => op.op === 'faults')).toBe(true);
   });
 
   test('shadow: MAP|UNMAP notifiers where served, UNMAP-only where vetoed, replays and splits', () => {

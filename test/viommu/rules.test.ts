@@ -12,12 +12,12 @@ import { hex } from '../../spec/u64.ts';
 // --- declarations, as the bundled simulators declare them ---------------------------------
 const K4 = 0x1000n, M2 = 0x200000n, G1 = 0x40000000n;
 const base = { description: 'a declaration for the rule tests', family: 'viommu' as const, deviceIotlb: false, unattached: 'fault' as const, indexes: 1, endpoints: 4, domains: 4 };
-const TABLE_CAPS: BackendInfo['capabilities'] = ['domains', 'tables', 'notifiers', 'dma', 'translate'];
+const TABLE_CAPS: BackendInfo['capabilities'] = ['domains', 'tables', 'notifiers', 'dma', 'translate', 'faults'];
 const VTD_CM: BackendInfo = { ...base, name: 'vtd-cm', profile: 'vtd', capabilities: TABLE_CAPS, iovaBits: 39, pageSizes: [K4, M2, G1], cachingMode: true, mapNotifiers: true };
 const VTD: BackendInfo = { ...VTD_CM, name: 'vtd', cachingMode: false, mapNotifiers: false };
 const SMMU: BackendInfo = { ...base, name: 'smmuv3', profile: 'smmuv3', capabilities: TABLE_CAPS, iovaBits: 48, pageSizes: [K4, M2], cachingMode: false, mapNotifiers: false };
 const VIRTIO: BackendInfo = {
-  ...base, name: 'virtio-iommu', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'dma', 'translate'],
+  ...base, name: 'virtio-iommu', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'dma', 'translate', 'faults'],
   iovaBits: 48, pageSizes: [K4], cachingMode: false, mapNotifiers: true,
 };
 const MPC: BackendInfo = {
@@ -47,6 +47,7 @@ const replay = (notifier: number): Op => ({ op: 'replay', notifier });
 const gate = (iova: bigint, size: bigint, ns: boolean): Op => ({ op: 'gate', iova, size, ns });
 const dma = (endpoint: number, iova: bigint, access: 'read' | 'write' = 'read', secure = true): Op => ({ op: 'dma', endpoint, iova, access, secure });
 const tr = (endpoint: number, iova: bigint, index = 0, flag: Perm = 'none'): Op => ({ op: 'translate', endpoint, index, iova, flag });
+const faults: Op = { op: 'faults' };
 
 // --- answers ----------------------------------------------------------------------------
 const mapEv = (notifier: number, iova: bigint, size: bigint, pa: bigint, perm: Perm = 'rw', target: Target = 'memory'): NotifierEvent =>
@@ -57,6 +58,7 @@ const events = (...evs: NotifierEvent[]): Result => ({ ok: true, events: evs });
 const memory = (addr: bigint): Result => ({ ok: true, outcome: 'memory', addr });
 const entry = (iova: bigint, size: bigint, pa: bigint, perm: Perm = 'rw', target: Target = 'memory'): Result =>
   ({ ok: true, entry: { iova, translatedAddr: pa, addrMask: size - 1n, perm, target } });
+const records = (...faults: { endpoint: number; iova: bigint; access: 'read' | 'write' }[]): Result => ({ ok: true, faults });
 
 /** The model's own answers to `ops`, each from the model as a fresh backend would be driven. */
 function modelAnswers(info: BackendInfo, ops: readonly Op[]): Result[] {
@@ -150,6 +152,11 @@ group('DMA', () => {
     [attach(0, 0), map(0, 0x10000n, 0x4000n, 0x80000n, 'r'), dma(0, 0x10000n, 'write')], memory(0x80000n), 0x10000n);
   reports('VIOMMU-DMA-UNATTACHED', 'an endpoint with no STE passes its DMA untranslated on an IOMMU that declares fault', SMMU,
     [...bind(0, 0), map(0, K4, K4, 0x80000n), dma(1, K4)], memory(K4), K4);
+  reports('VIOMMU-DMA-FAULT-RECORD', 'a write to a page nothing ever mapped faults and leaves no record', VTD_CM,
+    [...bind(0, 0), map(0, K4, K4, 0x80000n), inval.range(0, K4, K4), dma(0, K4), dma(0, 0x5000n, 'write'), faults], records(), 0x5000n);
+  reports('VIOMMU-DMA-FAULT-RECORD', 'a record of a DMA that reached memory', VIRTIO,
+    [attach(0, 0), map(0, 0x10000n, K4, 0x80000n), dma(0, 0x10000n), dma(1, 0x10000n), faults],
+    records({ endpoint: 1, iova: 0x10000n, access: 'read' }, { endpoint: 0, iova: 0x10000n, access: 'read' }), 0x10000n);
 });
 
 group('REG', () => {

@@ -30,6 +30,8 @@ const register = (notifier: number, flags: number, start = 0n, end = (1n << 39n)
   ({ op: 'register', notifier, endpoint, flags, start, end, index: 0 });
 const memory = (addr: bigint): Result => ({ ok: true, outcome: 'memory', addr });
 const FAULT: Result = { ok: true, outcome: 'fault' };
+const FAULTS: Op = { op: 'faults' };
+const records = (...faults: { endpoint: number; iova: bigint; access: 'read' | 'write' }[]): Result => ({ ok: true, faults });
 const mapEv = (notifier: number, iova: bigint, size: bigint, pa: bigint, perm: Perm = 'rw'): NotifierEvent =>
   ({ notifier, type: 'map', entry: { iova, translatedAddr: pa, addrMask: size - 1n, perm, target: 'memory' } });
 const unmapEv = (notifier: number, iova: bigint, size: bigint): NotifierEvent =>
@@ -42,7 +44,7 @@ describe('declarations', () => {
     const [vtd, nocm, smmu] = ['sim-vtd', 'sim-vtd-nocm', 'sim-smmuv3'].map((n) => sim(n).info);
     expect(vtd).toMatchObject({ name: 'sim-vtd', family: 'viommu', profile: 'vtd', iovaBits: 39, indexes: 1, endpoints: 4, domains: 4, cachingMode: true, mapNotifiers: true, deviceIotlb: false, unattached: 'fault' });
     expect(vtd!.pageSizes).toEqual([0x1000n, 0x200000n, 0x40000000n]);
-    expect(vtd!.capabilities).toEqual(['domains', 'tables', 'notifiers', 'dma', 'translate']);
+    expect(vtd!.capabilities).toEqual(['domains', 'tables', 'notifiers', 'dma', 'translate', 'faults']);
     expect(nocm).toMatchObject({ profile: 'vtd', cachingMode: false, mapNotifiers: false });
     expect(smmu).toMatchObject({ profile: 'smmuv3', iovaBits: 48, endpoints: 3, domains: 3, cachingMode: false, mapNotifiers: false, deviceIotlb: false, unattached: 'fault' });
     expect(smmu!.pageSizes).toEqual([0x1000n, 0x200000n]);
@@ -202,6 +204,40 @@ describe('notifiers', () => {
   });
 });
 
+describe('fault records', () => {
+  test('every faulting DMA leaves one, oldest first: VT-d the page, SMMUv3 the address; reading drains them', () => {
+    const ops = [
+      ...BOUND, map(0, 0n, K4, 0xa000n, 'r'), inval(0, 0n, K4),
+      dma(1, 0x1234n), dma(0, 0x5678n, 'write'), dma(0, 0x10n, 'write'), dma(0, 0x20n), translate(0, 0x9000n), FAULTS, FAULTS,
+    ];
+    const vtd = run(sim('sim-vtd'), ops);
+    expect(vtd.slice(4, 8)).toEqual([FAULT, FAULT, FAULT, memory(0xa020n)]);
+    expect(vtd.slice(9)).toEqual([records({ endpoint: 1, iova: K4, access: 'read' }, { endpoint: 0, iova: 0x5000n, access: 'write' }, { endpoint: 0, iova: 0n, access: 'write' }), records()]);
+    expect(run(sim('sim-smmuv3'), ops).slice(9)).toEqual([records({ endpoint: 1, iova: 0x1234n, access: 'read' }, { endpoint: 0, iova: 0x5678n, access: 'write' }, { endpoint: 0, iova: 0x10n, access: 'write' }), records()]);
+  });
+
+  test('none after DMA that reaches memory, nor after translate', () => {
+    for (const name of ['sim-vtd', 'sim-vtd-nocm', 'sim-smmuv3']) {
+      expect(last(sim(name), [...BOUND, map(0, 0n, M2, 0x40000000n, 'rw', M2), inval(0, 0n, M2), dma(0, 0x1234n), dma(0, M2 - 1n, 'write'), translate(0, M2), translate(0, 0n, 'w'), FAULTS]), name)
+        .toEqual(records());
+    }
+  });
+
+  test('a DMA through a stale cached translation or a cached not-present page is recorded as it went', () => {
+    const stale = [...BOUND, map(0, 0n, K4, 0xa000n), inval(0, 0n, K4), dma(0, 0n), unmap(0, 0n, K4), dma(0, 0n), FAULTS];
+    expect(last(sim('sim-vtd-nocm'), stale)).toEqual(records());
+    const notPresent = [...BOUND, dma(0, 0n), map(0, 0n, K4, 0xa000n), dma(0, 0n), FAULTS];
+    expect(run(sim('sim-vtd'), notPresent).slice(2)).toEqual([FAULT, { ok: true, events: [] }, FAULT, records({ endpoint: 0, iova: 0n, access: 'read' }, { endpoint: 0, iova: 0n, access: 'read' })]);
+  });
+
+  test('reset empties the log', () => {
+    const b = sim('sim-smmuv3');
+    run(b, [dma(0, 0n), dma(1, K4)]);
+    b.reset();
+    expect(run(b, [FAULTS])).toEqual([records()]);
+  });
+});
+
 describe('arguments', () => {
   const TOP = 1n << 39n;
   const bad: Op[] = [
@@ -263,6 +299,10 @@ const DIFFERS: Record<string, { ops: Op[]; base: Result }> = {
   'sim-smmuv3~tlbi-num-off-by-one': {
     ops: [...BOUND, map(0, 0n, 0x2000n, 0xa000n), dma(0, K4), unmap(0, 0n, 0x2000n), inval(0, 0n, 0x2000n), dma(0, K4)],
     base: FAULT,
+  },
+  'sim-vtd~vtd-fault-unattached-unrecorded': {
+    ops: [...BOUND, dma(1, 0x1234n), dma(0, 0x5000n), FAULTS],
+    base: records({ endpoint: 1, iova: K4, access: 'read' }, { endpoint: 0, iova: 0x5000n, access: 'read' }),
   },
   'sim-smmuv3~context-cache-sticky': {
     ops: [map(0, 0n, K4, 0xa000n), map(1, 0n, K4, 0xb000n), ...BOUND, dma(0, 0n), attach(0, 1), context(0), dma(0, 0n)],

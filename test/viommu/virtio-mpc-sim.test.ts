@@ -28,11 +28,13 @@ const dma = (endpoint: number, iova: bigint, access: 'read' | 'write' = 'read', 
 const translate = (endpoint: number, iova: bigint, index = 0): Op => ({ op: 'translate', endpoint, index, iova, flag: 'none' });
 const gate = (iova: bigint, size: bigint, ns: boolean): Op => ({ op: 'gate', iova, size, ns });
 const mreg = (notifier: number, index: number, start = 0n, end = MTOP - 1n, flags = 3): Op => reg(notifier, 0, start, end, flags, index);
+const FAULTS: Op = { op: 'faults' };
+const records = (...faults: { endpoint: number; iova: bigint; access: 'read' | 'write' }[]): Result => ({ ok: true, faults });
 
 describe('sim-virtio-iommu', () => {
   test('declares the virtio-iommu geometry', () => {
     const { info } = virtio();
-    expect(info).toMatchObject({ name: 'sim-virtio-iommu', family: 'viommu', profile: 'virtio-iommu', iovaBits: 48, pageSizes: [0x1000n], indexes: 1, endpoints: 4, domains: 4, cachingMode: false, mapNotifiers: true, deviceIotlb: false, unattached: 'fault', capabilities: ['domains', 'notifiers', 'dma', 'translate'] });
+    expect(info).toMatchObject({ name: 'sim-virtio-iommu', family: 'viommu', profile: 'virtio-iommu', iovaBits: 48, pageSizes: [0x1000n], indexes: 1, endpoints: 4, domains: 4, cachingMode: false, mapNotifiers: true, deviceIotlb: false, unattached: 'fault', capabilities: ['domains', 'notifiers', 'dma', 'translate', 'faults'] });
     expect(checkGeometry(info)).toBeNull();
     expect(() => VIRTIO_SIMS[0]!.create({ bogus: '1' })).toThrow(/unknown option "bogus"/);
   });
@@ -109,6 +111,26 @@ describe('sim-virtio-iommu', () => {
     ]);
   });
 
+  test('every faulting DMA leaves a fault event with its exact address, oldest first; reading drains them', () => {
+    expect(run(virtio(), [
+      dma(2, 0x1234n, 'write'), attach(0, 1), map(1, 0x10000n, 0x2000n, 0x40000n, 'r'),
+      dma(0, 0x10008n), dma(0, 0x11fffn, 'write'), dma(0, 0x12000n), translate(0, 0x30000n), FAULTS, FAULTS,
+    ]).slice(3)).toEqual([
+      { ok: true, outcome: 'memory', addr: 0x40008n }, { ok: true, outcome: 'fault' }, { ok: true, outcome: 'fault' },
+      { ok: true, entry: { iova: 0x30000n, translatedAddr: 0n, addrMask: 0xfffn, perm: 'none', target: 'memory' } },
+      records({ endpoint: 2, iova: 0x1234n, access: 'write' }, { endpoint: 0, iova: 0x11fffn, access: 'write' }, { endpoint: 0, iova: 0x12000n, access: 'read' }),
+      records(),
+    ]);
+  });
+
+  test('no fault event after DMA that reaches memory; reset empties them', () => {
+    const b = virtio();
+    expect(last(b, [attach(0, 0), map(0, 0n, 0x1000n, 0n), dma(0, 0xfffn, 'write'), dma(0, 0n), FAULTS])).toEqual(records());
+    run(b, [dma(1, 0n)]);
+    b.reset();
+    expect(run(b, [FAULTS])).toEqual([records()]);
+  });
+
   test('arguments outside the geometry, and operations it lacks, answer EINVAL and change nothing', () => {
     const b = virtio();
     const bad: Op[] = [
@@ -180,7 +202,7 @@ describe('sim-mpc', () => {
     const bad: Op[] = [
       gate(0x200n, 0x400n, true), gate(0n, 0n, true), gate(MTOP - 0x400n, 0x800n, true), mreg(1, 2), mreg(1, 0, 0n, 0x5ffn),
       mreg(1, 0, 0n, MTOP), mreg(1, 0, 0n, 0x3ffn, 4), reg(1, 1, 0n, 0x3ffn), dma(0, MTOP), translate(0, 0n, 2),
-      attach(0, 0), detach(0), map(0, 0n, 0x400n, 0n, 'rw', 0x400n), unmap(0, 0n, 0x400n), { op: 'invalidate', scope: 'global' },
+      attach(0, 0), detach(0), map(0, 0n, 0x400n, 0n, 'rw', 0x400n), unmap(0, 0n, 0x400n), { op: 'invalidate', scope: 'global' }, FAULTS,
     ];
     expect(run(mpc(), bad)).toEqual(bad.map(() => fail('EINVAL')));
   });
@@ -192,6 +214,7 @@ describe('mutants', () => {
     'virtio-unmap-other-split': [attach(0, 0), reg(1, 0), map(0, 0n, 0x2000n, 0x100000n), unmap(0, 0n, 0x2000n)],
     'virtio-attach-no-replay': [attach(0, 0), map(0, 0n, 0x1000n, 0n), reg(1, 1), attach(1, 0)],
     'virtio-no-crop': [attach(0, 0), reg(1, 0, 0n, 0x1fffn), map(0, 0n, 0x4000n, 0n)],
+    'virtio-fault-wrong-endpoint': [attach(1, 0), dma(1, 0x5000n), dma(2, 0x6000n), FAULTS],
   };
   const MPC_CASES: Record<string, Op[]> = {
     'mpc-wrong-index': [mreg(1, 0), gate(0n, 0x400n, true)],
@@ -204,7 +227,7 @@ describe('mutants', () => {
     ...MPC_MUTANTS.map((m) => ({ m, base: MPC_SIMS[0]!, ops: MPC_CASES[m.name.split('~')[1]!] })),
   ];
 
-  test('there are seven, each named base~id and breaking a known rule', () => {
+  test('there are eight, each named base~id and breaking a known rule', () => {
     expect(cases.map((c) => c.m.name)).toEqual([...Object.keys(VIRTIO_CASES).map((id) => `sim-virtio-iommu~${id}`), ...Object.keys(MPC_CASES).map((id) => `sim-mpc~${id}`)]);
     for (const { m } of cases) expect(RULE_IDS.has(m.rule), m.rule).toBe(true);
   });
@@ -223,6 +246,8 @@ describe('mutants', () => {
     expect(lastOf('unmap-other-split', VIRTIO_CASES['virtio-unmap-other-split']!)).toEqual(ok(ev(1, 'unmap', 0n, 0x1000n, 0x100000n), ev(1, 'unmap', 0x1000n, 0x1000n, 0x101000n)));
     expect(lastOf('attach-no-replay', VIRTIO_CASES['virtio-attach-no-replay']!)).toEqual(ok());
     expect(lastOf('no-crop', VIRTIO_CASES['virtio-no-crop']!)).toEqual(ok(ev(1, 'map', 0n, 0x4000n, 0n)));
+    expect(lastOf('fault-wrong-endpoint', VIRTIO_CASES['virtio-fault-wrong-endpoint']!))
+      .toEqual(records({ endpoint: 0, iova: 0x5000n, access: 'read' }, { endpoint: 2, iova: 0x6000n, access: 'read' }));
     const wrong = lastOf('wrong-index', MPC_CASES['mpc-wrong-index']!);
     expect(wrong.ok && 'events' in wrong ? wrong.events.map((e) => `${e.type}:${e.entry.target}`) : wrong).toEqual(['unmap:memory', 'unmap:blocked', 'map:blocked', 'map:memory']);
     expect(lastOf('map-without-unmap', MPC_CASES['mpc-map-without-unmap']!)).toEqual(ok(ev(1, 'map', 0n, 0x400n, 0n, 'rw', 'blocked')));

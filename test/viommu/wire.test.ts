@@ -26,6 +26,7 @@ const OPS: Op[] = [
   { op: 'reset' },
   { op: 'dma', endpoint: 0, iova: MAX, access: 'write', secure: false },
   { op: 'translate', endpoint: 0, index: 1, iova: 0x1234n, flag: 'none' },
+  { op: 'faults' },
   { op: 'register', notifier: 7, endpoint: 0, flags: NOTIFIER_MAP | NOTIFIER_UNMAP, start: 0n, end: MAX, index: 0 },
   { op: 'unregister', notifier: 7 },
   { op: 'replay', notifier: 0 },
@@ -45,12 +46,14 @@ const RESULTS: [OpKind, Result][] = [
   ['translate', { ok: true, entry }],
   ['register', { ok: false, errno: 'EEXIST' }],
   ['translate', { ok: false, errno: 'EINVAL' }],
+  ['faults', { ok: true, faults: [] }],
+  ['faults', { ok: true, faults: [{ endpoint: 2, iova: MAX, access: 'write' }, { endpoint: 0, iova: 0x1000n, access: 'read' }, { endpoint: 2 ** 31 - 1, iova: 0n, access: 'read' }] }],
 ];
 
 function info(over: Partial<BackendInfo> = {}): BackendInfo {
   return {
     name: 'sample', description: 'a sample declaration', family: 'viommu', profile: 'vtd',
-    capabilities: ['domains', 'tables', 'notifiers', 'dma', 'translate'],
+    capabilities: ['domains', 'tables', 'notifiers', 'dma', 'translate', 'faults'],
     iovaBits: 39, pageSizes: [0x1000n, 0x200000n], indexes: 1, endpoints: 4, domains: 4,
     cachingMode: true, mapNotifiers: true, deviceIotlb: false, unattached: 'fault', ...over,
   };
@@ -109,11 +112,15 @@ describe('operations are decoded strictly', () => {
     wireError(() => decodeOp({ op: 'invalidate', scope: 'all' }, 'op'), 'op.scope');
     wireError(() => decodeOp({ op: 'invalidate', domain: 0 }, 'op'), 'op.scope');
   });
+  test('faults takes no field', () => {
+    expect(decodeOp({ op: 'faults' }, 'op')).toEqual({ op: 'faults' });
+    wireError(() => decodeOp({ op: 'faults', endpoint: 0 }, 'op'), 'op.endpoint');
+  });
 });
 
 describe('results round-trip through JSON and arrive from in-process backends as they are', () => {
   test('the samples cover every result shape', () => {
-    expect(new Set(RESULTS.map(([k]) => SHAPE[k]))).toEqual(new Set(['events', 'dma', 'entry']));
+    expect(new Set(RESULTS.map(([k]) => SHAPE[k]))).toEqual(new Set(['events', 'dma', 'entry', 'faults']));
   });
   test.each(RESULTS.map(([k, r]) => [`${k}: ${formatResult(r)}`, k, r] as const))('%s', (_, kind, r) => {
     expect(decodeResult({ op: kind }, viaJson(encodeResult(r)), 'result')).toEqual(r);
@@ -122,6 +129,9 @@ describe('results round-trip through JSON and arrive from in-process backends as
   test('u64 fields travel as hex', () => {
     expect(encodeResult({ ok: true, outcome: 'memory', addr: MAX })).toEqual({ ok: true, outcome: 'memory', addr: '0xffffffffffffffff' });
     expect(encodeResult(RESULTS[5]![1])).toEqual({ ok: true, entry: { iova: '0x1000', translatedAddr: '0xfffffffffffff000', addrMask: '0xfff', perm: 'rw', target: 'memory' } });
+    expect(encodeResult(RESULTS[9]![1])).toEqual({ ok: true, faults: [
+      { endpoint: 2, iova: '0xffffffffffffffff', access: 'write' }, { endpoint: 0, iova: '0x1000', access: 'read' }, { endpoint: 2 ** 31 - 1, iova: '0x0', access: 'read' },
+    ] });
   });
 });
 
@@ -140,6 +150,22 @@ describe('results are decoded strictly, by the shape of their operation', () => 
     wireError(() => decodeResult({ op: 'gate' }, withEvent({ ...ev, notifier: -1 }), 'r'), 'r.events[1].notifier');
     wireError(() => decodeResult({ op: 'map' }, { ok: true, events: {} }, 'r'), 'r.events');
   });
+  test('fault records: exactly endpoint, iova and access, each checked, in an array', () => {
+    const rec = { endpoint: 1, iova: '0x1000', access: 'read' };
+    const withRecord = (f: unknown) => ({ ok: true, faults: [rec, f] });
+    wireError(() => decodeResult({ op: 'faults' }, { ok: true, faults: {} }, 'r'), 'r.faults');
+    wireError(() => decodeResult({ op: 'faults' }, { ok: true }, 'r'), 'r.faults');
+    wireError(() => decodeResult({ op: 'faults' }, { ok: true, faults: [], extra: 0 }, 'r'), 'r.extra');
+    wireError(() => decodeResult({ op: 'faults' }, withRecord('0x1000'), 'r'), 'r.faults[1]');
+    wireError(() => decodeResult({ op: 'faults' }, withRecord({ ...rec, extra: 0 }), 'r'), 'r.faults[1].extra');
+    const { iova: _, ...noIova } = rec;
+    wireError(() => decodeResult({ op: 'faults' }, withRecord(noIova), 'r'), 'r.faults[1].iova');
+    wireError(() => decodeResult({ op: 'faults' }, withRecord({ ...rec, iova: 4096 }), 'r'), 'r.faults[1].iova');
+    wireError(() => decodeResult({ op: 'faults' }, withRecord({ ...rec, iova: '0x10000000000000000' }), 'r'), 'r.faults[1].iova');
+    wireError(() => decodeResult({ op: 'faults' }, withRecord({ ...rec, access: 'rw' }), 'r'), 'r.faults[1].access');
+    wireError(() => decodeResult({ op: 'faults' }, withRecord({ ...rec, endpoint: -1 }), 'r'), 'r.faults[1].endpoint');
+    wireError(() => decodeResult({ op: 'faults' }, withRecord({ ...rec, endpoint: '1' }), 'r'), 'r.faults[1].endpoint');
+  });
   test('each operation answers its own shape', () => {
     wireError(() => decodeResult({ op: 'dma' }, { ok: true, events: [] }, 'r'), 'r.outcome');
     wireError(() => decodeResult({ op: 'map' }, { ok: true, outcome: 'fault' }, 'r'), 'r.events');
@@ -147,6 +173,9 @@ describe('results are decoded strictly, by the shape of their operation', () => 
     wireError(() => decodeResult({ op: 'dma' }, { ok: true, outcome: 'memory' }, 'r'), 'r.addr');
     wireError(() => decodeResult({ op: 'dma' }, { ok: true, outcome: 'blocked', addr: '0x0' }, 'r'), 'r.addr');
     wireError(() => decodeResult({ op: 'dma' }, { ok: true, outcome: 'lost' }, 'r'), 'r.outcome');
+    wireError(() => decodeResult({ op: 'faults' }, { ok: true, events: [] }, 'r'), 'r.faults');
+    wireError(() => decodeResult({ op: 'map' }, { ok: true, faults: [] }, 'r'), 'r.events');
+    wireError(() => decodeResult({ op: 'dma' }, { ok: true, faults: [] }, 'r'), 'r.outcome');
   });
   test('failures carry a known errno and nothing else; ok is a boolean', () => {
     wireError(() => decodeResult({ op: 'map' }, { ok: false, errno: 'EWHAT' }, 'r'), 'r.errno');
@@ -156,6 +185,7 @@ describe('results are decoded strictly, by the shape of their operation', () => 
   test('an in-process bigint outside u64 is rejected', () => {
     wireError(() => decodeResult({ op: 'dma' }, { ok: true, outcome: 'memory', addr: MAX + 1n }, 'r'), 'r.addr');
     wireError(() => decodeResult({ op: 'dma' }, { ok: true, outcome: 'memory', addr: -1n }, 'r'), 'r.addr');
+    wireError(() => decodeResult({ op: 'faults' }, { ok: true, faults: [{ endpoint: 0, iova: MAX + 1n, access: 'read' }] }, 'r'), 'r.faults[0].iova');
   });
 });
 
@@ -211,6 +241,7 @@ describe('terminal form', () => {
       'reset',
       'dma endpoint=0 iova=0xffffffffffffffff access=write secure=false',
       'translate endpoint=0 index=1 iova=0x1234 flag=none',
+      'faults',
       'register notifier=7 endpoint=0 flags=MAP|UNMAP start=0x0 end=0xffffffffffffffff index=0',
       'unregister notifier=7',
       'replay notifier=0',
@@ -228,6 +259,8 @@ describe('terminal form', () => {
       'ok entry{0x1000+0xfff->0xfffffffffffff000 rw memory}',
       'EEXIST',
       'EINVAL',
+      'ok no faults',
+      'ok faults [e2 write 0xffffffffffffffff; e0 read 0x1000; e2147483647 read 0x0]',
     ]);
   });
 });

@@ -9,6 +9,7 @@ export const TABLE_BUGS = [
   'split-unmap-cut',
   'tlbi-num-off-by-one',
   'context-cache-sticky',
+  'vtd-fault-unattached-unrecorded',
 ] as const;
 export type TableBug = (typeof TABLE_BUGS)[number];
 

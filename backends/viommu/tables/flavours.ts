@@ -7,7 +7,7 @@ import { TableSim } from './sim.ts';
 
 export type TableSimName = 'sim-vtd' | 'sim-vtd-nocm' | 'sim-smmuv3';
 
-const CAPABILITIES: Capability[] = ['domains', 'tables', 'notifiers', 'dma', 'translate'];
+const CAPABILITIES: Capability[] = ['domains', 'tables', 'notifiers', 'dma', 'translate', 'faults'];
 
 const vtd = (name: string, cachingMode: boolean, description: string): BackendInfo => ({
   name, description, family: 'viommu', profile: 'vtd', capabilities: [...CAPABILITIES],

@@ -35,6 +35,8 @@ export const TABLE_MUTANTS: readonly TableMutant[] = [
     'The range TLBI decoder takes NUM as the number of 2^SCALE-page chunks instead of that number minus one, so the last chunk of every command stays cached.'),
   mutant('sim-smmuv3', 'context-cache-sticky', 'VIOMMU-INVAL-CONTEXT',
     'CFGI_STE leaves the cached STE in place, so an endpoint keeps its old binding until a global invalidation.'),
+  mutant('sim-vtd', 'vtd-fault-unattached-unrecorded', 'VIOMMU-DMA-FAULT-RECORD',
+    'A DMA from an endpoint with no context entry faults but leaves no fault record: the context-entry-not-present reason is never reported.'),
 ];
 
 /** The mutant's simulator; it takes no options. */

@@ -1,7 +1,8 @@
 // The page-table IOMMU as a Backend: guest page tables per domain and context entries per
 // endpoint (what the guest writes), the IOTLB and context cache (what DMA and translate go
-// through), and the notifiers (what the invalidations keep up to date). `profile` picks how a
-// range invalidation is encoded: a VT-d page-selective invalidation or SMMUv3 range TLBIs.
+// through), the notifiers (what the invalidations keep up to date) and the fault records DMA
+// leaves. `profile` picks how a range invalidation is encoded (a VT-d page-selective
+// invalidation or SMMUv3 range TLBIs) and how a fault is recorded.
 import type { Backend, BackendInfo } from '../../../spec/viommu/backend.ts';
 import {
   NOTIFIER_DEVIOTLB, NOTIFIER_MAP, permAllows, type DmaOutcome, type InvalidateScope, type NotifierEvent, type Op, type Result,
@@ -9,6 +10,7 @@ import {
 } from '../../../spec/viommu/ops.ts';
 import { ArgChecker } from './args.ts';
 import type { Bugs } from './bugs.ts';
+import { FaultLog } from './fault-log.ts';
 import { decodeTlbi, encodeTlbi, psiCover, type Span } from './invalidation.ts';
 import { ContextCache, Iotlb, notPresent } from './iotlb.ts';
 import { Notifiers } from './notifiers.ts';
@@ -32,6 +34,7 @@ export class TableSim implements Backend {
   private iotlb!: Iotlb;
   private context = new ContextCache();
   private notifiers = new Notifiers();
+  private faults!: FaultLog;
 
   constructor(readonly info: BackendInfo, private readonly bugs: Bugs) {
     this.args = new ArgChecker(info);
@@ -45,6 +48,7 @@ export class TableSim implements Backend {
     this.iotlb = new Iotlb(this.info.pageSizes);
     this.context = new ContextCache();
     this.notifiers = new Notifiers();
+    this.faults = new FaultLog(this.info.profile);
   }
 
   execute(ops: readonly Op[]): Result[] {
@@ -61,7 +65,7 @@ export class TableSim implements Backend {
       case 'invalidate': return ok(this.invalidate(op));
       case 'dma': return this.dma(op.endpoint, op.iova, op.access);
       case 'translate': return { ok: true, entry: this.translate(op.endpoint, op.iova) };
-      case 'faults': return { ok: false, errno: 'ENOTTY' };
+      case 'faults': return { ok: true, faults: this.faults.drain() };
       case 'register': {
         if (this.notifiers.has(op.notifier)) return { ok: false, errno: 'EEXIST' };
         // notify_flag_changed's veto (VIOMMU-REG-VETO-MAP, VIOMMU-REG-VETO-DEVIOTLB).
@@ -169,7 +173,11 @@ export class TableSim implements Backend {
   private dma(endpoint: number, iova: bigint, access: 'read' | 'write'): DmaOutcome {
     const found = this.lookup(endpoint, iova);
     if (found.kind === 'unbound' && this.info.unattached === 'bypass') return { ok: true, outcome: 'memory', addr: iova };
-    if (found.kind !== 'leaf' || !permAllows(found.perm, access)) return { ok: true, outcome: 'fault' };
+    if (found.kind !== 'leaf' || !permAllows(found.perm, access)) {
+      // vtd-fault-unattached-unrecorded: the context-entry-not-present reason is never reported.
+      if (!(found.kind === 'unbound' && this.bugs.has('vtd-fault-unattached-unrecorded'))) this.faults.record(endpoint, iova, access);
+      return { ok: true, outcome: 'fault' };
+    }
     return { ok: true, outcome: 'memory', addr: found.pa + (iova - found.iova) };
   }
 

@@ -65,7 +65,7 @@ export function argsValid(info: BackendInfo, op: Op): boolean {
       return below(op.endpoint, info.endpoints) && below(op.index, info.indexes) && isAddr(op.iova)
         && op.iova < top(info) && isPerm(op.flag);
     case 'register': return registerValid(info, op);
-    case 'unregister': case 'replay': return true;
+    case 'unregister': case 'replay': case 'faults': return true;
     default: return false;
   }
 }

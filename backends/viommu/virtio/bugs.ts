@@ -5,6 +5,7 @@ export const VIRTIO_BUG_IDS = [
   'virtio-unmap-other-split',
   'virtio-attach-no-replay',
   'virtio-no-crop',
+  'virtio-fault-wrong-endpoint',
 ] as const;
 export type VirtioBug = (typeof VIRTIO_BUG_IDS)[number];
 export type VirtioBugs = ReadonlySet<VirtioBug>;

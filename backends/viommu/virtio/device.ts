@@ -1,8 +1,8 @@
 // The virtio-iommu device's state and requests (hw/virtio/virtio-iommu.c): endpoints bound to
-// domains, each domain's mappings, and the notifiers of every endpoint's region. There is no
-// cache: every request takes effect, and notifies, at once.
+// domains, each domain's mappings, the notifiers of every endpoint's region, and the fault
+// events its DMA reports. There is no cache: every request takes effect, and notifies, at once.
 import type { BackendInfo } from '../../../spec/viommu/backend.ts';
-import type { DmaOutcome, Errno, NotifierEvent, Op, Result, TlbEntry } from '../../../spec/viommu/ops.ts';
+import type { DmaOutcome, Errno, FaultRecord, NotifierEvent, Op, Result, TlbEntry } from '../../../spec/viommu/ops.ts';
 import { permAllows } from '../../../spec/viommu/ops.ts';
 import { granule } from './args.ts';
 import type { VirtioBugs } from './bugs.ts';
@@ -25,6 +25,8 @@ export class VirtioIommu {
   /** The live domains: one exists while an endpoint is attached to it. */
   private readonly domains = new Map<number, Domain>();
   private readonly granule: bigint;
+  /** The fault events not yet read (virtio_iommu_report_fault); the event queue is unbounded here. */
+  private faults: FaultRecord[] = [];
 
   constructor(info: BackendInfo, private readonly notifiers: NotifierRegistry, private readonly bugs: VirtioBugs) {
     this.bound = new Array<number | undefined>(info.endpoints).fill(undefined);
@@ -116,8 +118,25 @@ export class VirtioIommu {
   /** VIOMMU-DMA-TRANSLATE, VIOMMU-DMA-UNATTACHED (unattached: fault). */
   dma(endpoint: number, iova: bigint, access: 'read' | 'write'): DmaOutcome {
     const m = this.lookup(endpoint, iova);
-    if (m === undefined || !permAllows(m.perm, access)) return FAULT;
+    if (m === undefined || !permAllows(m.perm, access)) {
+      this.reportFault(endpoint, iova, access);
+      return FAULT;
+    }
     return { ok: true, outcome: 'memory', addr: m.pa + (iova - m.low) };
+  }
+
+  /** virtio_iommu_report_fault: a fault event with the exact address (VIOMMU-DMA-FAULT-RECORD). */
+  private reportFault(endpoint: number, iova: bigint, access: 'read' | 'write'): void {
+    // mutant virtio-fault-wrong-endpoint: the event names the endpoint's domain.
+    const named = this.bugs.has('virtio-fault-wrong-endpoint') ? this.bound[endpoint] ?? endpoint : endpoint;
+    this.faults.push({ endpoint: named, iova, access });
+  }
+
+  /** The fault events since the last read, oldest first; reading consumes them. */
+  drainFaults(): FaultRecord[] {
+    const faults = this.faults;
+    this.faults = [];
+    return faults;
   }
 
   /** virtio_iommu_translate: a granule-sized entry with the mapping's real permission. VIOMMU-XLATE-TABLES */

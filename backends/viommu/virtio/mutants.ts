@@ -25,4 +25,6 @@ export const VIRTIO_MUTANT_LIST: readonly VirtioMutant[] = [
     'ATTACH to a domain with mappings does not MAP them to the endpoint\'s notifiers, so a consumer\'s shadow misses them.'),
   mutant('virtio-no-crop', 'VIOMMU-EVENT-RANGE',
     'Notifications are not cropped to the notifier\'s range: a chunk straddling its edge is delivered whole.'),
+  mutant('virtio-fault-wrong-endpoint', 'VIOMMU-DMA-FAULT-RECORD',
+    'A fault event of an attached endpoint carries its domain id where the endpoint id belongs.'),
 ];

@@ -27,7 +27,7 @@ class SimVirtioIommu implements Backend {
   constructor(config: SimVirtioConfig) {
     this.info = {
       name: config.name, description: config.description, family: 'viommu', profile: 'virtio-iommu',
-      capabilities: ['domains', 'notifiers', 'dma', 'translate'],
+      capabilities: ['domains', 'notifiers', 'dma', 'translate', 'faults'],
       iovaBits: 48, pageSizes: [0x1000n], indexes: 1, endpoints: 4, domains: 4,
       cachingMode: false, mapNotifiers: true, deviceIotlb: false, unattached: 'fault',
     };
@@ -56,6 +56,7 @@ class SimVirtioIommu implements Backend {
       case 'unmap': return device.unmap(op);
       case 'dma': return device.dma(op.endpoint, op.iova, op.access);
       case 'translate': return { ok: true, entry: device.translate(op.endpoint, op.iova) };
+      case 'faults': return { ok: true, faults: device.drainFaults() };
       case 'register': return done(this.notifiers.register(op)); // VIOMMU-REG-QUIET
       case 'unregister': return done(this.notifiers.unregister(op.notifier));
       case 'replay': {
