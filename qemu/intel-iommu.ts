@@ -52,7 +52,7 @@ class IntelIommu implements Backend {
 
   constructor(private machine: Machine, readonly info: BackendInfo, private readonly restart: boolean) {
     this.pool = new TablePool(machine.qtest);
-    this.observer = new Observer(machine);
+    this.observer = new Observer(machine, EDU_SLOTS.length);
   }
 
   /** Each domain's tables, fresh: written before the first case and after every reset. */
@@ -67,7 +67,7 @@ class IntelIommu implements Backend {
       await this.machine.dispose();
       this.machine = await Machine.start(this.info.cachingMode);
       this.pool = new TablePool(this.machine.qtest);
-      this.observer = new Observer(this.machine);
+      this.observer = new Observer(this.machine, EDU_SLOTS.length);
     } else {
       // No context entry, then nothing cached: QEMU's IOTLB and context cache are empty again.
       await this.machine.clearContexts();
@@ -75,6 +75,7 @@ class IntelIommu implements Backend {
       await this.machine.takeFaults();
     }
     this.history.clear();
+    this.observer.forget();
     this.recorded = [];
     await this.build();
   }

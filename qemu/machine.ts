@@ -138,15 +138,23 @@ export class Machine {
     throw new QtestError(`invalidation wait descriptor never completed (FSTS 0x${fsts.toString(16)}, IQH 0x${(await q.readq(reg(VTD.IQH))).toString(16)})`);
   }
 
-  /** One edu DMA of `count` bytes between its buffer start and bus address `addr`, run to completion. */
-  async eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n): Promise<void> {
+  /**
+   * One edu DMA of `count` bytes between its buffer start and bus address `addr`, run to
+   * completion. The register writes and the first status read go out together (qtest keeps
+   * their order): one round trip when the virtual clock has already reached edu's timer.
+   */
+  async eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n, before: Promise<unknown>[] = []): Promise<void> {
     const bar = EDU_BARS[endpoint]!;
     const q = this.qtest;
     const [src, dst, cmd] = direction === 'to-buffer' ? [addr, EDU_BUFFER, 1n] : [EDU_BUFFER, addr, 3n];
-    await Promise.all([q.writeq(bar + 0x80n, src), q.writeq(bar + 0x88n, dst), q.writeq(bar + 0x90n, count), q.writeq(bar + 0x98n, cmd)]);
+    const kicks = Promise.all([...before, q.writeq(bar + 0x80n, src), q.writeq(bar + 0x88n, dst), q.writeq(bar + 0x90n, count), q.writeq(bar + 0x98n, cmd)]);
+    kicks.catch(() => { /* the status read below fails the same way */ });
     for (let i = 0; i < DMA_POLL_LIMIT; i++) {
-      if (((await q.readq(bar + 0x98n)) & 1n) === 0n) return;
-      if (i > 20) await new Promise((r) => setTimeout(r, 1));
+      if (((await q.readq(bar + 0x98n)) & 1n) === 0n) {
+        await kicks;
+        return;
+      }
+      if (i > 50) await new Promise((r) => setTimeout(r, 1));
     }
     throw new QtestError(`edu ${endpoint}: DMA still running after ${DMA_POLL_LIMIT} polls`);
   }

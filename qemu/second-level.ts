@@ -1,8 +1,8 @@
 // One domain's VT-d second-level page table, kept here and written through to guest RAM.
 //
 // The mirror is what this adapter knows it wrote; QEMU reads only guest RAM, and only on an
-// IOTLB miss. Every table an operation changes is rewritten whole (one qtest `write` of 4 KiB)
-// when the operation ends, so a map of many leaves costs one command per table it touches.
+// IOTLB miss. When an operation ends, each table it changed gets one qtest `write` of the span
+// of entries that changed, so a map of many leaves costs one command per table it touches.
 //
 // Levels: 0 holds 4 KiB leaves, 1 holds 2 MiB entries, 2 holds 1 GiB entries (the 39 bits the
 // declaration covers); above it a fourth level whose slot 0 leads to that tree and whose slot 1
@@ -45,7 +45,8 @@ export class SecondLevel {
   /** The fourth-level table: what a context entry points to. */
   readonly root: bigint;
   private readonly tree: Table;
-  private readonly dirty = new Set<Table>();
+  /** Per changed table, the first and last entry index changed. */
+  private readonly dirty = new Map<Table, [number, number]>();
 
   constructor(private readonly pool: TablePool, scratchTable: bigint) {
     this.root = pool.allocate();
@@ -60,7 +61,7 @@ export class SecondLevel {
       for (const [idx, slot] of slots(base, s, lo, hi)) {
         if (s === page) {
           table.entries.set(idx, { kind: 'leaf', pa: pa + (slot - iova), perm });
-          this.dirty.add(table);
+          this.touch(table, idx);
         } else {
           fill(this.directory(table, idx).table, slot, max(lo, slot), min(hi, slot + s));
         }
@@ -78,7 +79,7 @@ export class SecondLevel {
         if (entry === undefined) continue;
         if (entry.kind === 'leaf' && lo <= slot && slot + s <= hi) {
           table.entries.delete(idx);
-          this.dirty.add(table);
+          this.touch(table, idx);
         } else {
           clear(this.directory(table, idx).table, slot, max(lo, slot), min(hi, slot + s));
         }
@@ -95,7 +96,7 @@ export class SecondLevel {
       const dir = this.directory(table, idx);
       if (span(table.level) === size) {
         dir.perm = perm;
-        this.dirty.add(table);
+        this.touch(table, idx);
         return;
       }
       table = dir.table;
@@ -104,10 +105,20 @@ export class SecondLevel {
 
   /** Writes every table changed since the last flush. */
   flush(): void {
-    for (const table of this.dirty) {
-      this.pool.writeEntries(table.addr, [...table.entries].map(([i, e]) => [i, encode(e, table.level)]), true);
+    for (const [table, [first, last]] of this.dirty) {
+      const values: bigint[] = [];
+      for (let i = first; i <= last; i++) {
+        const e = table.entries.get(i);
+        values.push(e === undefined ? 0n : encode(e, table.level));
+      }
+      this.pool.writeRun(table.addr, first, values);
     }
     this.dirty.clear();
+  }
+
+  private touch(table: Table, idx: number): void {
+    const [first, last] = this.dirty.get(table) ?? [idx, idx];
+    this.dirty.set(table, [Math.min(first, idx), Math.max(last, idx)]);
   }
 
   /** The directory at `idx` of `table`: new and granting everything, or split out of the leaf there. */
@@ -119,11 +130,12 @@ export class SecondLevel {
       // VIOMMU-XLATE-LARGE: the 512 smaller leaves translate exactly as the leaf did.
       const s = span(child.level);
       for (let i = 0; i < ENTRIES; i++) child.entries.set(i, { kind: 'leaf', pa: entry.pa + BigInt(i) * s, perm: entry.perm });
-      this.dirty.add(child);
+      this.touch(child, 0);
+      this.touch(child, ENTRIES - 1);
     }
     const dir: Directory = { kind: 'dir', perm: 'rw', table: child };
     table.entries.set(idx, dir);
-    this.dirty.add(table);
+    this.touch(table, idx);
     return dir;
   }
 }

@@ -23,16 +23,18 @@ export class TablePool {
   /** Every page handed out since `start` becomes free again (a reset). */
   release(): void { this.next = TABLE_POOL; }
 
-  /** Entries of the table at `addr`; `whole`: the table holds these and nothing else. */
-  writeEntries(addr: bigint, entries: [number, bigint][], whole = false): void {
-    if (!whole) {
-      for (const [i, v] of entries) this.issue(this.qtest.writeq(addr + 8n * BigInt(i), v));
-      return;
-    }
-    const image = new Uint8Array(Number(PAGE));
+  /** Single entries of the table at `addr`. */
+  writeEntries(addr: bigint, entries: [number, bigint][]): void {
+    for (const [i, v] of entries) this.issue(this.qtest.writeq(addr + 8n * BigInt(i), v));
+  }
+
+  /** Consecutive entries from index `first` of the table at `addr`, in one command. */
+  writeRun(addr: bigint, first: number, values: bigint[]): void {
+    if (values.length === 1) return this.writeEntries(addr, [[first, values[0]!]]);
+    const image = new Uint8Array(8 * values.length);
     const view = new DataView(image.buffer);
-    for (const [i, v] of entries) view.setBigUint64(8 * i, v, true);
-    this.issue(this.qtest.write(addr, image));
+    values.forEach((v, i) => view.setBigUint64(8 * i, v, true));
+    this.issue(this.qtest.write(addr + 8n * BigInt(first), image));
   }
 
   issue(p: Promise<unknown>): void { this.inflight.push(p.then(() => null, (err: unknown) => err)); }
