@@ -4,8 +4,9 @@
 //
 // Commands may be issued without awaiting the previous one: QEMU answers them in order, so
 // replies are matched first-in first-out and a batch of writes costs one round trip.
-// QEMU runs in a process group of its own, killed whole on dispose; `setpriv --pdeathsig`
-// kills it too when this process dies without disposing.
+// Its log of every command goes to /dev/null, not stderr (its default), so stderr holds only
+// what QEMU has to say. QEMU runs in a process group of its own, killed whole on dispose;
+// `setpriv --pdeathsig` kills it too when this process dies without disposing.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export class QtestError extends Error {}
@@ -24,7 +25,7 @@ export class Qtest {
   commands = 0;
 
   constructor(binary: string, args: string[]) {
-    const argv = ['--pdeathsig', 'KILL', binary, '-qtest', 'stdio', '-display', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none', '-serial', 'none', ...args];
+    const argv = ['--pdeathsig', 'KILL', binary, '-qtest', 'stdio', '-qtest-log', '/dev/null', '-display', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none', '-serial', 'none', ...args];
     this.child = spawn('setpriv', argv, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.receive(chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
