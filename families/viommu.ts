@@ -1,6 +1,7 @@
 // The emulated-IOMMU family: QEMU's IOMMUMemoryRegion contract as intel-iommu, SMMUv3,
 // virtio-iommu and the TrustZone MPC implement it and VFIO and vhost consume it. This file
 // only assembles what spec/viommu, models/viommu, properties/viommu and backends/viommu define.
+import { fileURLToPath } from 'node:url';
 import type { Family } from '../spec/family.ts';
 import { capabilitiesFor, CAPABILITIES, PROFILES, type BackendInfo } from '../spec/viommu/backend.ts';
 import type { Op, Result } from '../spec/viommu/ops.ts';
@@ -14,6 +15,20 @@ import { ViommuModel } from '../models/viommu/model.ts';
 import { PROPERTIES } from '../properties/viommu/catalog.ts';
 import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
 
+/** QEMU's real intel-iommu over qtest (qemu/README.md): one name per caching mode. */
+const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
+const QEMU_VTD = fileURLToPath(new URL('../qemu/intel-iommu.ts', import.meta.url));
+const qemu = (name: string, options: string, description: string) => ({
+  name, description, kind: 'real' as const,
+  command: `"${process.execPath}" --import tsx "${CLI}" serve --backend "${QEMU_VTD}${options}"`,
+  timeoutMs: 60_000,
+  note: 'starts QEMU 7.2 (qemu-system-x86) over qtest',
+});
+const QEMU_BUNDLED = [
+  qemu('qemu-7.2:intel-iommu', '', 'QEMU 7.2 intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
+  qemu('qemu-7.2:intel-iommu-cm', ':cm=on', 'QEMU 7.2 intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
+];
+
 export const viommu: Family<Op, Result, BackendInfo> = {
   id: 'viommu',
   title: 'Emulated IOMMUs: the IOMMUMemoryRegion contract (intel-iommu, SMMUv3, virtio-iommu, TrustZone MPC)',
@@ -22,7 +37,7 @@ export const viommu: Family<Op, Result, BackendInfo> = {
   profiles: PROFILES,
   capabilities: CAPABILITIES,
   properties: PROPERTIES,
-  bundled: VIOMMU_BUNDLED,
+  bundled: [...VIOMMU_BUNDLED, ...QEMU_BUNDLED],
   defaultBackends: VIOMMU_BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
 
   model: (info) => new ViommuModel(info),

@@ -1,0 +1,190 @@
+// The machine under test: QEMU 7.2's q35 with an intel-iommu and one edu device per endpoint,
+// started over qtest, and the guest-side programming every backend operation builds on: PCI
+// set-up, the VT-d root and context tables, the invalidation queue, edu's DMA engine and the
+// fault recording registers.
+import {
+  CONTEXT_TABLE, EDU_BARS, EDU_BUFFER, EDU_SLOTS, EDU_VENDOR_DEVICE, GCMD_QIE, GCMD_SRTP, GCMD_TE, GUEST_RAM,
+  INVALIDATION_QUEUE, PAGE, ROOT_TABLE, SCRATCH_IOVA, SCRATCH_PAGE, VTD, VTD_BASE, WAIT_STATUS,
+} from './layout.ts';
+import { writeHaltBios } from './halt-bios.ts';
+import { Qtest, QtestError } from './qtest.ts';
+
+export const QEMU = process.env.VFIO_CONFORM_QEMU_BINARY ?? '/usr/bin/qemu-system-x86_64';
+
+/** Scratch tables at fixed pages below the table pool: SCRATCH_IOVA -> SCRATCH_PAGE in every domain. */
+export const SCRATCH_TABLES = [0x00105000n, 0x00106000n, 0x00107000n];
+
+const QUEUE_ENTRIES = 256n;
+const DMA_POLL_LIMIT = 10_000;
+
+/** A raw fault record: requester, faulting page address, read or write, reason code. */
+export interface RawFault { sid: number; addr: bigint; access: 'read' | 'write'; reason: number }
+
+const reg = (r: bigint) => VTD_BASE + r;
+const cfgAddress = (slot: number, offset: number) => (0x80000000 | (slot << 11) | (offset & 0xfc)) >>> 0;
+export const devfnOf = (endpoint: number) => EDU_SLOTS[endpoint]! << 3;
+
+export class Machine {
+  cap = 0n;
+  private tail = 0n;
+  private waitToken = 0n;
+  private gcmd = 0;
+  readonly started: number;
+
+  private constructor(readonly qtest: Qtest, private readonly bios: { remove(): void }, readonly cachingMode: boolean) {
+    this.started = performance.now();
+  }
+
+  static async start(cachingMode: boolean): Promise<Machine> {
+    const bios = writeHaltBios();
+    const edus = EDU_SLOTS.flatMap((slot) => ['-device', `edu,addr=0x${slot.toString(16)},dma_mask=0xffffffffffffffff`]);
+    const qtest = new Qtest(QEMU, [
+      '-machine', 'q35', '-accel', 'tcg', '-bios', bios.path, '-icount', 'shift=0,sleep=off', '-m', GUEST_RAM,
+      '-device', `intel-iommu,aw-bits=48,caching-mode=${cachingMode ? 'on' : 'off'}`, ...edus,
+    ]);
+    const machine = new Machine(qtest, bios, cachingMode);
+    try {
+      await machine.boot();
+    } catch (err) {
+      await machine.dispose();
+      throw err;
+    }
+    return machine;
+  }
+
+  /** The second-level page sizes CAP.SLLPS reports, ascending. */
+  pageSizes(): bigint[] {
+    const sizes = [PAGE];
+    if ((this.cap >> 34n) & 1n) sizes.push(0x200000n);
+    if ((this.cap >> 34n) & 1n && (this.cap >> 35n) & 1n) sizes.push(0x40000000n);
+    return sizes;
+  }
+
+  private async boot(): Promise<void> {
+    const q = this.qtest;
+    for (const [i, slot] of EDU_SLOTS.entries()) {
+      await q.outl(0xcf8, cfgAddress(slot, 0));
+      const id = await q.inl(0xcfc);
+      if (id >>> 0 !== EDU_VENDOR_DEVICE) throw new QtestError(`no edu device at slot ${slot} (id 0x${id.toString(16)})`);
+      await q.outl(0xcf8, cfgAddress(slot, 0x10));
+      await q.outl(0xcfc, Number(EDU_BARS[i]!));
+      await q.outl(0xcf8, cfgAddress(slot, 0x04));
+      await q.outw(0xcfc, 0x6); // memory space, bus master
+    }
+    this.cap = await q.readq(reg(VTD.CAP));
+    await this.writeScratchTables();
+    await q.memset(ROOT_TABLE, PAGE);
+    await q.memset(CONTEXT_TABLE, PAGE);
+    await q.writeq(ROOT_TABLE, CONTEXT_TABLE | 1n); // bus 0 only: both edus are there
+    await q.writeq(reg(VTD.RTADDR), ROOT_TABLE);
+    await this.command(GCMD_SRTP, 1 << 30);
+    await q.memset(INVALIDATION_QUEUE, PAGE);
+    await q.writeq(reg(VTD.IQA), INVALIDATION_QUEUE); // QS 0: 256 descriptors
+    await q.writeq(reg(VTD.IQT), 0n);
+    this.gcmd |= GCMD_QIE;
+    await this.command(this.gcmd, GCMD_QIE);
+    this.gcmd |= GCMD_TE;
+    await this.command(this.gcmd, GCMD_TE);
+  }
+
+  private async writeScratchTables(): Promise<void> {
+    const [pdpt, pd, pt] = SCRATCH_TABLES as [bigint, bigint, bigint];
+    for (const t of SCRATCH_TABLES) await this.qtest.memset(t, PAGE);
+    const idx = (level: number) => (SCRATCH_IOVA >> (12n + 9n * BigInt(level))) & 511n;
+    await this.qtest.writeq(pdpt + 8n * idx(2), pd | 3n);
+    await this.qtest.writeq(pd + 8n * idx(1), pt | 3n);
+    await this.qtest.writeq(pt + 8n * idx(0), SCRATCH_PAGE | 3n);
+  }
+
+  /** GCMD is a command register: every write states all the enables wanted. */
+  private async command(value: number, status: number): Promise<void> {
+    await this.qtest.writel(reg(VTD.GCMD), value >>> 0);
+    const gsts = Number(await this.qtest.readl(reg(VTD.GSTS)));
+    if ((gsts & status) === 0) throw new QtestError(`VT-d GSTS 0x${gsts.toString(16)} lacks 0x${(status >>> 0).toString(16)} after GCMD 0x${(value >>> 0).toString(16)}`);
+  }
+
+  /** The context entry of `endpoint`: second-level root `slptptr` and domain id, or not present. */
+  async writeContext(endpoint: number, entry: { slptptr: bigint; did: number } | null): Promise<void> {
+    const at = CONTEXT_TABLE + 16n * BigInt(devfnOf(endpoint));
+    // hi first when making it present, lo first when removing it: never a half-written present entry.
+    if (entry === null) {
+      await Promise.all([this.qtest.writeq(at, 0n), this.qtest.writeq(at + 8n, 0n)]);
+    } else {
+      // AW 2: 48-bit, four levels; TT 0: untranslated requests through the second level.
+      await Promise.all([this.qtest.writeq(at + 8n, 2n | (BigInt(entry.did) << 8n)), this.qtest.writeq(at, entry.slptptr | 1n)]);
+    }
+  }
+
+  /** Clears every context entry (a reset in place). */
+  clearContexts(): Promise<string> { return this.qtest.memset(CONTEXT_TABLE, PAGE); }
+
+  /** Queued invalidation: the descriptors, then a wait descriptor whose status write is polled. */
+  async invalidate(descriptors: [bigint, bigint][]): Promise<void> {
+    const q = this.qtest;
+    this.waitToken = (this.waitToken + 1n) & 0xffffffffn || 1n;
+    const writes: Promise<unknown>[] = [q.writel(WAIT_STATUS, 0)];
+    for (const [lo, hi] of [...descriptors, [0x5n | (1n << 5n) | (this.waitToken << 32n), WAIT_STATUS] as [bigint, bigint]]) {
+      const at = INVALIDATION_QUEUE + 16n * this.tail;
+      writes.push(q.writeq(at, lo), q.writeq(at + 8n, hi));
+      this.tail = (this.tail + 1n) % QUEUE_ENTRIES;
+    }
+    writes.push(q.writeq(reg(VTD.IQT), this.tail << 4n));
+    await Promise.all(writes);
+    // QEMU drains the queue while handling the IQT write: the status is there by now.
+    for (let i = 0; i < 100; i++) {
+      if ((await q.readl(WAIT_STATUS)) === this.waitToken) return;
+    }
+    const fsts = await q.readl(reg(VTD.FSTS));
+    throw new QtestError(`invalidation wait descriptor never completed (FSTS 0x${fsts.toString(16)}, IQH 0x${(await q.readq(reg(VTD.IQH))).toString(16)})`);
+  }
+
+  /**
+   * One edu DMA of `count` bytes between its buffer start and bus address `addr`, run to
+   * completion. The register writes and the first status read go out together (qtest keeps
+   * their order): one round trip when the virtual clock has already reached edu's timer.
+   */
+  async eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n, before: Promise<unknown>[] = []): Promise<void> {
+    const bar = EDU_BARS[endpoint]!;
+    const q = this.qtest;
+    const [src, dst, cmd] = direction === 'to-buffer' ? [addr, EDU_BUFFER, 1n] : [EDU_BUFFER, addr, 3n];
+    const kicks = Promise.all([...before, q.writeq(bar + 0x80n, src), q.writeq(bar + 0x88n, dst), q.writeq(bar + 0x90n, count), q.writeq(bar + 0x98n, cmd)]);
+    kicks.catch(() => { /* the status read below fails the same way */ });
+    for (let i = 0; i < DMA_POLL_LIMIT; i++) {
+      if (((await q.readq(bar + 0x98n)) & 1n) === 0n) {
+        await kicks;
+        return;
+      }
+      if (i > 50) await new Promise((r) => setTimeout(r, 1));
+    }
+    throw new QtestError(`edu ${endpoint}: DMA still running after ${DMA_POLL_LIMIT} polls`);
+  }
+
+  /** Reads and clears every fault recording register, oldest first as far as the hardware tells. */
+  async takeFaults(): Promise<RawFault[]> {
+    const q = this.qtest;
+    const fsts = await q.readl(reg(VTD.FSTS));
+    // PPF (bit 1) says a record is pending; PFO (bit 0) that one was lost.
+    if ((fsts & 3n) === 0n) return [];
+    const fro = ((this.cap >> 24n) & 0x3ffn) * 16n;
+    const nfr = Number((this.cap >> 40n) & 0xffn) + 1;
+    const found: RawFault[] = [];
+    for (let i = 0; i < nfr; i++) {
+      const at = reg(fro + 16n * BigInt(i));
+      const hi = await q.readq(at + 8n);
+      if (!(hi >> 63n)) continue;
+      const lo = await q.readq(at);
+      found.push({ sid: Number(hi & 0xffffn), addr: lo & ~0xfffn, access: (hi >> 62n) & 1n ? 'read' : 'write', reason: Number((hi >> 32n) & 0xffn) });
+      await q.writel(at + 12n, 0x80000000); // F is write-1-to-clear
+    }
+    await q.writel(reg(VTD.FSTS), Number(fsts & 0x7dn)); // PFO, IQE, ... write-1-to-clear
+    return found;
+  }
+
+  /** The scratch byte's guest-physical address and the IOVA that reaches it. */
+  readonly scratch = { pa: SCRATCH_PAGE, iova: SCRATCH_IOVA };
+
+  async dispose(): Promise<void> {
+    await this.qtest.dispose();
+    this.bios.remove();
+  }
+}

@@ -1,0 +1,103 @@
+// QEMU 7.2's real intel-iommu over qtest (qemu/): it starts QEMU, so it is opt-in:
+//   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu.test.ts
+// Checks that the module backend loads out of process, that a hand-written case is judged
+// conforming by the model, and that the family runs against both caching modes with every
+// violation one of the known QEMU divergences (qemu/expectations/, qemu/README.md).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { firstViolation, type Subject } from '../../harness/check.ts';
+import { loadBackend } from '../../harness/load-backend.ts';
+import { viommu } from '../../families/viommu.ts';
+import type { Op, Result } from '../../spec/viommu/ops.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const enabled = process.env.VFIO_CONFORM_QEMU === '1';
+const RAM = 0x40000000n;
+
+const dma = (endpoint: number, iova: bigint, access: 'read' | 'write'): Op => ({ op: 'dma', endpoint, iova, access, secure: false });
+
+/** Every operation the adapter has, with a stale read the contract allows and faults QEMU must record. */
+const HAND_CASE: Op[] = [
+  { op: 'attach', endpoint: 0, domain: 1 },
+  { op: 'map', domain: 1, iova: 0x1000n, size: 0x2000n, pa: RAM + 0x5000n, perm: 'rw', page: 0x1000n },
+  { op: 'map', domain: 1, iova: 0x200000n, size: 0x200000n, pa: RAM + 0x400000n, perm: 'r', page: 0x200000n },
+  { op: 'invalidate', scope: 'global' },
+  dma(0, 0x1008n, 'read'),
+  dma(0, 0x2010n, 'write'),
+  dma(0, 0x212345n, 'read'),
+  // Unmapped without an invalidation: the old translation may still be used (VIOMMU-INVAL-STALE).
+  { op: 'unmap', domain: 1, iova: 0x1000n, size: 0x1000n },
+  dma(0, 0x1008n, 'read'),
+  { op: 'invalidate', scope: 'range', domain: 1, iova: 0x1000n, size: 0x1000n },
+  dma(0, 0x1008n, 'read'),
+  dma(1, 0x1008n, 'write'),
+  { op: 'faults' },
+  // A directory made read-only: the 4 KiB leaves under it refuse writes (VIOMMU-XLATE-PERM-AND).
+  { op: 'protect', domain: 1, iova: 0n, span: 0x200000n, perm: 'r' },
+  { op: 'invalidate', scope: 'domain', domain: 1 },
+  dma(0, 0x2010n, 'write'),
+  dma(0, 0x2010n, 'read'),
+  { op: 'unmap', domain: 1, iova: 0x200000n, size: 0x1000n },
+  { op: 'invalidate', scope: 'range', domain: 1, iova: 0x200000n, size: 0x200000n },
+  dma(0, 0x200000n, 'read'),
+  dma(0, 0x201000n, 'read'),
+  { op: 'faults' },
+  { op: 'map', domain: 9, iova: 0n, size: 0x1000n, pa: RAM, perm: 'rw', page: 0x1000n },
+];
+
+describe.skipIf(!enabled)('QEMU 7.2 intel-iommu over qtest', () => {
+  let subject: Subject;
+  beforeAll(async () => { subject = await loadBackend('./qemu/intel-iommu.ts', 60_000); }, 60_000);
+  afterAll(async () => { await subject?.backend.dispose?.(); });
+
+  test('loads and declares what the emulated VT-d reports', () => {
+    const info = subject.backend.info as import('../../spec/viommu/backend.ts').BackendInfo;
+    expect(subject.family.id).toBe('viommu');
+    expect(info.name).toBe('qemu-7.2:intel-iommu');
+    expect(info.pageSizes).toEqual([0x1000n, 0x200000n, 0x40000000n]);
+    expect(info.capabilities).toEqual(['domains', 'tables', 'dma', 'faults']);
+  });
+
+  test('a hand-written case conforms', async () => {
+    await subject.backend.reset();
+    const wire = await subject.backend.execute(HAND_CASE);
+    const results = wire.map((r, i) => viommu.decodeResult(HAND_CASE[i]!, r, `result ${i}`, subject.backend.info as never)) as Result[];
+    expect(firstViolation(viommu as never, subject.backend.info, HAND_CASE, results)).toBeNull();
+    // The translations went where the tables said, and faults were recorded.
+    expect(results[4]).toEqual({ ok: true, outcome: 'memory', addr: RAM + 0x5008n });
+    expect(results[5]).toEqual({ ok: true, outcome: 'memory', addr: RAM + 0x6010n });
+    expect(results[6]).toEqual({ ok: true, outcome: 'memory', addr: RAM + 0x412345n });
+    expect(results[10]).toEqual({ ok: true, outcome: 'fault' });
+    expect(results[12]).toEqual({ ok: true, faults: [{ endpoint: 0, iova: 0x1000n, access: 'read' }, { endpoint: 1, iova: 0x1000n, access: 'write' }] });
+    expect(results[15]).toEqual({ ok: true, outcome: 'fault' });
+    expect(results[19]).toEqual({ ok: true, outcome: 'fault' });
+    expect(results[20]).toEqual({ ok: true, outcome: 'memory', addr: RAM + 0x401000n });
+    expect(results.at(-1)).toEqual({ ok: false, errno: 'EINVAL' });
+  }, 60_000);
+});
+
+describe.skipIf(!enabled)('QEMU 7.2 intel-iommu: the family runs', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'qemu-conform-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('both caching modes: every property passes or breaks only a known QEMU divergence', () => {
+    const json = join(dir, 'report.json');
+    const r = spawnSync(process.execPath, [
+      '--import', 'tsx', 'harness/cli/main.ts', 'run', '--backend', 'qemu-7.2:intel-iommu', '--backend', 'qemu-7.2:intel-iommu-cm',
+      '--expect', 'qemu/expectations/qemu-7.2_intel-iommu.json', '--expect', 'qemu/expectations/qemu-7.2_intel-iommu-cm.json',
+      '--runs', '10', '--cases', join(dir, 'cases'), '--json', json,
+    ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { backends: { backend: string; error: unknown; properties: { property: string; status: string }[] }[] };
+    expect(report.backends.map((b) => b.backend)).toEqual(['qemu-7.2:intel-iommu', 'qemu-7.2:intel-iommu-cm']);
+    for (const b of report.backends) {
+      expect(b.error, `${b.backend}: ${r.stderr.slice(-2000)}`).toBeNull();
+      const statuses = Object.fromEntries(b.properties.map((p) => [p.property, p.status]));
+      expect(statuses, `${b.backend}: ${r.stderr.slice(-2000)}`).toMatchObject({ stale: 'pass', context: 'pass', args: 'pass', walk: 'skip', shadow: 'skip' });
+    }
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+  }, 600_000);
+});
