@@ -24,6 +24,11 @@ export class State {
   private readonly binding: (number | null)[];
   /** Page tables: bindings a context cache may still hold, since the endpoint's last context invalidation. */
   private readonly oldBindings: Set<number | null>[];
+  /**
+   * intel-iommu: domains an endpoint left whose translations its IOTLB entries, tagged by
+   * source id, may still give until an IOTLB invalidation of that domain (VIOMMU-INVAL-CONTEXT).
+   */
+  private readonly iotlbBindings: Set<number>[];
   /** Bindings the endpoint's last context invalidation ended: kept to name a stale answer. */
   private retiredBindings: Set<number | null>[];
   private gen = 0;
@@ -38,6 +43,7 @@ export class State {
     this.binding = Array.from({ length: info.endpoints }, () => (info.profile === 'mpc' ? 0 : null));
     this.oldBindings = Array.from({ length: info.endpoints }, () => new Set());
     this.retiredBindings = Array.from({ length: info.endpoints }, () => new Set());
+    this.iotlbBindings = Array.from({ length: info.endpoints }, () => new Set());
     if (info.profile === 'mpc') this.resetLut();
   }
 
@@ -70,7 +76,7 @@ export class State {
   }
 
   lookup(endpoint: number, index: number, a: bigint): Lookup {
-    const domains = [...new Set([this.binding[endpoint]!, ...this.oldBindings[endpoint]!])];
+    const domains = [...new Set([this.binding[endpoint]!, ...this.oldBindings[endpoint]!, ...this.iotlbBindings[endpoint]!])];
     const candidates = domains.flatMap((d) => {
       if (d === null) return [null];
       const [now, ...olds] = this.space(d, index).candidates(a);
@@ -172,6 +178,7 @@ export class State {
         const domains = op.scope === 'range' || op.scope === 'domain' ? [op.domain] : op.scope === 'global' ? [...Array(this.info.domains).keys()] : [];
         const [s, e] = op.scope === 'range' ? [op.iova, op.iova + op.size] : [0n, this.top];
         for (const d of domains) {
+          if (op.scope !== 'range') for (const left of this.iotlbBindings) left.delete(d);
           const changed = this.space(d).sync(s, e);
           for (const n of this.notifiers.values()) {
             const sight = this.sight(n);
@@ -193,6 +200,7 @@ export class State {
             if (synced !== null && synced !== this.binding[ep]) owe(n, present(this.space(synced), n.start, n.end));
           }
           this.retiredBindings[ep] = new Set(olds);
+          if (this.info.profile === 'vtd') for (const d of olds) if (d !== null && d !== this.binding[ep]) this.iotlbBindings[ep]!.add(d);
           olds.clear();
         }
         return { duties, ctx: CTX(op.scope === 'context' || op.scope === 'global' ? 'VIOMMU-INVAL-CONTEXT' : op.scope === 'range' ? 'VIOMMU-INVAL-RANGE' : 'VIOMMU-INVAL-DOMAIN'), resetShadows: false };

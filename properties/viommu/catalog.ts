@@ -29,7 +29,7 @@ export const PROPERTIES: ViommuProperty[] = [
     title: 'translate and DMA after page-table writes and requests: entries, levels, permissions, large leaves, fault records',
     rules: ['VIOMMU-XLATE-ENTRY', 'VIOMMU-XLATE-TABLES', 'VIOMMU-XLATE-PERM-AND', 'VIOMMU-XLATE-LARGE', 'VIOMMU-DMA-TRANSLATE', 'VIOMMU-ATTR-INDEX',
       'VIOMMU-DMA-FAULT-RECORD'],
-    requires: ['domains', 'dma', 'translate'],
+    requires: ['domains', 'dma'],
     cases: (info, maxOps) => caseArb(info, maxOps, walkStep, { faults: true }),
   },
   {

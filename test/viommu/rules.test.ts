@@ -230,6 +230,17 @@ group('INVAL', () => {
     [...bind(0, 0), reg(1, 0), replay(1), map(0, K4, K4, 0x80000n), map(0, G1, K4, 0x90000n), inval.domain(0)], edit((evs) => evs.filter((e) => e.entry.iova < G1)), G1);
   reports('VIOMMU-INVAL-CONTEXT', 'a DMA uses the domain the endpoint left after its CFGI_STE', SMMU,
     [...bind(0, 0), map(0, K4, K4, 0x80000n), map(1, K4, K4, 0x90000n), inval.global(), attach(0, 1), inval.context(0), dma(0, K4)], memory(0x80000n), K4);
+  // The variant: intel-iommu's IOTLB is tagged by source id, so the domain left may still be
+  // used after the context invalidation, until an IOTLB invalidation of that domain.
+  test('VIOMMU-INVAL-CONTEXT (variant): on intel-iommu the domain left stays usable until its IOTLB invalidation', () => {
+    const moved = [...bind(0, 0), map(0, K4, K4, 0x80000n), map(1, K4, K4, 0x90000n), inval.global(), dma(0, K4), attach(0, 1), inval.context(0)];
+    const stale = [...moved, dma(0, K4)];
+    const right = modelAnswers(VTD, stale);
+    expect(right.at(-1)).toEqual(memory(0x90000n));
+    expect(firstViolation(viommu, VTD, stale, [...right.slice(0, -1), memory(0x80000n)])).toBeNull();
+    const flushed = [...moved, inval.domain(0), dma(0, K4)];
+    expect(caught(VTD, flushed, memory(0x80000n)).rule).toBe('VIOMMU-INVAL-CONTEXT');
+  });
   reports('VIOMMU-INVAL-CONTEXT', 'a context invalidation moving an endpoint to a populated domain does not map its translations', VTD_CM,
     [...bind(0, 0), reg(1, 0), replay(1), map(1, 0x5000n, K4, 0x90000n), inval.domain(1), attach(0, 1), inval.context(0)], events(), 0x5000n);
 });
