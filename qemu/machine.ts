@@ -2,6 +2,7 @@
 // started over qtest, and the guest-side programming every backend operation builds on: PCI
 // set-up, the VT-d root and context tables, the invalidation queue, edu's DMA engine and the
 // fault recording registers.
+import { ensureQemu } from './install.ts';
 import {
   CONTEXT_TABLE, EDU_BARS, EDU_BUFFER, EDU_SLOTS, EDU_VENDOR_DEVICE, GCMD_QIE, GCMD_SRTP, GCMD_TE, GUEST_RAM,
   INVALIDATION_QUEUE, PAGE, ROOT_TABLE, SCRATCH_IOVA, SCRATCH_PAGE, VTD, VTD_BASE, WAIT_STATUS,
@@ -10,6 +11,7 @@ import { writeHaltBios } from './halt-bios.ts';
 import { Qtest, QtestError } from './qtest.ts';
 
 export const QEMU = process.env.VFIO_CONFORM_QEMU_BINARY ?? '/usr/bin/qemu-system-x86_64';
+const QEMU_IS_DEFAULT = process.env.VFIO_CONFORM_QEMU_BINARY === undefined;
 
 /** Scratch tables at fixed pages below the table pool: SCRATCH_IOVA -> SCRATCH_PAGE in every domain. */
 export const SCRATCH_TABLES = [0x00105000n, 0x00106000n, 0x00107000n];
@@ -36,6 +38,7 @@ export class Machine {
   }
 
   static async start(cachingMode: boolean): Promise<Machine> {
+    ensureQemu(QEMU, QEMU_IS_DEFAULT);
     const bios = writeHaltBios();
     const edus = EDU_SLOTS.flatMap((slot) => ['-device', `edu,addr=0x${slot.toString(16)},dma_mask=0xffffffffffffffff`]);
     const qtest = new Qtest(QEMU, [
