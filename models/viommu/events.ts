@@ -7,7 +7,7 @@ import { NOTIFIER_DEVIOTLB, NOTIFIER_MAP, NOTIFIER_UNMAP, type NotifierEvent } f
 import type { Notifier, Sight } from './notifier.ts';
 import { cutAt } from './space.ts';
 import { hostable } from './vfio.ts';
-import { isPow2, sameXlat, within, type Xlat } from './xlat.ts';
+import { isPow2, leafOf, sameXlat, within, type Xlat } from './xlat.ts';
 
 export type Broken = { rule: string; why: string; alsoBroken?: string[] };
 
@@ -74,6 +74,14 @@ export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Conte
       why: `notifier ${n.id} was sent a MAP of ${range(start, end)} over ${range(held[0]!.start, held[0]!.end)} it already holds${same ? '' : ' with another translation'}, with no UNMAP first`,
     });
   }
+  // A MAP is one leaf (page-table entry, virtio-iommu mapping, MPC block) or an aligned part of
+  // one: an entry spanning several could never be taken back without a cut or a loss.
+  const inOneLeaf = sight.spaces.some((s) => s.candidates(start).some((c) => {
+    if (c === null || !within(v, c)) return false;
+    const [ls, le] = leafOf(c, start);
+    return ls <= start && end <= le;
+  }));
+  if (!inOneLeaf) return { rule: 'VIOMMU-EVENT-FORM', why: `notifier ${n.id} was sent a MAP of ${range(start, end)}, which spans more than one leaf` };
   const now = sight.bound?.current.at(start)?.value;
   n.shadow.set(start, end, { ...v, gen: now && sameXlat(now, v) ? now.gen : -1 });
   if (n.vfio && hosted(v, start, end)) n.memoryBytes += end - start;

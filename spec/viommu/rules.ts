@@ -119,7 +119,7 @@ export const RULES: Rule[] = [
   // --- delivery ---------------------------------------------------------------------------
   {
     id: 'VIOMMU-EVENT-FORM', group: 'EVENT', level: 'MUST', profile: 'all',
-    statement: 'Every event\'s entry has addr_mask 2^k-1 with iova and translated_addr aligned to addr_mask+1; an UNMAP carries perm NONE and a MAP a permission. virtio-iommu splits its notifications into naturally aligned power-of-two chunks for this.',
+    statement: 'Every event\'s entry has addr_mask 2^k-1 with iova and translated_addr aligned to addr_mask+1; an UNMAP carries perm NONE and a MAP a permission. A MAP covers one leaf (page-table entry, virtio-iommu mapping, MPC block) or a naturally aligned part of one. virtio-iommu splits its notifications into naturally aligned power-of-two chunks for this.',
     sources: [`${CORE}: memory_region_notify_iommu_one`, `${VIRTIO}: virtio_iommu_notify_map_unmap (dma_aligned_pow2_mask)`],
   },
   {

@@ -173,6 +173,8 @@ group('REG', () => {
 group('EVENT', () => {
   reports('VIOMMU-EVENT-FORM', 'a 12 KiB MAP notified as one entry of addr_mask 0x2fff', VIRTIO,
     [attach(0, 0), reg(1, 0), map(0, 0x10000n, 0x3000n, 0x80000n)], events(mapEv(1, 0x10000n, 0x3000n, 0x80000n)), 0x10000n);
+  reports('VIOMMU-EVENT-FORM', 'two MPC blocks that changed notified as one MAP: a later change to one of them could not be notified', MPC,
+    [reg(1, 0, MU, 0n, 0xffffn), gate(0n, 0x800n, true)], events(unmapEv(1, 0n, 0x800n), mapEv(1, 0n, 0x800n, 0n, 'rw', 'blocked')), 0x0n);
   reports('VIOMMU-EVENT-RANGE', 'a MAP not cropped to the notifier\'s [start, end]', VIRTIO,
     [attach(0, 0), reg(1, 0, MU, 0x10000n, 0x10fffn), map(0, 0x10000n, 0x2000n, 0x80000n)], events(mapEv(1, 0x10000n, 0x2000n, 0x80000n)), 0x12000n);
   reports('VIOMMU-EVENT-FLAGS', 'a MAP delivered to an UNMAP-only notifier (vhost)', SMMU,
