@@ -7,7 +7,7 @@ import type { Duty } from './events.ts';
 import type { Notifier, Sight } from './notifier.ts';
 import { RangeMap } from './ranges.ts';
 import { cutAt } from './space.ts';
-import { alignedChunks, sameXlat, type Xlat } from './xlat.ts';
+import { alignedChunks, leafOf, sameXlat, type Xlat } from './xlat.ts';
 
 const unmapEntry = (iova: bigint, end: bigint): TlbEntry => ({ iova, translatedAddr: 0n, addrMask: end - iova - 1n, perm: 'none', target: 'memory' });
 
@@ -29,8 +29,8 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
     // Widen to the shadowed entries the range cuts: they go whole (VIOMMU-SHADOW-NO-CUT).
     const first = n.shadow.pieces(r[0], r[0] + 1n)[0];
     const last = n.shadow.pieces(r[1] - 1n, r[1])[0];
-    const s = first ? entryStart(first.value, r[0]) : r[0];
-    const e = last ? entryEnd(last.value, r[1] - 1n) : r[1];
+    const s = first ? leafOf(first.value, r[0])[0] : r[0];
+    const e = last ? leafOf(last.value, r[1] - 1n)[1] : r[1];
     for (const p of n.shadow.pieces(s, e)) {
       if (exact(p.start, p.end, p.value, sight)) continue;
       for (const [es, ee] of entries(p.start, p.end, p.value)) {
@@ -67,8 +67,6 @@ function exact(s: bigint, e: bigint, held: Xlat, sight: Sight): boolean {
   return at === e;
 }
 
-const entryStart = (v: Xlat, a: bigint): bigint => (v.unit === 0n ? v.lo : a - (a % v.unit));
-const entryEnd = (v: Xlat, a: bigint): bigint => (v.unit === 0n ? v.hi : a - (a % v.unit) + v.unit);
 
 /** The entries of a shadow piece: itself, or its unit-sized blocks. */
 function entries(s: bigint, e: bigint, v: Xlat): [bigint, bigint][] {

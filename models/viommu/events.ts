@@ -66,8 +66,8 @@ export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Conte
   }
   const held = n.shadow.pieces(start, end);
   if (held.length > 0) {
-    const same = held.length === 1 && held[0]!.start === start && held[0]!.end === end && entryBounds(held[0]!.value, start)[0] === start
-      && entryBounds(held[0]!.value, start)[1] === end && sameXlat(held[0]!.value, v);
+    const [hs, he] = leafOf(held[0]!.value, start);
+    const same = held.length === 1 && held[0]!.start === start && held[0]!.end === end && hs === start && he === end && sameXlat(held[0]!.value, v);
     if (ctx.replay && same) return null;
     return hostStale(n, ev, {
       rule: ctx.replay ? 'VIOMMU-REPLAY-ALL' : 'VIOMMU-SHADOW-NO-DUP',
@@ -100,17 +100,10 @@ function hostStale(n: Notifier, ev: NotifierEvent, broken: Broken): Broken {
   };
 }
 
-/** [start, end) of the shadow entry of value `v` containing `a`. */
-function entryBounds(v: Xlat, a: bigint): [bigint, bigint] {
-  if (v.unit === 0n) return [v.lo, v.hi];
-  const s = a - (a % v.unit);
-  return [s, s + v.unit];
-}
-
 function unmap(n: Notifier, sight: Sight, ev: NotifierEvent, start: bigint, end: bigint, ctx: Context): Broken | null {
   for (const p of n.shadow.pieces(start, end)) {
     for (const edge of [p.start, p.end - 1n]) {
-      const [s, e] = entryBounds(n.shadow.at(edge)!.value, edge);
+      const [s, e] = leafOf(n.shadow.at(edge)!.value, edge);
       if (s < start || e > end) return hostStale(n, ev, { rule: 'VIOMMU-SHADOW-NO-CUT', why: `notifier ${n.id} was sent an UNMAP of ${range(start, end)} that cuts its entry ${range(s, e)}` });
     }
     // I3: an entry whose leaf is untouched since it was shadowed must stay.

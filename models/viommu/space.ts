@@ -3,7 +3,7 @@
 // still use any of those until the next covering invalidation; a notifier's shadow may still
 // hold them. Without caches (virtio-iommu, the MPC) every change is synchronised at once.
 import { RangeMap, type Piece } from './ranges.ts';
-import { shiftXlat, type Xlat } from './xlat.ts';
+import { sameXlat, shiftXlat, type Xlat } from './xlat.ts';
 
 /** A past value of a page: a translation, or none. */
 export type Old = Xlat | null;
@@ -12,8 +12,6 @@ const shiftOlds = (olds: Old[], d: bigint): Old[] => (d === 0n ? olds : olds.map
 const sameOld = (a: Old, b: Old): boolean =>
   a === b || (a !== null && b !== null && a.pa === b.pa && a.perm === b.perm && a.target === b.target && a.unit === b.unit && a.gen === b.gen);
 
-/** Whether a page translates the same under both: a leaf split or rewritten identically is no change. */
-const sameTranslation = (a: Xlat, b: Old): boolean => b !== null && a.pa === b.pa && a.perm === b.perm && a.target === b.target;
 
 export class Space {
   readonly current = new RangeMap<Xlat>(shiftXlat);
@@ -43,7 +41,8 @@ export class Space {
       for (const seg of this.current.cover(h.start, h.end)) {
         const olds = shiftOlds(h.value, seg.start - h.start);
         const now = seg.value ?? null;
-        if (olds.some((o) => o !== null && o.perm !== 'none' && !sameTranslation(o, now))) changed.push([seg.start, seg.end]);
+        // Same translation, whatever the leaf: a split or an identical rewrite is no change.
+        if (olds.some((o) => o !== null && o.perm !== 'none' && !(now !== null && sameXlat(o, now)))) changed.push([seg.start, seg.end]);
       }
       this.retired.set(h.start, h.end, h.value);
     }
