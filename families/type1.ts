@@ -17,6 +17,7 @@ import { PROPERTIES } from '../properties/type1/catalog.ts';
 import { expand } from '../properties/type1/expand.ts';
 import { symSequence } from '../properties/type1/symbolic.ts';
 import { BUNDLED } from '../backends/type1/index.ts';
+import { tsProgram } from './runner.ts';
 
 const PROFILES: readonly Profile[] = ['type1v2', 'type1v1'];
 
@@ -24,7 +25,7 @@ const PROFILES: readonly Profile[] = ['type1v2', 'type1v1'];
 const KERNEL_RUNNER = fileURLToPath(new URL('../kernel/vm/backend.ts', import.meta.url));
 const kernel = (name: string, args: string, description: string) => ({
   name, description, kind: 'real' as const,
-  command: `"${process.execPath}" --import tsx "${KERNEL_RUNNER}" ${args}`,
+  command: `${tsProgram(KERNEL_RUNNER)} ${args}`,
   // The first request waits for the VM to boot.
   timeoutMs: 300_000,
   note: 'boots a VM; needs root for apt-get on first use',

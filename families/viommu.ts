@@ -14,13 +14,14 @@ import { renderRuleDoc } from '../spec/rule-doc.ts';
 import { ViommuModel } from '../models/viommu/model.ts';
 import { PROPERTIES } from '../properties/viommu/catalog.ts';
 import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
+import { tsProgram } from './runner.ts';
 
 /** QEMU's real intel-iommu over qtest (qemu/README.md): one name per caching mode. */
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const QEMU_VTD = fileURLToPath(new URL('../qemu/intel-iommu.ts', import.meta.url));
 const qemu = (name: string, options: string, description: string) => ({
   name, description, kind: 'real' as const,
-  command: `"${process.execPath}" --import tsx "${CLI}" serve --backend "${QEMU_VTD}${options}"`,
+  command: `${tsProgram(CLI)} serve --backend "${QEMU_VTD}${options}"`,
   timeoutMs: 60_000,
   note: 'starts QEMU 7.2 (qemu-system-x86) over qtest',
 });

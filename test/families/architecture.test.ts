@@ -89,3 +89,16 @@ describe('a second family registers without any change to the harness', () => {
     expect(outcome.ops.length).toBeLessThanOrEqual(3);
   });
 });
+
+describe('real backends start from any working directory', () => {
+  test('every real backend\'s command names tsx by the path it resolves to, not by its package name', async () => {
+    const { FAMILIES } = await import('../../families/index.ts');
+    const real = FAMILIES.flatMap((f) => f.bundled).filter((b) => b.kind === 'real');
+    expect(real.length).toBeGreaterThan(0);
+    for (const b of real) {
+      if (b.kind !== 'real') continue;
+      expect(b.command, b.name).not.toMatch(/--import tsx\b/);
+      expect(b.command, b.name).toMatch(/--import "file:\/\/[^"]*\/tsx\//);
+    }
+  });
+});
