@@ -1,12 +1,14 @@
-// QEMU 7.2's real intel-iommu (VT-d, legacy mode) as a viommu backend, with no guest: this
-// program writes the root, context and second-level tables into guest RAM over qtest, invalidates
+// QEMU's real intel-iommu (VT-d, legacy mode) as a viommu backend, with no guest: this program
+// writes the root, context and second-level tables into guest RAM over qtest, invalidates
 // through the queued-invalidation interface, and watches edu devices DMA through the IOMMU.
 //
-//   --backend ./qemu/intel-iommu.ts[:cm=on][,reset=restart]
+//   --backend ./qemu/intel-iommu.ts[:cm=on][,version=11.1][,reset=restart]
 //
-// cm=on starts the IOMMU in caching mode. reset=restart starts a fresh QEMU for every case
-// instead of clearing the one running (the default; see README.md for which is faster).
+// cm=on starts the IOMMU in caching mode. version picks the QEMU (7.2, the default, or 11.1:
+// build.ts). reset=restart starts a fresh QEMU for every case instead of clearing the one
+// running (the default; see README.md for which is faster).
 import type { Backend, BackendInfo } from '../spec/viommu/backend.ts';
+import { parseVersion, qemuCommand, type QemuCommand } from './build.ts';
 import type { FaultRecord, Op, Result } from '../spec/viommu/ops.ts';
 import { argumentsValid } from './args.ts';
 import { contextGlobal, descriptorsFor, didOf, iotlbGlobal } from './descriptors.ts';
@@ -18,10 +20,10 @@ import { TablePool } from './table-pool.ts';
 
 const DOMAINS = 4;
 
-function declaration(cachingMode: boolean, pageSizes: bigint[]): BackendInfo {
+function declaration(qemu: QemuCommand, cachingMode: boolean, pageSizes: bigint[]): BackendInfo {
   return {
-    name: cachingMode ? 'qemu-7.2:intel-iommu-cm' : 'qemu-7.2:intel-iommu',
-    description: `QEMU 7.2 intel-iommu (VT-d, legacy mode, caching-mode=${cachingMode ? 'on' : 'off'}) on q35 over qtest, two edu devices as endpoints`,
+    name: `qemu-${qemu.version}:intel-iommu${cachingMode ? '-cm' : ''}`,
+    description: `QEMU ${qemu.version} intel-iommu (VT-d, legacy mode, caching-mode=${cachingMode ? 'on' : 'off'}) on q35 over qtest, two edu devices as endpoints`,
     family: 'viommu',
     profile: 'vtd',
     // qtest can neither register an IOMMU notifier nor call translate().
@@ -50,7 +52,7 @@ class IntelIommu implements Backend {
   private observer: Observer;
   private recorded: FaultRecord[] = [];
 
-  constructor(private machine: Machine, readonly info: BackendInfo, private readonly restart: boolean) {
+  constructor(private machine: Machine, private readonly qemu: QemuCommand, readonly info: BackendInfo, private readonly restart: boolean) {
     this.pool = new TablePool(machine.qtest);
     this.observer = new Observer(machine, EDU_SLOTS.length);
   }
@@ -65,7 +67,7 @@ class IntelIommu implements Backend {
   async reset(): Promise<void> {
     if (this.restart) {
       await this.machine.dispose();
-      this.machine = await Machine.start(this.info.cachingMode);
+      this.machine = await Machine.start(this.qemu, this.info.cachingMode);
       this.pool = new TablePool(this.machine.qtest);
       this.observer = new Observer(this.machine, EDU_SLOTS.length);
     } else {
@@ -147,10 +149,11 @@ export default async function create(options: Record<string, string>): Promise<B
   if (cm !== 'on' && cm !== 'off') throw new Error(`cm=${cm}: expected on or off`);
   const reset = options.reset ?? 'clear';
   if (reset !== 'clear' && reset !== 'restart') throw new Error(`reset=${reset}: expected clear or restart`);
-  const unknown = Object.keys(options).filter((k) => k !== 'cm' && k !== 'reset');
-  if (unknown.length) throw new Error(`unknown option ${unknown.join(', ')} (known: cm, reset)`);
-  const machine = await Machine.start(cm === 'on');
-  const backend = new IntelIommu(machine, declaration(cm === 'on', machine.pageSizes()), reset === 'restart');
+  const unknown = Object.keys(options).filter((k) => !['cm', 'reset', 'version'].includes(k));
+  if (unknown.length) throw new Error(`unknown option ${unknown.join(', ')} (known: cm, reset, version)`);
+  const qemu = qemuCommand(parseVersion(options.version), 'x86_64');
+  const machine = await Machine.start(qemu, cm === 'on');
+  const backend = new IntelIommu(machine, qemu, declaration(qemu, cm === 'on', machine.pageSizes()), reset === 'restart');
   try {
     await backend.build();
   } catch (err) {

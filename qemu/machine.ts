@@ -2,16 +2,13 @@
 // started over qtest, and the guest-side programming every backend operation builds on: PCI
 // set-up, the VT-d root and context tables, the invalidation queue, edu's DMA engine and the
 // fault recording registers.
-import { ensureQemu } from './install.ts';
+import type { QemuCommand } from './build.ts';
 import {
   CONTEXT_TABLE, EDU_BARS, EDU_BUFFER, EDU_SLOTS, EDU_VENDOR_DEVICE, GCMD_QIE, GCMD_SRTP, GCMD_TE, GUEST_RAM,
   INVALIDATION_QUEUE, PAGE, ROOT_TABLE, SCRATCH_IOVA, SCRATCH_PAGE, VTD, VTD_BASE, WAIT_STATUS,
 } from './layout.ts';
 import { writeHaltBios } from './halt-bios.ts';
 import { Qtest, QtestError } from './qtest.ts';
-
-export const QEMU = process.env.VFIO_CONFORM_QEMU_BINARY ?? '/usr/bin/qemu-system-x86_64';
-const QEMU_IS_DEFAULT = process.env.VFIO_CONFORM_QEMU_BINARY === undefined;
 
 /** Scratch tables at fixed pages below the table pool: SCRATCH_IOVA -> SCRATCH_PAGE in every domain. */
 export const SCRATCH_TABLES = [0x00105000n, 0x00106000n, 0x00107000n];
@@ -37,11 +34,10 @@ export class Machine {
     this.started = performance.now();
   }
 
-  static async start(cachingMode: boolean): Promise<Machine> {
-    ensureQemu(QEMU, QEMU_IS_DEFAULT);
+  static async start(qemu: QemuCommand, cachingMode: boolean): Promise<Machine> {
     const bios = writeHaltBios();
     const edus = EDU_SLOTS.flatMap((slot) => ['-device', `edu,addr=0x${slot.toString(16)},dma_mask=0xffffffffffffffff`]);
-    const qtest = new Qtest(QEMU, [
+    const qtest = new Qtest(qemu.argv, [
       '-machine', 'q35', '-accel', 'tcg', '-bios', bios.path, '-icount', 'shift=0,sleep=off', '-m', GUEST_RAM,
       '-device', `intel-iommu,aw-bits=48,caching-mode=${cachingMode ? 'on' : 'off'}`, ...edus,
     ]);

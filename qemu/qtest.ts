@@ -24,8 +24,9 @@ export class Qtest {
   private readonly exited: Promise<void>;
   commands = 0;
 
-  constructor(binary: string, args: string[]) {
-    const argv = ['--pdeathsig', 'KILL', binary, '-qtest', 'stdio', '-qtest-log', '/dev/null', '-display', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none', '-serial', 'none', ...args];
+  /** `command`: the program and its leading arguments (qemu/build.ts); `args`: the machine. */
+  constructor(command: readonly string[], args: string[]) {
+    const argv = ['--pdeathsig', 'KILL', ...command, '-qtest', 'stdio', '-qtest-log', '/dev/null', '-display', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none', '-serial', 'none', ...args];
     this.child = spawn('setpriv', argv, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.receive(chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
