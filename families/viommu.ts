@@ -16,18 +16,22 @@ import { PROPERTIES } from '../properties/viommu/catalog.ts';
 import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
 import { tsProgram } from './runner.ts';
 
-/** QEMU's real intel-iommu over qtest (qemu/README.md): one name per caching mode. */
+/** QEMU's real emulated IOMMUs over qtest (qemu/README.md): intel-iommu in each caching mode, the TrustZone MPC. */
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const QEMU_VTD = fileURLToPath(new URL('../qemu/intel-iommu.ts', import.meta.url));
-const qemu = (name: string, options: string, description: string) => ({
+const QEMU_MPC = fileURLToPath(new URL('../qemu/mpc/backend.ts', import.meta.url));
+const qemu = (name: string, module: string, options: string, description: string, note: string) => ({
   name, description, kind: 'real' as const,
-  command: `${tsProgram(CLI)} serve --backend "${QEMU_VTD}${options}"`,
+  command: `${tsProgram(CLI)} serve --backend "${module}${options}"`,
   timeoutMs: 60_000,
-  note: 'starts QEMU 7.2 (qemu-system-x86) over qtest',
+  note,
 });
+const X86 = 'starts QEMU 7.2 (qemu-system-x86) over qtest';
 const QEMU_BUNDLED = [
-  qemu('qemu-7.2:intel-iommu', '', 'QEMU 7.2 intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
-  qemu('qemu-7.2:intel-iommu-cm', ':cm=on', 'QEMU 7.2 intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
+  qemu('qemu-7.2:intel-iommu', QEMU_VTD, '', 'QEMU 7.2 intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints', X86),
+  qemu('qemu-7.2:intel-iommu-cm', QEMU_VTD, ':cm=on', 'QEMU 7.2 intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints', X86),
+  qemu('qemu-7.2:mpc', QEMU_MPC, '', 'QEMU 7.2 tz-mpc on mps2-an505 over qtest, Secure and Non-secure DMA from a PL081',
+    'starts QEMU 7.2 (qemu-system-arm) over qtest'),
 ];
 
 export const viommu: Family<Op, Result, BackendInfo> = {
