@@ -1,8 +1,10 @@
-// QEMU 7.2's real intel-iommu over qtest (qemu/): it starts QEMU, so it is opt-in:
+// QEMU 7.2's real intel-iommu and TrustZone MPC over qtest (qemu/): they start QEMU, so this is
+// opt-in:
 //   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu.test.ts
-// Checks that the module backend loads out of process, that a hand-written case is judged
-// conforming by the model, and that the family runs against both caching modes with every
-// property passing (qemu/README.md says what QEMU does differently and how the rules name it).
+// Checks that each module backend loads out of process, that a hand-written case is judged
+// conforming by the model, and that the family runs against intel-iommu in both caching modes
+// and against the MPC with every property passing (qemu/README.md says what QEMU does
+// differently and how the rules name it).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,5 +100,76 @@ describe.skipIf(!enabled)('QEMU 7.2 intel-iommu: the family runs', () => {
       expect(statuses, `${b.backend}: ${r.stderr.slice(-2000)}`).toMatchObject({ walk: 'pass', stale: 'pass', context: 'pass', args: 'pass', shadow: 'skip' });
     }
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
+  }, 600_000);
+});
+
+const mpcDma = (iova: bigint, access: 'read' | 'write', secure: boolean): Op => ({ op: 'dma', endpoint: 0, iova, access, secure });
+
+/** LUT writes and resets seen by Secure and Non-secure DMA, at block edges and the region's top. */
+const MPC_CASE: Op[] = [
+  mpcDma(0x1000n, 'read', true),
+  mpcDma(0x1000n, 'read', false),
+  // Blocks 2..5 non-secure (VIOMMU-MPC-LUT, VIOMMU-ATTR-SEPARATE).
+  { op: 'gate', iova: 0x800n, size: 0x1000n, ns: true },
+  mpcDma(0x13ffn, 'read', false),
+  mpcDma(0x13ffn, 'write', true),
+  mpcDma(0x1800n, 'write', false),
+  { op: 'gate', iova: 0x1000n, size: 0x400n, ns: false },
+  mpcDma(0x1000n, 'write', false),
+  mpcDma(0x1400n, 'write', false),
+  // The MPC's reset: every block secure again (VIOMMU-MPC-RESET).
+  { op: 'reset' },
+  mpcDma(0x1400n, 'read', false),
+  mpcDma(0x1400n, 'read', true),
+  { op: 'gate', iova: 0x3ffc00n, size: 0x400n, ns: true },
+  mpcDma(0x3fffffn, 'read', false),
+  { op: 'gate', iova: 0x3ffc00n, size: 0x800n, ns: true },
+  { op: 'gate', iova: 0x200n, size: 0x400n, ns: true },
+  mpcDma(0x400000n, 'read', true),
+];
+
+describe.skipIf(!enabled)('QEMU 7.2 tz-mpc over qtest', () => {
+  let subject: Subject;
+  beforeAll(async () => { subject = await loadBackend('./qemu/mpc/backend.ts', 60_000); }, 60_000);
+  afterAll(async () => { await subject?.backend.dispose?.(); });
+
+  test('loads and declares what BLK_MAX and BLK_CFG report', () => {
+    const info = subject.backend.info as import('../../spec/viommu/backend.ts').BackendInfo;
+    expect(info.name).toBe('qemu-7.2:mpc');
+    expect(info.profile).toBe('mpc');
+    expect(info.pageSizes).toEqual([0x400n]);
+    expect(info.iovaBits).toBe(22);
+    expect(info.capabilities).toEqual(['lut', 'dma']);
+  });
+
+  test('a hand-written case conforms', async () => {
+    await subject.backend.reset();
+    const wire = await subject.backend.execute(MPC_CASE);
+    const results = wire.map((r, i) => viommu.decodeResult(MPC_CASE[i]!, r, `result ${i}`, subject.backend.info as never)) as Result[];
+    expect(firstViolation(viommu as never, subject.backend.info, MPC_CASE, results)).toBeNull();
+    const memory = (addr: bigint): Result => ({ ok: true, outcome: 'memory', addr });
+    const blocked: Result = { ok: true, outcome: 'blocked' };
+    expect(results.filter((r) => 'outcome' in r)).toEqual([
+      memory(0x1000n), blocked, memory(0x13ffn), blocked, blocked, blocked, memory(0x1400n), blocked, memory(0x1400n), memory(0x3fffffn),
+    ]);
+    expect(results.slice(-3)).toEqual([{ ok: false, errno: 'EINVAL' }, { ok: false, errno: 'EINVAL' }, { ok: false, errno: 'EINVAL' }]);
+  }, 60_000);
+
+  test('the family runs: mpc and args pass, the rest is skipped for want of capabilities', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qemu-mpc-'));
+    try {
+      const json = join(dir, 'report.json');
+      const r = spawnSync(process.execPath, [
+        '--import', 'tsx', 'harness/cli/main.ts', 'run', '--backend', 'qemu-7.2:mpc', '--runs', '10', '--cases', join(dir, 'cases'), '--json', json,
+      ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+      const report = JSON.parse(readFileSync(json, 'utf8')) as { backends: { backend: string; error: unknown; properties: { property: string; status: string }[] }[] };
+      const [b] = report.backends;
+      expect(b!.error, r.stderr.slice(-2000)).toBeNull();
+      const statuses = Object.fromEntries(b!.properties.map((p) => [p.property, p.status]));
+      expect(statuses, r.stderr.slice(-2000)).toMatchObject({ mpc: 'pass', args: 'pass', walk: 'skip', shadow: 'skip' });
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 600_000);
 });
