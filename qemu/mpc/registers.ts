@@ -1,9 +1,10 @@
 // MPC 0's registers, reached the only way there is from outside the CPU: by Secure DMA.
 //
-// tz_mpc_reg_read and tz_mpc_reg_write answer a Non-secure access (and qtest's own, whose
-// attributes tz-ppc takes as Non-secure) with zeros below PIDR4, so every register access here
-// is a PL081 transfer between the register and a scratch word, issued by dma0 as a Secure
-// master at the MPC's Secure alias. BLK_LUT is read and written a run of words at a time: one
+// qtest's own accesses carry unspecified attributes, whose secure bit is clear: the PPC port in
+// front of the registers (Secure at reset, tz_ppc_check) refuses them, and tz_mpc_reg_read and
+// tz_mpc_reg_write would answer any Non-secure access with zeros below PIDR4. So every register
+// access here is a PL081 transfer between the register and a scratch word, issued by dma0 as a
+// Secure master at the MPC's Secure alias. BLK_LUT is read and written a run of words at a time: one
 // transfer that leaves the register address fixed while CTRL.AUTOINC steps BLK_IDX.
 import type { Bus } from './bus.ts';
 import { MPC, MPC_BASE, SCRATCH_LUT, SCRATCH_WORD, SCRATCH_WORDS } from './layout.ts';
