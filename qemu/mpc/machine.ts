@@ -54,8 +54,10 @@ export class Machine {
     if (!(ctrl & CTRL_AUTOINC)) throw new QtestError(`MPC CTRL 0x${ctrl.toString(16)}: AUTOINC is not set after reset`);
     const blockSize = 1n << (blkCfg + 5n);
     const lutWords = Number(blkMax) + 1;
-    if (BigInt(lutWords) * 32n * blockSize < REGION_SIZE) {
-      throw new QtestError(`MPC LUT of ${lutWords} words of ${blockSize}-byte blocks does not cover the ${REGION_SIZE}-byte region`);
+    // tz_mpc_realize sizes the LUT to the region rounded up to 32 blocks: BLK_MAX confirms ssram-0's size.
+    const covered = BigInt(lutWords) * 32n * blockSize;
+    if (covered < REGION_SIZE || covered - 32n * blockSize >= REGION_SIZE) {
+      throw new QtestError(`MPC LUT of ${lutWords} words of ${blockSize}-byte blocks is not the size of the ${REGION_SIZE}-byte region`);
     }
     this.geometry = { blockSize, lutWords, regionSize: REGION_SIZE };
   }
