@@ -9,6 +9,8 @@ import type { Notifier, Sight } from './notifier.ts';
 import { PageTables } from './page-tables.ts';
 import type { Lookup } from './probe.ts';
 import { Space } from './space.ts';
+import { RangeMap } from './ranges.ts';
+import { shiftXlat, type Xlat } from './xlat.ts';
 
 export type Change =
   | { errno: Errno; rule: string }
@@ -32,6 +34,8 @@ export class State {
   /** Bindings the endpoint's last context invalidation ended: kept to name a stale answer. */
   private retiredBindings: Set<number | null>[];
   private gen = 0;
+  /** What each MPC index gave before the last `reset`, where no gate has changed it since: to name a reset not done. */
+  private beforeReset: [RangeMap<Xlat>, RangeMap<Xlat>] | null = null;
   private readonly top: bigint;
   private readonly granule: bigint;
   private readonly caching: boolean;
@@ -91,6 +95,7 @@ export class State {
       retiredBinding: [...this.retiredBindings[endpoint]!].filter((d) => !domains.includes(d))
         .map((d) => (d === null ? null : this.space(d, index).current.at(a)?.value ?? null)),
       other: this.info.indexes === 2 ? this.space(0, 1 - index).current.at(a)?.value ?? null : null,
+      beforeReset: this.beforeReset?.[index]?.at(a)?.value ?? null,
       bypass: this.info.unattached === 'bypass',
       unbound: domains.includes(null),
     };
@@ -211,6 +216,7 @@ export class State {
           const s = this.space(0, index);
           const target = (index === 1) === op.ns ? 'memory' : 'blocked';
           s.remember(op.iova, end);
+          this.beforeReset?.[index]!.set(op.iova, end, undefined);
           for (const p of s.current.pieces(op.iova, end)) {
             if (p.value.target !== target) s.current.set(p.start, p.end, { ...p.value, target, gen: g });
           }
@@ -226,6 +232,11 @@ export class State {
         return { duties, ctx: CTX('VIOMMU-MPC-LUT'), resetShadows: false };
       }
       case 'reset':
+        this.beforeReset = [0, 1].map((index) => {
+          const copy = new RangeMap<Xlat>(shiftXlat);
+          for (const p of this.space(0, index).current) copy.set(p.start, p.end, p.value);
+          return copy;
+        }) as [RangeMap<Xlat>, RangeMap<Xlat>];
         this.resetLut();
         return { duties, ctx: CTX('VIOMMU-MPC-RESET'), resetShadows: true };
       default:
