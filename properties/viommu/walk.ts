@@ -7,7 +7,7 @@ import { pick, seq, type Step } from './build.ts';
 import { changeOp, changeSettled, retarget, settle, settled, splitMerge, tables } from './changes.ts';
 import { probesAfter, spanOf, strayProbe } from './probes.ts';
 import { domainArb, endpointSeeing, type Scene } from './scene.ts';
-import { ANY_PERM, invalidateOp, mapOp, rangeInvalidateOp } from './steps.ts';
+import { anyPerm, invalidateOp, mapOp, rangeInvalidateOp } from './steps.ts';
 import { posArb } from './window.ts';
 
 /**
@@ -17,7 +17,7 @@ import { posArb } from './window.ts';
 export function protectedLeaves(scene: Scene): Step | null {
   const spans = tableSpans(scene.info);
   if (!tables(scene) || spans.length === 0) return null;
-  return fc.tuple(domainArb(scene), fc.constantFrom(...spans), ANY_PERM).chain(([domain, span, perm]) =>
+  return fc.tuple(domainArb(scene), fc.constantFrom(...spans), anyPerm(scene.info)).chain(([domain, span, perm]) =>
     posArb(scene.w, span).chain((iova) => {
       const protect: Op = { op: 'protect', domain, iova, span, perm };
       const leafFirst = fc.boolean();

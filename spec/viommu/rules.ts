@@ -239,7 +239,7 @@ export const RULES: Rule[] = [
   // --- operations -------------------------------------------------------------------------
   {
     id: 'VIOMMU-OP-ARGS', group: 'OP', level: 'MUST', profile: 'all',
-    statement: 'An operation outside the declared geometry (endpoint, domain, address width, page size, alignment, permission NONE on map) fails with EINVAL and changes nothing.',
+    statement: 'An operation outside the declared geometry (endpoint, domain, address width, page size, alignment, permission NONE on map, a permission the declared `perms` lack on map or protect) fails with EINVAL and changes nothing.',
     sources: [`${VTD}: vtd_iotlb_page_invalidate (address mask)`, `${VIRTIO}: virtio_iommu_map`],
   },
 ];
