@@ -70,7 +70,10 @@ export class ViommuModel implements Model<Op, Result> {
   }
 
   observe(op: Op, actual: Result): void {
-    if (op.op === 'dma') this.faults.follow(actual);
+    if (op.op === 'dma') {
+      this.faults.follow(actual);
+      if (op.access === 'read' && 'outcome' in actual && actual.outcome === 'memory') this.state.readReached(op.endpoint, op.iova, actual.addr);
+    }
     else this.follow(actual);
   }
 

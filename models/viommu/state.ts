@@ -3,9 +3,10 @@
 // MPC's LUT. Each change says which notifiers it concerns and over which ranges.
 import type { BackendInfo } from '../../spec/viommu/backend.ts';
 import type { Errno } from '../../spec/errno.ts';
-import type { Op } from '../../spec/viommu/ops.ts';
+import { permAllows, type Op } from '../../spec/viommu/ops.ts';
 import type { Context, Duty } from './events.ts';
 import type { Notifier, Sight } from './notifier.ts';
+import { LeafCache } from './leaf-cache.ts';
 import { PageTables } from './page-tables.ts';
 import type { Lookup } from './probe.ts';
 import { Space } from './space.ts';
@@ -29,6 +30,8 @@ export class State {
    * source id, may still give until an IOTLB invalidation of that domain (VIOMMU-INVAL-CONTEXT).
    */
   private readonly iotlbBindings: Set<number>[];
+  /** SMMUv3: leaves a read cached with the leaf's own permission (VIOMMU-XLATE-PERM-AND's variant). */
+  private readonly leafCache: LeafCache | null;
   /** Bindings the endpoint's last context invalidation ended: kept to name a stale answer. */
   private retiredBindings: Set<number | null>[];
   private gen = 0;
@@ -44,6 +47,7 @@ export class State {
     this.oldBindings = Array.from({ length: info.endpoints }, () => new Set());
     this.retiredBindings = Array.from({ length: info.endpoints }, () => new Set());
     this.iotlbBindings = Array.from({ length: info.endpoints }, () => new Set());
+    this.leafCache = info.profile === 'smmuv3' ? new LeafCache() : null;
     if (info.profile === 'mpc') this.resetLut();
   }
 
@@ -81,7 +85,7 @@ export class State {
       if (d === null) return [null];
       const [now, ...olds] = this.space(d, index).candidates(a);
       // Without caching mode no cache holds a not-present entry (VIOMMU-INVAL-STALE).
-      return [now!, ...olds.filter((o) => o !== null || this.info.cachingMode)];
+      return [now!, ...olds.filter((o) => o !== null || this.info.cachingMode), ...(this.leafCache?.at(d, a) ?? [])];
     });
     const now = this.binding[endpoint]!;
     return {
@@ -94,6 +98,18 @@ export class State {
       bypass: this.info.unattached === 'bypass',
       unbound: domains.includes(null),
     };
+  }
+
+  /** A read by `endpoint` at `a` reached `addr`: on an SMMUv3 the leaf that gave it is cached. */
+  readReached(endpoint: number, a: bigint, addr: bigint): void {
+    if (!this.leafCache) return;
+    const domains = new Set([this.binding[endpoint]!, ...this.oldBindings[endpoint]!]);
+    for (const d of domains) {
+      if (d === null) continue;
+      for (const v of this.space(d).candidates(a)) {
+        if (v !== null && v.target === 'memory' && v.pa === addr && permAllows(v.own, 'read')) this.leafCache.cache(d, a, v);
+      }
+    }
   }
 
   private notifiersOf(endpoint: number | null, index?: number): Notifier[] {
@@ -179,6 +195,7 @@ export class State {
         const [s, e] = op.scope === 'range' ? [op.iova, op.iova + op.size] : [0n, this.top];
         for (const d of domains) {
           if (op.scope !== 'range') for (const left of this.iotlbBindings) left.delete(d);
+          this.leafCache?.invalidate(d, s, e);
           const changed = this.space(d).sync(s, e);
           for (const n of this.notifiers.values()) {
             const sight = this.sight(n);
