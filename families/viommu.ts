@@ -31,14 +31,12 @@ const qemu = (version: QemuVersion, iommu: string, module: string, options: stri
   note: NOTE[version],
 });
 const QEMU_SMMUV3 = fileURLToPath(new URL('../qemu/smmuv3/backend.ts', import.meta.url));
-/** Versions whose SMMUv3 the family passes (qemu/README.md). */
-const SMMUV3_VERSIONS: QemuVersion[] = ['7.2'];
 const QEMU_BUNDLED = [
   ...QEMU_VERSIONS.flatMap((v) => [
     qemu(v, 'intel-iommu', QEMU_VTD, '', 'intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
     qemu(v, 'intel-iommu-cm', QEMU_VTD, ',cm=on', 'intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
   ]),
-  ...SMMUV3_VERSIONS.map((v) => ({
+  ...QEMU_VERSIONS.map((v) => ({
     ...qemu(v, 'smmuv3', QEMU_SMMUV3, '', 'SMMUv3 (stage 1) on virt over qtest, edu devices as endpoints'),
     note: NOTE[v].replace('QEMU', 'qemu-system-aarch64'),
   })),

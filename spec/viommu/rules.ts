@@ -61,7 +61,7 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-XLATE-PERM-AND', group: 'XLATE', level: 'MUST', profile: TABLES,
     statement: 'Read and write permissions are ANDed across the levels of the walk: a directory entry without write makes every leaf below it read-only.',
     sources: [`${VTD}: vtd_iova_to_slpte, vtd_page_walk_level`, `${SMMU_COMMON}: smmu_ptw_64_s1 (APTable)`, `${VTD_SPEC} (second-level translation: permissions of every level)`, `${SMMU_SPEC} (hierarchical permissions)`],
-    variants: ['smmuv3 (QEMU 7.2, measured over qtest): the IOTLB entry a walk caches has the leaf\'s own permission (smmu_ptw_64_s1 checks APTable on the walk, but fills the entry from the leaf\'s AP; smmuv3_translate judges a hit by the entry): once a read has cached a writable leaf under a write-protected table, writes through that entry succeed until an invalidation of the domain covers it. The Arm architecture (Arm ARM D8, hierarchical permissions) caches the combined permission, so this departs from it; the model allows it on smmuv3 only, per cached leaf.'],
+    variants: ['smmuv3 (QEMU 7.2 and 11.1, measured over qtest): the IOTLB entry a walk caches has the leaf\'s own permission (smmu_ptw_64_s1 checks APTable on the walk, but fills the entry from the leaf\'s AP; smmuv3_translate judges a hit by the entry): once a read has cached a writable leaf under a write-protected table, writes through that entry succeed until an invalidation of the domain covers it. The Arm architecture (Arm ARM D8, hierarchical permissions) caches the combined permission, so this departs from it; the model allows it on smmuv3 only, per cached leaf.'],
   },
   {
     id: 'VIOMMU-XLATE-LARGE', group: 'XLATE', level: 'MUST', profile: TABLES,
@@ -96,7 +96,7 @@ export const RULES: Rule[] = [
     sources: [`${VTD}: vtd_report_fault, vtd_record_frcd`, `${SMMU}: smmuv3_record_event`, `${VIRTIO}: virtio_iommu_report_fault`],
     variants: [
       'intel-iommu (QEMU 7.2) does not record a write refused by the permissions of an IOTLB entry a read cached; after an IOTLB flush the same write is recorded.',
-      'smmuv3: an endpoint with no domain has an aborting STE (STE.Config 0b000, what a driver writes), and an abort records no event (Arm SMMUv3 specification, STE.Config; QEMU 7.2 smmuv3_translate, SMMU_TRANS_ABORT): its DMA faults unrecorded.',
+      'smmuv3: an endpoint with no domain has an aborting STE (STE.Config 0b000, what a driver writes), and an abort records no event (Arm SMMUv3 specification, STE.Config; QEMU 7.2 and 11.1 smmuv3_translate, SMMU_TRANS_ABORT): its DMA faults unrecorded.',
     ],
   },
   // --- registration -----------------------------------------------------------------------
