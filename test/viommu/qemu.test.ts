@@ -116,14 +116,14 @@ const SMMU_CASE: Op[] = [
   { op: 'map', domain: 1, iova: 0x1000n, size: 0x1000n, pa: SMMU_RAM, perm: 'w', page: 0x1000n },
 ];
 
-describe.skipIf(!enabled)('QEMU 7.2 SMMUv3 over qtest', () => {
+describe.skipIf(!enabled).each(['7.2', '11.1'])('QEMU %s SMMUv3 over qtest', (version) => {
   let subject: Subject;
-  beforeAll(async () => { subject = await loadBackend('./qemu/smmuv3/backend.ts', 60_000); }, 60_000);
+  beforeAll(async () => { subject = await loadBackend(`./qemu/smmuv3/backend.ts:version=${version}`, 120_000); }, 120_000);
   afterAll(async () => { await subject?.backend.dispose?.(); });
 
   test('loads and declares what the emulated SMMUv3 walks', () => {
     const info = subject.backend.info as import('../../spec/viommu/backend.ts').BackendInfo;
-    expect(info.name).toBe('qemu-7.2:smmuv3');
+    expect(info.name).toBe(`qemu-${version}:smmuv3`);
     expect(info.profile).toBe('smmuv3');
     expect(info.pageSizes).toEqual([0x1000n, 0x200000n, 0x40000000n]);
     expect(info.perms).toEqual(['r', 'rw']);
@@ -188,6 +188,14 @@ describe.skipIf(!enabled)('QEMU 7.2 against 11.1', () => {
   test('intel-iommu: the same cases get the same answers', () => {
     const r = spawnSync(process.execPath, [
       '--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', 'qemu-7.2:intel-iommu-cm', '--backend', 'qemu-11.1:intel-iommu-cm', '--runs', '10',
+    ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+    expect(r.stdout).toMatch(/0 properties differ/);
+    expect(r.status, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
+  }, 600_000);
+
+  test('SMMUv3: the same cases get the same answers', () => {
+    const r = spawnSync(process.execPath, [
+      '--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', 'qemu-7.2:smmuv3', '--backend', 'qemu-11.1:smmuv3', '--runs', '10',
     ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
     expect(r.stdout).toMatch(/0 properties differ/);
     expect(r.status, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
