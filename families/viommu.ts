@@ -15,26 +15,26 @@ import { ViommuModel } from '../models/viommu/model.ts';
 import { PROPERTIES } from '../properties/viommu/catalog.ts';
 import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
 import { tsProgram } from './runner.ts';
-import { QEMU_VERSIONS, type QemuVersion } from '../qemu/build.ts';
+import { QEMU_VERSIONS, type QemuSystem, type QemuVersion } from '../qemu/build.ts';
 
-/** QEMU's real IOMMUs over qtest (qemu/README.md): intel-iommu, the TrustZone MPC; 7.2 is Debian 12's, 11.1 runs from a cached trixie tree. */
+/** QEMU's real IOMMUs over qtest (qemu/README.md); 7.2 is Debian 12's, 11.1 runs from a cached trixie tree. */
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
-const QEMU_VTD = fileURLToPath(new URL('../qemu/intel-iommu.ts', import.meta.url));
-const QEMU_MPC = fileURLToPath(new URL('../qemu/mpc/backend.ts', import.meta.url));
+const module = (path: string): string => fileURLToPath(new URL(`../qemu/${path}`, import.meta.url));
 const NOTE: Record<QemuVersion, string> = {
-  '7.2': 'starts QEMU 7.2 (Debian 12\'s, installed on first use) over qtest',
-  '11.1': 'starts QEMU 11.1 over qtest, from a Debian trixie tree built once per machine (about a minute, as root)',
+  '7.2': 'Debian 12\'s, installed on first use',
+  '11.1': 'from a Debian trixie tree built once per machine, about a minute, as root',
 };
-const qemu = (version: QemuVersion, iommu: string, module: string, options: string, description: string) => ({
+const qemu = (version: QemuVersion, system: QemuSystem, iommu: string, path: string, options: string, description: string) => ({
   name: `qemu-${version}:${iommu}`, description: `QEMU ${version} ${description}`, kind: 'real' as const,
-  command: `${tsProgram(CLI)} serve --backend "${module}:version=${version}${options}"`,
+  command: `${tsProgram(CLI)} serve --backend "${module(path)}:version=${version}${options}"`,
   timeoutMs: 120_000,
-  note: NOTE[version],
+  note: `starts qemu-system-${system} ${version} (${NOTE[version]}) over qtest`,
 });
 const QEMU_BUNDLED = QEMU_VERSIONS.flatMap((v) => [
-  qemu(v, 'intel-iommu', QEMU_VTD, '', 'intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
-  qemu(v, 'intel-iommu-cm', QEMU_VTD, ',cm=on', 'intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
-  qemu(v, 'mpc', QEMU_MPC, '', 'tz-mpc on mps2-an505 over qtest, Secure and Non-secure DMA from a PL081'),
+  qemu(v, 'x86_64', 'intel-iommu', 'intel-iommu.ts', '', 'intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
+  qemu(v, 'x86_64', 'intel-iommu-cm', 'intel-iommu.ts', ',cm=on', 'intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
+  qemu(v, 'aarch64', 'smmuv3', 'smmuv3/backend.ts', '', 'SMMUv3 (stage 1) on virt over qtest, edu devices as endpoints'),
+  qemu(v, 'arm', 'mpc', 'mpc/backend.ts', '', 'tz-mpc on mps2-an505 over qtest, Secure and Non-secure DMA from a PL081'),
 ]);
 
 export const viommu: Family<Op, Result, BackendInfo> = {

@@ -1,7 +1,7 @@
 // The argument checks of spec/viommu/operations.md "Arguments" (VIOMMU-OP-ARGS): made before
 // anything reaches QEMU, so an invalid operation answers EINVAL and programs nothing. The
 // hardware itself would take any bits we wrote; the contract is about the operations.
-import { tableSpans, type BackendInfo } from '../spec/viommu/backend.ts';
+import { permExpressible, tableSpans, type BackendInfo } from '../spec/viommu/backend.ts';
 import { PERMS, type Op } from '../spec/viommu/ops.ts';
 
 const isIndex = (v: unknown, count: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < count;
@@ -20,13 +20,13 @@ export function argumentsValid(info: BackendInfo, op: Op): boolean {
     case 'attach': return endpoint(op.endpoint) && domain(op.domain);
     case 'detach': return endpoint(op.endpoint);
     case 'map':
-      return domain(op.domain) && PERMS.includes(op.perm) && op.perm !== 'none' && info.pageSizes.includes(op.page)
+      return domain(op.domain) && PERMS.includes(op.perm) && op.perm !== 'none' && permExpressible(info, op.perm) && info.pageSizes.includes(op.page)
         && isU64(op.iova) && isU64(op.size) && isU64(op.pa) && op.size > 0n
         && aligned(op.iova, op.page) && aligned(op.size, op.page) && aligned(op.pa, op.page)
         && op.iova + op.size <= top && op.pa + op.size <= 1n << 64n;
     case 'unmap': return domain(op.domain) && range(op.iova, op.size);
     case 'protect':
-      return domain(op.domain) && PERMS.includes(op.perm) && tableSpans(info).includes(op.span)
+      return domain(op.domain) && PERMS.includes(op.perm) && permExpressible(info, op.perm) && tableSpans(info).includes(op.span)
         && isU64(op.iova) && op.iova < top && aligned(op.iova, op.span);
     case 'invalidate':
       switch (op.scope) {

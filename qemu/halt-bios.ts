@@ -18,10 +18,10 @@ export function haltBios(): Uint8Array {
   return image;
 }
 
-/** The image in a fresh temporary directory; `remove` deletes both. */
-export function writeHaltBios(): { path: string; remove(): void } {
+/** The image (this one, or another target's) in a fresh temporary directory; `remove` deletes both. */
+export function writeHaltBios(image: Uint8Array = haltBios()): { path: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'vfio-conform-qemu-'));
   const path = join(dir, 'halt.bin');
-  writeFileSync(path, haltBios());
+  writeFileSync(path, image);
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

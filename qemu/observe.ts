@@ -42,6 +42,9 @@ export class History {
 
 export interface Observation { outcome: DmaOutcome; faults: RawFault[] }
 
+/** What observing needs of a machine: qtest, the scratch page and its IOVA, edu's DMA, the fault records. */
+export type DmaMachine = Pick<Machine, 'qtest' | 'scratch' | 'eduDma' | 'takeFaults'>;
+
 export class Observer {
   private token = 0;
   /**
@@ -50,7 +53,7 @@ export class Observer {
    */
   private readonly buffer: Set<number>[];
 
-  constructor(private readonly machine: Machine, endpoints: number) {
+  constructor(private readonly machine: DmaMachine, endpoints: number) {
     this.buffer = Array.from({ length: endpoints }, () => new Set([0]));
   }
 

@@ -1,4 +1,5 @@
-// One domain's VT-d second-level page table, kept here and written through to guest RAM.
+// One domain's page table, kept here and written through to guest RAM: a VT-d second level, or
+// another 4 KiB-granule format with the same shape (TableFormat: SMMUv3's stage 1).
 //
 // The mirror is what this adapter knows it wrote; QEMU reads only guest RAM, and only on an
 // IOTLB miss. When an operation ends, each table it changed gets one qtest `write` of the span
@@ -6,7 +7,8 @@
 //
 // Levels: 0 holds 4 KiB leaves, 1 holds 2 MiB entries, 2 holds 1 GiB entries (the 39 bits the
 // declaration covers); above it a fourth level whose slot 0 leads to that tree and whose slot 1
-// leads to the scratch page (layout.ts).
+// leads to the scratch page (layout.ts). A format whose tree is the fourth level keeps the
+// scratch in a slot of the tree's own table.
 import type { Perm } from '../spec/viommu/ops.ts';
 import { PAGE } from './layout.ts';
 import type { TablePool } from './table-pool.ts';
@@ -27,10 +29,25 @@ interface Table { addr: bigint; level: number; entries: Map<number, Entry> }
 export const span = (level: number): bigint => PAGE << (9n * BigInt(level));
 export const permBits = (perm: Perm): bigint => (perm === 'r' || perm === 'rw' ? SL_R : 0n) | (perm === 'w' || perm === 'rw' ? SL_W : 0n);
 
-function encode(entry: Entry, level: number): bigint {
-  if (entry.kind === 'dir') return entry.table.addr | permBits(entry.perm);
-  return entry.pa | permBits(entry.perm) | (level > 0 ? SL_PS : 0n);
+/**
+ * How entries are encoded and where the tree sits. `top` is the level the declared addresses
+ * start in: below a root made here (whose slot 0 leads to the tree and `scratchSlot` to the
+ * scratch tables) when it is 2, or the root itself when it is 3 (`scratchSlot` in it).
+ */
+export interface TableFormat {
+  top: number;
+  scratchSlot: number;
+  leaf(pa: bigint, perm: Perm, level: number): bigint;
+  table(addr: bigint, perm: Perm): bigint;
 }
+
+/** VT-d second level: R and W at every level, PS on a leaf above level 0. */
+export const VTD_FORMAT: TableFormat = {
+  top: TOP,
+  scratchSlot: 1,
+  leaf: (pa, perm, level) => pa | permBits(perm) | (level > 0 ? SL_PS : 0n),
+  table: (addr, perm) => addr | permBits(perm),
+};
 
 /** The slots of a table at `base` whose entries overlap [lo, hi): [index, iova of the slot]. */
 function* slots(base: bigint, size: bigint, lo: bigint, hi: bigint): Generator<[number, bigint]> {
@@ -48,10 +65,17 @@ export class SecondLevel {
   /** Per changed table, the first and last entry index changed. */
   private readonly dirty = new Map<Table, [number, number]>();
 
-  constructor(private readonly pool: TablePool, scratchTable: bigint) {
+  constructor(private readonly pool: TablePool, scratchTable: bigint, private readonly format: TableFormat = VTD_FORMAT) {
+    const scratch = format.table(scratchTable, 'rw');
+    if (format.top === TOP + 1) {
+      this.tree = { addr: pool.allocate(), level: format.top, entries: new Map() };
+      this.root = this.tree.addr;
+      pool.writeEntries(this.root, [[format.scratchSlot, scratch]]);
+      return;
+    }
     this.root = pool.allocate();
-    this.tree = { addr: pool.allocate(), level: TOP, entries: new Map() };
-    pool.writeEntries(this.root, [[0, this.tree.addr | SL_R | SL_W], [1, scratchTable | SL_R | SL_W]]);
+    this.tree = { addr: pool.allocate(), level: format.top, entries: new Map() };
+    pool.writeEntries(this.root, [[0, format.table(this.tree.addr, 'rw')], [format.scratchSlot, scratch]]);
   }
 
   /** Leaves of `page` bytes over [iova, iova + size), linear from `pa`; directories of span <= page there are replaced. */
@@ -109,11 +133,15 @@ export class SecondLevel {
       const values: bigint[] = [];
       for (let i = first; i <= last; i++) {
         const e = table.entries.get(i);
-        values.push(e === undefined ? 0n : encode(e, table.level));
+        values.push(e === undefined ? 0n : this.encode(e, table.level));
       }
       this.pool.writeRun(table.addr, first, values);
     }
     this.dirty.clear();
+  }
+
+  private encode(entry: Entry, level: number): bigint {
+    return entry.kind === 'dir' ? this.format.table(entry.table.addr, entry.perm) : this.format.leaf(entry.pa, entry.perm, level);
   }
 
   private touch(table: Table, idx: number): void {

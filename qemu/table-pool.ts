@@ -5,15 +5,18 @@ import { PAGE, TABLE_POOL, TABLE_POOL_END } from './layout.ts';
 import type { Qtest } from './qtest.ts';
 
 export class TablePool {
-  private next = TABLE_POOL;
+  private next: bigint;
   /** Each write's failure, or null: caught at once, so a dead QEMU is reported by `settle`, not as an unhandled rejection. */
   private inflight: Promise<unknown>[] = [];
 
-  constructor(private readonly qtest: Qtest) {}
+  /** Pages of [start, end): by default the intel-iommu layout's pool. */
+  constructor(private readonly qtest: Qtest, private readonly start = TABLE_POOL, private readonly end = TABLE_POOL_END) {
+    this.next = start;
+  }
 
   /** A zeroed table page. Pages are not reused within a case: QEMU caches no directory, so this is only about space. */
   allocate(): bigint {
-    if (this.next >= TABLE_POOL_END) throw new Error(`page-table pool exhausted (${(TABLE_POOL_END - TABLE_POOL) / PAGE} tables)`);
+    if (this.next >= this.end) throw new Error(`page-table pool exhausted (${(this.end - this.start) / PAGE} tables)`);
     const addr = this.next;
     this.next += PAGE;
     this.issue(this.qtest.memset(addr, PAGE));
@@ -21,7 +24,7 @@ export class TablePool {
   }
 
   /** Every page handed out since `start` becomes free again (a reset). */
-  release(): void { this.next = TABLE_POOL; }
+  release(): void { this.next = this.start; }
 
   /** Single entries of the table at `addr`. */
   writeEntries(addr: bigint, entries: [number, bigint][]): void {

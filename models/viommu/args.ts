@@ -1,6 +1,6 @@
 // Which operations are outside a backend's declared geometry (VIOMMU-OP-ARGS) and which
 // notifiers are malformed (VIOMMU-REG-ARGS): both answer EINVAL and change nothing.
-import { tableSpans, type BackendInfo } from '../../spec/viommu/backend.ts';
+import { permExpressible, tableSpans, type BackendInfo } from '../../spec/viommu/backend.ts';
 import { NOTIFIER_ALL, type Op } from '../../spec/viommu/ops.ts';
 
 /** The rule an operation's arguments break, or null when they are within the geometry. */
@@ -17,12 +17,12 @@ export function badArguments(info: BackendInfo, op: Op): 'VIOMMU-OP-ARGS' | 'VIO
       case 'detach': return endpointOk(op.endpoint);
       case 'map': {
         const pageOk = tables ? info.pageSizes.includes(op.page) : op.page === g;
-        return domainOk(op.domain) && op.perm !== 'none' && pageOk && op.size > 0n
+        return domainOk(op.domain) && op.perm !== 'none' && permExpressible(info, op.perm) && pageOk && op.size > 0n
           && op.iova % op.page === 0n && op.pa % op.page === 0n && op.size % op.page === 0n
           && op.iova + op.size <= top && op.pa + op.size <= 1n << 64n;
       }
       case 'unmap': return domainOk(op.domain) && rangeOk(op.iova, op.size);
-      case 'protect': return domainOk(op.domain) && tableSpans(info).includes(op.span) && op.iova % op.span === 0n && op.iova < top;
+      case 'protect': return domainOk(op.domain) && permExpressible(info, op.perm) && tableSpans(info).includes(op.span) && op.iova % op.span === 0n && op.iova < top;
       case 'invalidate':
         switch (op.scope) {
           case 'range': return domainOk(op.domain) && rangeOk(op.iova, op.size);

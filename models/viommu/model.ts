@@ -156,8 +156,11 @@ export class ViommuModel implements Model<Op, Result> {
     const index = this.info.profile === 'mpc' && !op.secure ? 1 : 0;
     const l = this.lookup(op.endpoint, index, op.iova);
     const result = dmaOutcome(l.current, op.iova, op.access, l.bypass);
-    // VIOMMU-DMA-FAULT-RECORD: a DMA with no translation anywhere must leave a record.
-    const untranslated = !l.bypass && l.candidates.every((c) => c === null);
+    // VIOMMU-DMA-FAULT-RECORD: a DMA with no translation anywhere must leave a record, except,
+    // on an SMMUv3, one of a stream that may have no domain: its STE aborts, and an abort records
+    // no event (the rule's variant; hw/arm/smmuv3.c: smmuv3_translate, SMMU_TRANS_ABORT).
+    const silentAbort = this.info.profile === 'smmuv3' && l.unbound;
+    const untranslated = !l.bypass && !silentAbort && l.candidates.every((c) => c === null);
     this.faults.issued(op, result, untranslated);
     return {
       result,

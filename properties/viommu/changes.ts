@@ -6,10 +6,11 @@
 // must see the new translation; virtio-iommu and the MPC act at once and need none.
 import fc from 'fast-check';
 import type { Op, Perm } from '../../spec/viommu/ops.ts';
+import { permExpressible } from '../../spec/viommu/backend.ts';
 import { seq, type Step } from './build.ts';
 import { probesAfter, probesArb, spanOf, type Span } from './probes.ts';
 import { domainArb, endpointSeeing, has, type Scene } from './scene.ts';
-import { coveringInvalidateOp, gateOp, leafSizes, mapOp, MAP_PERM, paArb, protectOp, unmapOp } from './steps.ts';
+import { coveringInvalidateOp, gateOp, leafSizes, mapOp, mapPerm, paArb, protectOp, unmapOp } from './steps.ts';
 import { isTables, minB, posArb } from './window.ts';
 
 type Arb<T> = fc.Arbitrary<T>;
@@ -68,8 +69,8 @@ export function splitMerge(scene: Scene): Step | null {
     const big = sizes[i]!;
     const small = sizes[i - 1]!;
     const per = big / small;
-    return fc.tuple(posArb(scene.w, big), paArb(big, big, scene.info.ram), MAP_PERM, fc.constantFrom(0n, 1n, per / 2n, per - 1n),
-      fc.constantFrom(1n, 2n, 3n), fc.constantFrom<(Perm | null)[]>(null, null, null, 'r', 'w')).chain(([x, pa, perm, k, n, other]) => {
+    return fc.tuple(posArb(scene.w, big), paArb(big, big, scene.info.ram), mapPerm(scene.info), fc.constantFrom(0n, 1n, per / 2n, per - 1n),
+      fc.constantFrom(1n, 2n, 3n), fc.constantFrom<(Perm | null)[]>(null, null, null, ...(['r', 'w'] as Perm[]).filter((p) => permExpressible(scene.info, p)))).chain(([x, pa, perm, k, n, other]) => {
       const count = minB(n, per - k);
       const whole: Op = { op: 'map', domain, iova: x, size: big, pa, perm, page: big };
       const split: Op = { op: 'map', domain, iova: x + k * small, size: count * small, pa: pa + k * small, perm: other ?? perm, page: small };
@@ -88,7 +89,7 @@ export function splitMerge(scene: Scene): Step | null {
 export function retarget(scene: Scene): Step | null {
   if (!has(scene.info, 'domains')) return null;
   return domainArb(scene).chain((domain) => mapOp(scene, { domain }).chain((first) => {
-    const again = fc.tuple(paArb(first.page, first.size, scene.info.ram), MAP_PERM, fc.boolean()).map(([pa, perm, samePa]): Op =>
+    const again = fc.tuple(paArb(first.page, first.size, scene.info.ram), mapPerm(scene.info), fc.boolean()).map(([pa, perm, samePa]): Op =>
       ({ ...first, pa: samePa ? first.pa : pa, perm }));
     const unmap: Op = { op: 'unmap', domain, iova: first.iova, size: first.size };
     return fc.tuple(again, fc.boolean()).chain(([second, viaUnmap]) =>

@@ -7,7 +7,7 @@ import { pick, seq, type Step } from './build.ts';
 import { changeSettled, syncAfter, tables } from './changes.ts';
 import { probeAt, strayProbe, thenFaults } from './probes.ts';
 import { domainArb, endpointArb, focusDomains, focusEndpoints, has, type Scene } from './scene.ts';
-import { leafSizes, MAP_PERM, paArb, registerOp } from './steps.ts';
+import { leafSizes, mapPerm, paArb, registerOp } from './steps.ts';
 import { countArb, fitCount, posArb } from './window.ts';
 
 /** The same iovas mapped in each focus domain to a different pa, each made visible. */
@@ -17,7 +17,7 @@ export function populate(scene: Scene, at?: bigint): Step {
   return fc.constantFrom(...pages).chain((page) => (at === undefined ? posArb(scene.w, page) : fc.constant(at)).chain((iova) =>
     countArb(fitCount(scene.w, iova, page, 4n)).chain((count) => {
       const size = count * page;
-      return fc.tuple(...domains.map(() => fc.tuple(paArb(page, size, scene.info.ram), MAP_PERM))).chain((targets) => {
+      return fc.tuple(...domains.map(() => fc.tuple(paArb(page, size, scene.info.ram), mapPerm(scene.info)))).chain((targets) => {
         const maps = targets.map(([pa, perm], domain): Op => ({ op: 'map', domain, iova, size, pa, perm, page }));
         return seq(fc.constant(maps), ...maps.map((m, d) => syncAfter(scene, d, [m])));
       });

@@ -3,8 +3,8 @@
 // wire carries; "beyond the top" is a range that ends past 2^iovaBits (or wraps past 2^64 on a
 // 64-bit space, where no address is beyond it).
 import fc from 'fast-check';
-import { tableSpans } from '../../spec/viommu/backend.ts';
-import type { Op } from '../../spec/viommu/ops.ts';
+import { permExpressible, tableSpans } from '../../spec/viommu/backend.ts';
+import type { Op, Perm } from '../../spec/viommu/ops.ts';
 import { U64_MAX } from '../../spec/u64.ts';
 import { has, type Scene } from './scene.ts';
 import { gateOp, mapOp, NOTIFIER_ID, registerOp, unmapOp } from './steps.ts';
@@ -26,6 +26,9 @@ function undeclaredPages(scene: Scene): bigint[] {
   return [g / 2n, g * 2n, 0x2000n, 0x100000n, next].filter((p) => p > 0n && p <= U64_MAX && !pageSizes.includes(p));
 }
 
+/** Permissions the tables cannot carry (BackendInfo.perms), of `perms`. */
+const inexpressible = (scene: Scene, perms: Perm[]): Perm[] => perms.filter((p) => !permExpressible(scene.info, p));
+
 export function badMap(scene: Scene): Arb<Op> {
   const { info, w } = scene;
   const g = w.granule;
@@ -41,6 +44,7 @@ export function badMap(scene: Scene): Arb<Op> {
       { ...op, domain: info.domains },
       { ...op, domain: info.domains + 1000 },
       ...undeclaredPages(scene).map((page): Op => ({ ...op, page })),
+      ...inexpressible(scene, ['r', 'w']).map((perm): Op => ({ ...op, perm })),
     ];
     return wrong[n % wrong.length]!;
   });
@@ -71,6 +75,9 @@ export function badProtect(scene: Scene): Arb<Op> | null {
   ];
   if (good !== undefined) cases.push(posArb(scene.w, good).map((iova): Op => ({ op: 'protect', domain: 0, iova: iova + g, span: good, perm: 'none' })));
   if (good !== undefined && top !== null) cases.push(fc.constant<Op>({ op: 'protect', domain: 0, iova: top, span: good, perm: 'rw' }));
+  for (const perm of inexpressible(scene, ['none', 'r', 'w'])) {
+    if (good !== undefined) cases.push(posArb(scene.w, good).map((iova): Op => ({ op: 'protect', domain: 0, iova, span: good, perm })));
+  }
   return fc.oneof(...cases);
 }
 

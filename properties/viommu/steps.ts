@@ -6,7 +6,7 @@
 // `pa` that is new most of the time, so that a stale translation is told from a fresh one, and
 // an old one sometimes (same target, another permission).
 import fc from 'fast-check';
-import { tableSpans, type BackendInfo } from '../../spec/viommu/backend.ts';
+import { permExpressible, tableSpans, type BackendInfo } from '../../spec/viommu/backend.ts';
 import type { Op, Perm } from '../../spec/viommu/ops.ts';
 import { U64_MAX } from '../../spec/u64.ts';
 import { domainArb, endpointArb, endpointSeeing, type Scene } from './scene.ts';
@@ -17,8 +17,10 @@ type Arb<T> = fc.Arbitrary<T>;
 /** The operation of one kind. */
 export type OpOf<K extends Op['op']> = Extract<Op, { op: K }>;
 
-export const MAP_PERM: Arb<Perm> = fc.constantFrom<Perm>('rw', 'rw', 'r', 'w');
-export const ANY_PERM: Arb<Perm> = fc.constantFrom<Perm>('none', 'r', 'w', 'rw');
+/** A map's permission, among those the tables can carry (BackendInfo.perms). */
+export const mapPerm = (info: BackendInfo): Arb<Perm> => fc.constantFrom<Perm>(...(['rw', 'rw', 'r', 'w'] as Perm[]).filter((p) => permExpressible(info, p)));
+/** A directory's permission, likewise. */
+export const anyPerm = (info: BackendInfo): Arb<Perm> => fc.constantFrom<Perm>(...(['none', 'r', 'w', 'rw'] as Perm[]).filter((p) => permExpressible(info, p)));
 
 /** Notifier ids are a handful of small integers, so ids are re-used after unregister. */
 export const NOTIFIER_ID: Arb<number> = fc.integer({ min: 0, max: 5 });
@@ -55,7 +57,7 @@ export function mapOp(scene: Scene, options: { domain?: number } = {}): Arb<OpOf
   const domain = options.domain !== undefined ? fc.constant(options.domain) : domainArb(scene);
   return fc.tuple(fc.constantFrom(...leafSizes(scene)), domain).chain(([page, d]) =>
     posArb(w, page).chain((iova) => countArb(fitCount(w, iova, page, cap)).chain((count) =>
-      fc.tuple(paArb(page, count * page, scene.info.ram), MAP_PERM).map(([pa, perm]): OpOf<'map'> =>
+      fc.tuple(paArb(page, count * page, scene.info.ram), mapPerm(scene.info)).map(([pa, perm]): OpOf<'map'> =>
         ({ op: 'map', domain: d, iova, size: count * page, pa, perm, page })))));
 }
 
@@ -81,7 +83,7 @@ export function protectOp(scene: Scene, options: { domain?: number } = {}): Arb<
   const spans = tableSpans(scene.info);
   if (spans.length === 0) return null;
   const domain = options.domain !== undefined ? fc.constant(options.domain) : domainArb(scene);
-  return fc.tuple(domain, fc.constantFrom(...spans), ANY_PERM).chain(([d, span, perm]) =>
+  return fc.tuple(domain, fc.constantFrom(...spans), anyPerm(scene.info)).chain(([d, span, perm]) =>
     posArb(scene.w, span).map((iova): Op => ({ op: 'protect', domain: d, iova, span, perm })));
 }
 

@@ -6,8 +6,8 @@ import type { Op } from '../../spec/viommu/ops.ts';
 import { pick, seq, type Step } from './build.ts';
 import { changeOp, changeSettled, retarget, settle, settled, splitMerge, tables } from './changes.ts';
 import { probesAfter, spanOf, strayProbe } from './probes.ts';
-import { domainArb, endpointSeeing, type Scene } from './scene.ts';
-import { ANY_PERM, invalidateOp, mapOp, rangeInvalidateOp } from './steps.ts';
+import { domainArb, endpointSeeing, has, type Scene } from './scene.ts';
+import { anyPerm, invalidateOp, mapOp, rangeInvalidateOp } from './steps.ts';
 import { posArb } from './window.ts';
 
 /**
@@ -17,13 +17,28 @@ import { posArb } from './window.ts';
 export function protectedLeaves(scene: Scene): Step | null {
   const spans = tableSpans(scene.info);
   if (!tables(scene) || spans.length === 0) return null;
-  return fc.tuple(domainArb(scene), fc.constantFrom(...spans), ANY_PERM).chain(([domain, span, perm]) =>
+  return fc.tuple(domainArb(scene), fc.constantFrom(...spans), anyPerm(scene.info)).chain(([domain, span, perm]) =>
     posArb(scene.w, span).chain((iova) => {
       const protect: Op = { op: 'protect', domain, iova, span, perm };
       const leafFirst = fc.boolean();
       return fc.tuple(mapOp(scene, { domain }), leafFirst).chain(([map, first]) =>
-        settled(scene, domain, first ? [map, protect] : [protect, map]));
+        seq(settled(scene, domain, first ? [map, protect] : [protect, map]), readThenWrite(scene, domain, map, protect)));
     }));
+}
+
+/**
+ * A read, then a write of the same byte from the same endpoint, under the directory (at the
+ * leaf when it is there): the read may have cached the leaf, and the write must still be
+ * refused where the directory refuses it.
+ */
+function readThenWrite(scene: Scene, domain: number, map: Op, protect: Op): Step {
+  if (map.op !== 'map' || protect.op !== 'protect' || !has(scene.info, 'dma')) return fc.constant([]);
+  const under = map.iova >= protect.iova && map.iova < protect.iova + protect.span;
+  const iova = under ? map.iova : protect.iova;
+  return endpointSeeing(scene, domain).map((endpoint): Op[] => [
+    { op: 'dma', endpoint, iova, access: 'read', secure: false },
+    { op: 'dma', endpoint, iova, access: 'write', secure: false },
+  ]);
 }
 
 /** VIOMMU-XLATE-*, VIOMMU-DMA-TRANSLATE: every change is made visible, then probed. */

@@ -193,13 +193,17 @@ qemu=$!
 exec 3> "$dir/in" 4< "$dir/out"
 tab=$(printf '\t')
 while IFS= read -r line; do
-  case $line in '#'*) printf '%s\n' "$line" >&2; continue ;; esac
+  case $line in '#'*) printf '%s\n' "$line" >&3; continue ;; esac
   cmd=${line%%"$tab"*}; until=
   [ "$cmd" = "$line" ] || until=${line#*"$tab"}
   tries=0
   while :; do
     printf '%s\n' "$cmd" >&3
-    IFS= read -r reply <&4 || { echo "QEMU ended before answering: $cmd" >&2; exit 1; }
+    got=
+    while IFS= read -r reply <&4; do
+      case $reply in "FAIL Unknown command '#'") ;; *) got=1; break ;; esac
+    done
+    [ -n "$got" ] || { echo "QEMU ended before answering: $cmd" >&2; exit 1; }
     if [ -z "$until" ] || [ "$reply" = "$until" ]; then break; fi
     tries=$((tries + 1))
     if [ "$tries" -ge 100000 ]; then echo "no "$until" after $tries tries of: $cmd" >&2; exit 1; fi

@@ -1,6 +1,6 @@
 // What an emulated-IOMMU backend declares: its programming model and its geometry.
 import type { Backend as FamilyBackend, BackendFactory as FamilyBackendFactory, BackendInfoBase } from '../family.ts';
-import type { Op, Result } from './ops.ts';
+import { PERMS, type Op, type Perm, type Result } from './ops.ts';
 
 /**
  * The programming model: `vtd` and `smmuv3` have guest page tables and caches that lag until
@@ -44,6 +44,12 @@ export interface BackendInfo extends BackendInfoBase {
   /** What an endpoint bound to no domain does with DMA: it faults, or passes untranslated. */
   unattached: 'fault' | 'bypass';
   /**
+   * Optional, page tables: the permissions an entry can carry, a map's leaves and a protect's
+   * directories (an Arm stage-1 descriptor cannot refuse a read: 'r' and 'rw'). A map or
+   * protect with another fails with EINVAL (VIOMMU-OP-ARGS). Absent: all four.
+   */
+  perms?: Perm[];
+  /**
    * Optional: where translated addresses may point, [start, start + size) (a real machine's
    * guest RAM, where a DMA can be seen). Absent: anywhere below 2^64.
    */
@@ -56,6 +62,9 @@ export type BackendFactory = FamilyBackendFactory<Backend>;
 export const PAGE_4K = 0x1000n;
 /** Entries per table in 4 KiB-granule page tables (VT-d second level, SMMUv3 AArch64 LPAE). */
 export const TABLE_ENTRIES = 512n;
+
+/** Whether an entry of `info`'s tables can carry `perm` (its `perms`; all when absent). */
+export const permExpressible = (info: Pick<BackendInfo, 'perms'>, perm: Perm): boolean => info.perms?.includes(perm) ?? true;
 
 /** The spans of the directory entries `protect` may name: 2 MiB, 1 GiB, ... below 2^iovaBits. */
 export function tableSpans(info: Pick<BackendInfo, 'iovaBits' | 'pageSizes'>): bigint[] {
@@ -103,6 +112,8 @@ export function checkGeometry(info: BackendInfo): string | null {
   if (info.ram && (info.ram.size === 0n || info.ram.start % PAGE_4K !== 0n || info.ram.size % PAGE_4K !== 0n || info.ram.start + info.ram.size > 1n << 64n)) {
     return 'ram must be a non-empty range of whole 4 KiB pages below 2^64';
   }
+  if (info.perms && (!info.perms.includes('rw') || !info.perms.every((p) => PERMS.includes(p)))) return 'perms must be permissions and include rw';
+  if (info.perms && profile !== 'vtd' && profile !== 'smmuv3') return 'perms is a page-table setting (vtd, smmuv3)';
   if (profile !== 'vtd' && info.cachingMode) return 'cachingMode is a vtd setting';
   if (profile === 'vtd' && info.mapNotifiers && !info.cachingMode) return 'vtd serves MAP notifiers only in caching mode';
   return null;

@@ -3,13 +3,14 @@
 // trusts it. pageSizes are u64 and travel as hex strings; the counts are JSON numbers.
 import { decodeU64, hex, isRecord, WireError } from '../u64.ts';
 import { CAPABILITIES, checkGeometry, PROFILES, type BackendInfo, type Capability, type Profile } from './backend.ts';
+import { PERMS, type Perm } from './ops.ts';
 
 /** The fields of a declaration, in the order they are documented, with their wire types. */
 const INFO_FIELDS = {
   name: 'string', description: 'string', family: 'family', profile: 'profile', capabilities: 'capabilities',
   iovaBits: 'count', pageSizes: 'u64s', indexes: 'count', endpoints: 'count', domains: 'count',
   cachingMode: 'bool', mapNotifiers: 'bool', deviceIotlb: 'bool', unattached: 'unattached',
-} as const satisfies Record<Exclude<keyof BackendInfo, 'ram'>, string>;
+} as const satisfies Record<Exclude<keyof BackendInfo, 'ram' | 'perms'>, string>;
 type InfoField = keyof typeof INFO_FIELDS;
 
 const UNATTACHED = ['fault', 'bypass'] as const;
@@ -20,6 +21,7 @@ export function encodeInfo(info: BackendInfo): Record<string, unknown> {
     out[name] = name === 'pageSizes' ? info.pageSizes.map(hex) : name === 'family' ? 'viommu' : info[name];
   }
   if (info.ram) out.ram = { start: hex(info.ram.start), size: hex(info.ram.size) };
+  if (info.perms) out.perms = [...info.perms];
   return out;
 }
 
@@ -64,6 +66,15 @@ function field(name: InfoField, v: unknown, where: string, bigints: boolean): un
   }
 }
 
+/** The optional `perms`: permission names. */
+function perms(v: unknown, where: string): Perm[] {
+  if (!Array.isArray(v)) throw bad(where, 'an array', v);
+  return v.map((p, i) => {
+    if (!oneOf(PERMS, p)) throw bad(`${where}[${i}]`, `one of ${PERMS.join('|')}`, p);
+    return p as Perm;
+  });
+}
+
 /** The optional `ram`: {start, size}, u64 each. */
 function ram(v: unknown, where: string, bigints: boolean): { start: bigint; size: bigint } {
   if (!isRecord(v)) throw bad(where, 'an object {start, size}', v);
@@ -84,9 +95,10 @@ function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo 
     out[name] = field(name, v[name], `${where}.${name}`, bigints);
   }
   if (v.ram !== undefined) out.ram = ram(v.ram, `${where}.ram`, bigints);
+  if (v.perms !== undefined) out.perms = perms(v.perms, `${where}.perms`);
   // In-process declarations may carry more (methods' helpers, notes); the wire may not.
   if (!bigints) {
-    for (const k of Object.keys(v)) if (!(k in INFO_FIELDS) && k !== 'ram') throw new WireError(`${where}.${k}: unknown field`);
+    for (const k of Object.keys(v)) if (!(k in INFO_FIELDS) && k !== 'ram' && k !== 'perms') throw new WireError(`${where}.${k}: unknown field`);
   }
   return out as unknown as BackendInfo;
 }

@@ -93,7 +93,10 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-DMA-FAULT-RECORD', group: 'DMA', level: 'MUST', profile: 'vtd, smmuv3, virtio-iommu',
     statement: 'Each fault record names a DMA that faulted since the records were last read: its endpoint, an address in the same granule and its access. A DMA that found no translation at all is recorded; one refused for its permission may go unrecorded. One DMA may leave several records.',
     sources: [`${VTD}: vtd_report_fault, vtd_record_frcd`, `${SMMU}: smmuv3_record_event`, `${VIRTIO}: virtio_iommu_report_fault`],
-    variants: ['intel-iommu (QEMU 7.2) does not record a write refused by the permissions of an IOTLB entry a read cached; after an IOTLB flush the same write is recorded.'],
+    variants: [
+      'intel-iommu (QEMU 7.2) does not record a write refused by the permissions of an IOTLB entry a read cached; after an IOTLB flush the same write is recorded.',
+      'smmuv3: an endpoint with no domain has an aborting STE (STE.Config 0b000, what a driver writes), and an abort records no event (Arm SMMUv3 specification, STE.Config; QEMU 7.2 and 11.1 smmuv3_translate, SMMU_TRANS_ABORT): its DMA faults unrecorded.',
+    ],
   },
   // --- registration -----------------------------------------------------------------------
   {
@@ -239,7 +242,7 @@ export const RULES: Rule[] = [
   // --- operations -------------------------------------------------------------------------
   {
     id: 'VIOMMU-OP-ARGS', group: 'OP', level: 'MUST', profile: 'all',
-    statement: 'An operation outside the declared geometry (endpoint, domain, address width, page size, alignment, permission NONE on map) fails with EINVAL and changes nothing.',
+    statement: 'An operation outside the declared geometry (endpoint, domain, address width, page size, alignment, permission NONE on map, a permission the declared `perms` lack on map or protect) fails with EINVAL and changes nothing.',
     sources: [`${VTD}: vtd_iotlb_page_invalidate (address mask)`, `${VIRTIO}: virtio_iommu_map`],
   },
 ];

@@ -1,0 +1,48 @@
+// `npm run conform:qemu`: the family against every bundled QEMU backend, with each backend's
+// expectations file (expectations/<name>.json: what QEMU is known to break, and why) when it
+// has one. Other arguments go to `vfio-conform run`.
+//
+//   node --import tsx qemu/conform.ts [--version 7.2|11.1] [--only IOMMU] [run options]
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { viommu } from '../families/viommu.ts';
+import { tsProgramArgv } from '../families/runner.ts';
+import { QEMU_VERSIONS } from './build.ts';
+
+const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
+const expectations = (name: string): string => fileURLToPath(new URL(`../expectations/${name}.json`, import.meta.url));
+
+/** Takes `--flag VALUE` out of `argv`: its values, and what is left. */
+function take(argv: string[], flag: string): [string[], string[]] {
+  const values: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag && i + 1 < argv.length) values.push(argv[++i]!);
+    else rest.push(argv[i]!);
+  }
+  return [values, rest];
+}
+
+function main(argv: string[]): number {
+  const [versions, afterVersion] = take(argv, '--version');
+  const [only, rest] = take(afterVersion, '--only');
+  const bad = versions.find((v) => !(QEMU_VERSIONS as readonly string[]).includes(v));
+  if (bad) return usage(`--version ${bad}: expected ${QEMU_VERSIONS.join(' or ')}`);
+  const names = viommu.bundled.map((b) => b.name).filter((n) => {
+    const m = /^qemu-([\d.]+):(.+)$/.exec(n);
+    return m !== null && (versions.length === 0 || versions.includes(m[1]!)) && (only.length === 0 || only.includes(m[2]!));
+  });
+  if (names.length === 0) return usage(`no bundled QEMU backend matches${versions.length ? ` --version ${versions.join(',')}` : ''}${only.length ? ` --only ${only.join(',')}` : ''}`);
+  const args = names.flatMap((n) => ['--backend', n, ...(existsSync(expectations(n)) ? ['--expect', expectations(n)] : [])]);
+  const [node, ...pre] = tsProgramArgv(CLI);
+  const r = spawnSync(node!, [...pre, 'run', ...args, ...rest], { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`conform:qemu: ${message}\n`);
+  return 2;
+}
+
+process.exitCode = main(process.argv.slice(2));
