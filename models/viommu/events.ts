@@ -20,7 +20,12 @@ export interface Duty {
 }
 
 /** The rule a completeness failure names, by what the operation was. */
-export type Context = { replay: boolean; completeRule: string };
+export type Context = {
+  replay: boolean;
+  completeRule: string;
+  /** VIOMMU-SHADOW-NO-LOSS's variant: a vtd global invalidation may UNMAP valid entries it MAPs again. */
+  remapAll?: boolean;
+};
 
 const range = (a: bigint, b: bigint) => `[${hex(a)}, ${hex(b)})`;
 
@@ -108,7 +113,7 @@ function unmap(n: Notifier, sight: Sight, ev: NotifierEvent, start: bigint, end:
     }
     // I3: an entry whose leaf is untouched since it was shadowed must stay.
     const space = sight.settled;
-    if (!space || !space.settled(p.start, p.end)) continue;
+    if (!space || !space.settled(p.start, p.end) || ctx.remapAll) continue;
     for (const cur of space.current.pieces(p.start, p.end)) {
       const held = n.shadow.at(cur.start)!.value;
       if (held.gen === cur.value.gen && sameXlat(held, n.view(cur.value))) {
