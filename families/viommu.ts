@@ -30,10 +30,15 @@ const qemu = (version: QemuVersion, iommu: string, module: string, options: stri
   timeoutMs: 120_000,
   note: NOTE[version],
 });
-const QEMU_BUNDLED = QEMU_VERSIONS.flatMap((v) => [
-  qemu(v, 'intel-iommu', QEMU_VTD, '', 'intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
-  qemu(v, 'intel-iommu-cm', QEMU_VTD, ',cm=on', 'intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
-]);
+const QEMU_VFIO_USER = fileURLToPath(new URL('../qemu/vfio-user/backend.ts', import.meta.url));
+const QEMU_BUNDLED = [
+  ...QEMU_VERSIONS.flatMap((v) => [
+    qemu(v, 'intel-iommu', QEMU_VTD, '', 'intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
+    qemu(v, 'intel-iommu-cm', QEMU_VTD, ',cm=on', 'intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
+  ]),
+  // vfio-user-pci arrived in QEMU 10.1: 11.1 only.
+  qemu('11.1', 'intel-iommu-vfio-user', QEMU_VFIO_USER, '', 'intel-iommu (VT-d, caching mode) on q35 over qtest, QEMU\'s vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are VFIO\'s notifier events'),
+];
 
 export const viommu: Family<Op, Result, BackendInfo> = {
   id: 'viommu',

@@ -48,10 +48,13 @@ export class SecondLevel {
   /** Per changed table, the first and last entry index changed. */
   private readonly dirty = new Map<Table, [number, number]>();
 
-  constructor(private readonly pool: TablePool, scratchTable: bigint) {
+  /** `scratchTable` null: no scratch slot, so a walk of the whole table finds only what the case mapped. */
+  constructor(private readonly pool: TablePool, scratchTable: bigint | null) {
     this.root = pool.allocate();
     this.tree = { addr: pool.allocate(), level: TOP, entries: new Map() };
-    pool.writeEntries(this.root, [[0, this.tree.addr | SL_R | SL_W], [1, scratchTable | SL_R | SL_W]]);
+    const slots: [number, bigint][] = [[0, this.tree.addr | SL_R | SL_W]];
+    if (scratchTable !== null) slots.push([1, scratchTable | SL_R | SL_W]);
+    pool.writeEntries(this.root, slots);
   }
 
   /** Leaves of `page` bytes over [iova, iova + size), linear from `pa`; directories of span <= page there are replaced. */
