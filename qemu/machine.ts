@@ -1,5 +1,5 @@
-// The machine under test: QEMU 7.2's q35 with an intel-iommu and one edu device per endpoint,
-// started over qtest, and the guest-side programming every backend operation builds on: PCI
+// The machine under test: QEMU's q35 with an intel-iommu and one edu device per endpoint (or
+// QEMU's vfio-user client as endpoint 0), started over qtest, and the guest-side programming every backend operation builds on: PCI
 // set-up, the VT-d root and context tables, the invalidation queue, edu's DMA engine and the
 // fault recording registers.
 import type { QemuCommand } from './build.ts';
@@ -30,18 +30,31 @@ export class Machine {
   private gcmd = 0;
   readonly started: number;
 
-  private constructor(readonly qtest: Qtest, private readonly bios: { remove(): void }, readonly cachingMode: boolean) {
+  private constructor(readonly qtest: Qtest, private readonly bios: { remove(): void }, readonly cachingMode: boolean, private readonly edus: boolean) {
     this.started = performance.now();
   }
 
-  static async start(qemu: QemuCommand, cachingMode: boolean): Promise<Machine> {
-    const bios = writeHaltBios();
-    const edus = EDU_SLOTS.flatMap((slot) => ['-device', `edu,addr=0x${slot.toString(16)},dma_mask=0xffffffffffffffff`]);
-    const qtest = new Qtest(qemu.argv, [
-      '-machine', 'q35', '-accel', 'tcg', '-bios', bios.path, '-icount', 'shift=0,sleep=off', '-m', GUEST_RAM,
-      '-device', `intel-iommu,aw-bits=48,caching-mode=${cachingMode ? 'on' : 'off'}`, ...edus,
-    ]);
-    const machine = new Machine(qtest, bios, cachingMode);
+  /**
+   * `devices: 'edu'` (the default): one edu per endpoint, a halted TCG CPU. `{vfioUser}`: QEMU's
+   * vfio-user-pci client at endpoint 0's slot, talking to the server on that socket, with RAM in
+   * one memfd (VFIO maps fd offsets) and the qtest accelerator (no CPU, no firmware run).
+   */
+  static async start(qemu: QemuCommand, cachingMode: boolean, devices: 'edu' | { vfioUser: string } = 'edu'): Promise<Machine> {
+    const iommu = ['-device', `intel-iommu,aw-bits=48,caching-mode=${cachingMode ? 'on' : 'off'}`];
+    let bios = { path: '', remove() { /* no firmware image */ } };
+    let args: string[];
+    if (devices === 'edu') {
+      bios = writeHaltBios();
+      const edus = EDU_SLOTS.flatMap((slot) => ['-device', `edu,addr=0x${slot.toString(16)},dma_mask=0xffffffffffffffff`]);
+      args = ['-machine', 'q35', '-accel', 'tcg', '-bios', bios.path, '-icount', 'shift=0,sleep=off', '-m', GUEST_RAM, ...iommu, ...edus];
+    } else {
+      if (!qemu.qtestAccel) throw new Error(`QEMU ${qemu.version} has no qtest accelerator, which a vfio-user machine needs`);
+      const client = { driver: 'vfio-user-pci', addr: `0x${EDU_SLOTS[0]!.toString(16)}`, socket: { type: 'unix', path: devices.vfioUser } };
+      args = ['-object', `memory-backend-memfd,id=ram,size=${GUEST_RAM}`, '-machine', 'q35,memory-backend=ram', '-accel', 'qtest', '-m', GUEST_RAM,
+        ...iommu, '-device', JSON.stringify(client)];
+    }
+    const qtest = new Qtest(qemu.argv, args);
+    const machine = new Machine(qtest, bios, cachingMode, devices === 'edu');
     try {
       await machine.boot();
     } catch (err) {
@@ -61,7 +74,7 @@ export class Machine {
 
   private async boot(): Promise<void> {
     const q = this.qtest;
-    for (const [i, slot] of EDU_SLOTS.entries()) {
+    for (const [i, slot] of this.edus ? EDU_SLOTS.entries() : []) {
       await q.outl(0xcf8, cfgAddress(slot, 0));
       const id = await q.inl(0xcfc);
       if (id >>> 0 !== EDU_VENDOR_DEVICE) throw new QtestError(`no edu device at slot ${slot} (id 0x${id.toString(16)})`);
@@ -112,6 +125,12 @@ export class Machine {
       // AW 2: 48-bit, four levels; TT 0: untranslated requests through the second level.
       await Promise.all([this.qtest.writeq(at + 8n, 2n | (BigInt(entry.did) << 8n)), this.qtest.writeq(at, entry.slptptr | 1n)]);
     }
+  }
+
+  /** Reads a dword of the config space of the function at `slot` on bus 0. */
+  async readConfig(slot: number, offset: number): Promise<number> {
+    await this.qtest.outl(0xcf8, cfgAddress(slot, offset));
+    return this.qtest.inl(0xcfc);
   }
 
   /** Clears every context entry (a reset in place). */

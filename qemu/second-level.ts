@@ -65,17 +65,18 @@ export class SecondLevel {
   /** Per changed table, the first and last entry index changed. */
   private readonly dirty = new Map<Table, [number, number]>();
 
-  constructor(private readonly pool: TablePool, scratchTable: bigint, private readonly format: TableFormat = VTD_FORMAT) {
-    const scratch = format.table(scratchTable, 'rw');
+  /** `scratchTable` null: no scratch slot, so a walk of the whole table finds only what the case mapped. */
+  constructor(private readonly pool: TablePool, scratchTable: bigint | null, private readonly format: TableFormat = VTD_FORMAT) {
+    const scratch: [number, bigint][] = scratchTable === null ? [] : [[format.scratchSlot, format.table(scratchTable, 'rw')]];
     if (format.top === TOP + 1) {
       this.tree = { addr: pool.allocate(), level: format.top, entries: new Map() };
       this.root = this.tree.addr;
-      pool.writeEntries(this.root, [[format.scratchSlot, scratch]]);
+      if (scratch.length) pool.writeEntries(this.root, scratch);
       return;
     }
     this.root = pool.allocate();
     this.tree = { addr: pool.allocate(), level: format.top, entries: new Map() };
-    pool.writeEntries(this.root, [[0, format.table(this.tree.addr, 'rw')], [format.scratchSlot, scratch]]);
+    pool.writeEntries(this.root, [[0, format.table(this.tree.addr, 'rw')], ...scratch]);
   }
 
   /** Leaves of `page` bytes over [iova, iova + size), linear from `pa`; directories of span <= page there are replaced. */

@@ -32,7 +32,7 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
     const s = first ? leafOf(first.value, r[0])[0] : r[0];
     const e = last ? leafOf(last.value, r[1] - 1n)[1] : r[1];
     for (const p of n.shadow.pieces(s, e)) {
-      if (exact(p.start, p.end, p.value, sight)) continue;
+      if (exact(n, p.start, p.end, p.value, sight)) continue;
       for (const [es, ee] of entries(p.start, p.end, p.value)) {
         events.push({ notifier: n.id, type: 'unmap', entry: unmapEntry(es, ee) });
         removed.set(es, ee, true);
@@ -43,11 +43,11 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
       // A leaf with no permission left is no translation to a consumer (translate says NONE).
       if (!v || v.perm === 'none') continue;
       const kept = n.shadow.at(seg.start)?.value;
-      if (kept && !removed.at(seg.start) && exact(seg.start, seg.end, kept, sight)) continue;
+      if (kept && !removed.at(seg.start) && exact(n, seg.start, seg.end, kept, sight)) continue;
       for (const [ls, le] of leafParts(seg.start, seg.end, v)) {
         for (const [cs, ce] of alignedChunks(ls, le)) {
           const pa = v.pa + (cs - seg.start);
-          events.push({ notifier: n.id, type: 'map', entry: { iova: cs, translatedAddr: pa, addrMask: ce - cs - 1n, perm: v.perm, target: v.target } });
+          events.push({ notifier: n.id, type: 'map', entry: { iova: cs, translatedAddr: pa, addrMask: ce - cs - 1n, perm: n.view(v).perm, target: v.target } });
         }
       }
     }
@@ -56,12 +56,12 @@ export function canonicalEvents(n: Notifier, sight: Sight, duty: Duty, replay: b
 }
 
 /** Whether the shadow's [s, e) translates exactly as the endpoint's current tables. */
-function exact(s: bigint, e: bigint, held: Xlat, sight: Sight): boolean {
+function exact(n: Notifier, s: bigint, e: bigint, held: Xlat, sight: Sight): boolean {
   const cur = sight.bound?.current;
   if (!cur) return false;
   let at = s;
   for (const p of cur.pieces(s, e)) {
-    if (p.start !== at || !sameXlat({ ...held, pa: held.pa + (p.start - s) }, p.value)) return false;
+    if (p.start !== at || !sameXlat({ ...held, pa: held.pa + (p.start - s) }, n.view(p.value))) return false;
     at = p.end;
   }
   return at === e;

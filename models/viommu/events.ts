@@ -20,7 +20,12 @@ export interface Duty {
 }
 
 /** The rule a completeness failure names, by what the operation was. */
-export type Context = { replay: boolean; completeRule: string };
+export type Context = {
+  replay: boolean;
+  completeRule: string;
+  /** VIOMMU-SHADOW-NO-LOSS's variant: a vtd global invalidation may UNMAP valid entries it MAPs again. */
+  remapAll?: boolean;
+};
 
 const range = (a: bigint, b: bigint) => `[${hex(a)}, ${hex(b)})`;
 
@@ -38,8 +43,8 @@ function formBroken(n: Notifier, ev: NotifierEvent): Broken | null {
 }
 
 /** Whether `v`, a value at `a`, is one the notifier's translations may have (I1). */
-function allowed(sight: Sight, a: bigint, v: Xlat): boolean {
-  return sight.spaces.some((s) => s.candidates(a).some((c) => c !== null && within(v, c)));
+function allowed(n: Notifier, sight: Sight, a: bigint, v: Xlat): boolean {
+  return sight.spaces.some((s) => s.candidates(a).some((c) => c !== null && within(v, n.view(c))));
 }
 
 function unsound(n: Notifier, sight: Sight, a: bigint, v: Xlat, what: 'was sent a MAP' | 'holds'): Broken {
@@ -62,7 +67,7 @@ export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Conte
   const v: Xlat = { pa: ev.entry.translatedAddr, perm: ev.entry.perm, own: ev.entry.perm, target: ev.entry.target, unit: 0n, lo: start, hi: end, gen: -1 };
   for (const seg of cutAt(start, end, sight.spaces.flatMap((s) => [s.current.pieces(start, end), s.history.pieces(start, end)]))) {
     const at = { ...v, pa: v.pa + (seg.start - start) };
-    if (!allowed(sight, seg.start, at)) return unsound(n, sight, seg.start, at, 'was sent a MAP');
+    if (!allowed(n, sight, seg.start, at)) return unsound(n, sight, seg.start, at, 'was sent a MAP');
   }
   const held = n.shadow.pieces(start, end);
   if (held.length > 0) {
@@ -77,13 +82,13 @@ export function deliver(n: Notifier, sight: Sight, ev: NotifierEvent, ctx: Conte
   // A MAP is one leaf (page-table entry, virtio-iommu mapping, MPC block) or an aligned part of
   // one: an entry spanning several could never be taken back without a cut or a loss.
   const inOneLeaf = sight.spaces.some((s) => s.candidates(start).some((c) => {
-    if (c === null || !within(v, c)) return false;
+    if (c === null || !within(v, n.view(c))) return false;
     const [ls, le] = leafOf(c, start);
     return ls <= start && end <= le;
   }));
   if (!inOneLeaf) return { rule: 'VIOMMU-EVENT-FORM', why: `notifier ${n.id} was sent a MAP of ${range(start, end)}, which spans more than one leaf` };
   const now = sight.bound?.current.at(start)?.value;
-  n.shadow.set(start, end, { ...v, gen: now && sameXlat(now, v) ? now.gen : -1 });
+  n.shadow.set(start, end, { ...v, gen: now && sameXlat(n.view(now), v) ? now.gen : -1 });
   if (n.vfio && hosted(v, start, end)) n.memoryBytes += end - start;
   n.vfio?.feed(ev);
   return null;
@@ -108,10 +113,10 @@ function unmap(n: Notifier, sight: Sight, ev: NotifierEvent, start: bigint, end:
     }
     // I3: an entry whose leaf is untouched since it was shadowed must stay.
     const space = sight.settled;
-    if (!space || !space.settled(p.start, p.end)) continue;
+    if (!space || !space.settled(p.start, p.end) || ctx.remapAll) continue;
     for (const cur of space.current.pieces(p.start, p.end)) {
       const held = n.shadow.at(cur.start)!.value;
-      if (held.gen === cur.value.gen && sameXlat(held, cur.value)) {
+      if (held.gen === cur.value.gen && sameXlat(held, n.view(cur.value))) {
         return {
           rule: ctx.replay ? 'VIOMMU-REPLAY-NO-UNMAP' : 'VIOMMU-SHADOW-NO-LOSS',
           why: `notifier ${n.id} was sent an UNMAP of ${range(start, end)}, removing ${hex(cur.start)} whose translation is valid and unchanged`,
@@ -144,7 +149,7 @@ export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint,
     const lists = sight.spaces.flatMap((sp) => [sp.current.pieces(s, e), sp.history.pieces(s, e)]);
     for (const seg of cutAt(s, e, [...lists, n.shadow.pieces(s, e)])) {
       const held = n.shadow.at(seg.start)?.value;
-      if (held && !allowed(sight, seg.start, held)) return unsound(n, sight, seg.start, held, 'holds');
+      if (held && !allowed(n, sight, seg.start, held)) return unsound(n, sight, seg.start, held, 'holds');
       const space = sight.settled;
       if (!held && n.replayed && space && space.settled(seg.start, seg.end)) {
         const now = space.current.at(seg.start)?.value;
@@ -152,7 +157,7 @@ export function settle(n: Notifier, sight: Sight, duty: Duty, unmapped: [bigint,
       }
       if (held && n.replayed && space && space.settled(seg.start, seg.end)) {
         const now = space.current.at(seg.start)?.value;
-        if (now && !sameXlat(held, now)) return { rule: ctx.completeRule, why: `notifier ${n.id} holds ${hex(seg.start)} -> ${hex(held.pa)} ${held.perm} where the guest made ${hex(now.pa)} ${now.perm} visible` };
+        if (now && !sameXlat(held, n.view(now))) return { rule: ctx.completeRule, why: `notifier ${n.id} holds ${hex(seg.start)} -> ${hex(held.pa)} ${held.perm} where the guest made ${hex(now.pa)} ${now.perm} visible` };
       }
     }
     const host = n.vfio && hostDiffers(n, s, e);

@@ -3,11 +3,11 @@
 // a conforming IOMMU may answer, judged by rule; `observe` follows the answer it was given.
 import type { Expectation, Model } from '../../spec/family.ts';
 import type { BackendInfo } from '../../spec/viommu/backend.ts';
-import { NOTIFIER_DEVIOTLB, NOTIFIER_MAP, type DmaOutcome, type NotifierEvent, type Op, type Result, type Translated } from '../../spec/viommu/ops.ts';
+import { NOTIFIER_DEVIOTLB, NOTIFIER_MAP, NOTIFIER_UNMAP, type DmaOutcome, type NotifierEvent, type Op, type Result, type Translated } from '../../spec/viommu/ops.ts';
 import { badArguments } from './args.ts';
 import { canonicalEvents } from './canonical.ts';
 import { deliver, joined, settle, type Broken, type Context, type Duty } from './events.ts';
-import { Notifier, type Sight } from './notifier.ts';
+import { Notifier, vfioView, type Sight } from './notifier.ts';
 import { dmaOutcome, entryOf, judgeDma, judgeTranslate, type Lookup } from './probe.ts';
 import { FaultLog } from './faults.ts';
 import { State } from './state.ts';
@@ -36,6 +36,15 @@ export class ViommuModel implements Model<Op, Result> {
   constructor(private readonly info: BackendInfo) {
     this.state = new State(info);
     this.faults = new FaultLog(info.pageSizes[0]!);
+    if (info.vfio) {
+      // VFIO registered MAP|UNMAP over the whole IOMMU section and replayed it before the case
+      // began, with nothing mapped (hw/vfio/listener.c: vfio_listener_region_add): an empty,
+      // replayed shadow whose events are seen through what VFIO maps (vfioView).
+      const { notifier, endpoint } = info.vfio;
+      const n = new Notifier(notifier, endpoint, 0, NOTIFIER_MAP | NOTIFIER_UNMAP, 0n, 1n << BigInt(info.iovaBits), true, vfioView);
+      n.replayed = true;
+      this.state.notifiers.set(notifier, n);
+    }
   }
 
   apply(op: Op): Exp {

@@ -25,6 +25,8 @@ export class Notifier {
     /** Exclusive. */
     readonly end: bigint,
     withVfio: boolean,
+    /** How the consumer sees a translation: the guest's, or VFIO's projection of it (vfioView). */
+    readonly view: (x: Xlat) => Xlat = (x) => x,
   ) {
     this.vfio = withVfio && this.shadowing ? new VfioConsumer() : null;
   }
@@ -45,6 +47,16 @@ export class Notifier {
     return s < e ? [s, e] : null;
   }
 }
+
+/**
+ * A translation as the VFIO device's own notifier reports it: VFIO maps with READ always and
+ * WRITE iff the entry allows write (hw/vfio/listener.c: vfio_iommu_map_notify, read_only =
+ * !(perm & IOMMU_WO)), so a DMA_MAP cannot tell `w` from `rw`.
+ */
+export const vfioView = (x: Xlat): Xlat => {
+  const perm = x.perm === 'w' || x.perm === 'rw' ? 'rw' : x.perm;
+  return perm === x.perm ? x : { ...x, perm };
+};
 
 /** What the notifier's translations may be, seen from the model's state. */
 export interface Sight {

@@ -28,7 +28,7 @@ export class PageTables {
       for (const slot of [...slots.keys()]) if (slot >= iova && slot < end) slots.delete(slot);
     }
     this.leaves.set(iova, end, { pa, perm, own: perm, target: 'memory', unit: page, lo: 0n, hi: 0n, gen });
-    this.refresh(iova, end);
+    this.refresh(iova, end, gen);
   }
 
   unmap(iova: bigint, size: bigint, granule: bigint, gen: number): void {
@@ -44,7 +44,7 @@ export class PageTables {
     if (!slots) this.dirs.set(span, (slots = new Map()));
     if (perm === 'rw') slots.delete(iova);
     else slots.set(iova, perm);
-    this.refresh(iova, iova + span);
+    this.refresh(iova, iova + span, gen);
   }
 
   /** Splits the leaves containing `a` until `a` is a leaf boundary or leaves are `page` or smaller. */
@@ -66,8 +66,12 @@ export class PageTables {
     this.leaves.set(start, start + leaf.unit, { ...first, unit: leaf.unit / TABLE_ENTRIES, gen });
   }
 
-  /** Recomputes effective permissions in [start, end), cutting runs at protected slots. */
-  private refresh(start: bigint, end: bigint): void {
+  /**
+   * Recomputes effective permissions in [start, end), cutting runs at protected slots. A leaf
+   * whose permission changes is a changed leaf (a new gen): a consumer that cannot see the
+   * difference, as VFIO cannot between w and rw (vfioView), may still take it back and map it again.
+   */
+  private refresh(start: bigint, end: bigint, gen: number): void {
     const cuts: bigint[] = [];
     for (const [span, slots] of this.dirs) {
       for (const slot of slots.keys()) if (slot < end && slot + span > start) cuts.push(slot, slot + span);
@@ -79,7 +83,7 @@ export class PageTables {
         if (from === points[i + 1]) continue;
         const v: Xlat = this.leaves.at(from)!.value;
         const perm = this.effective(from, v);
-        if (perm !== v.perm || i > 0) this.leaves.set(from, points[i + 1]!, { ...v, perm });
+        if (perm !== v.perm || i > 0) this.leaves.set(from, points[i + 1]!, { ...v, perm, gen: perm !== v.perm ? gen : v.gen });
       }
     }
   }

@@ -208,7 +208,11 @@ export class State {
           if (this.info.profile === 'vtd') for (const d of olds) if (d !== null && d !== this.binding[ep]) this.iotlbBindings[ep]!.add(d);
           olds.clear();
         }
-        return { duties, ctx: CTX(op.scope === 'context' || op.scope === 'global' ? 'VIOMMU-INVAL-CONTEXT' : op.scope === 'range' ? 'VIOMMU-INVAL-RANGE' : 'VIOMMU-INVAL-DOMAIN'), resetShadows: false };
+        const ctx = CTX(op.scope === 'context' || op.scope === 'global' ? 'VIOMMU-INVAL-CONTEXT' : op.scope === 'range' ? 'VIOMMU-INVAL-RANGE' : 'VIOMMU-INVAL-DOMAIN');
+        // VIOMMU-SHADOW-NO-LOSS's variant: intel-iommu refreshes every address space on a global
+        // context invalidation, UNMAPping all before it replays (vtd_context_global_invalidate).
+        if (op.scope === 'global' && this.info.profile === 'vtd') ctx.remapAll = true;
+        return { duties, ctx, resetShadows: false };
       }
       case 'gate': {
         const end = op.iova + op.size;

@@ -14,6 +14,7 @@ import { contextStep } from './context.ts';
 import { mpcStep } from './mpc.ts';
 import { registrationStep } from './registration.ts';
 import { shadowFlags, shadowStep, unmapNotifierStep, watchers } from './shadow.ts';
+import { vfioStep } from './vfio.ts';
 import { virtioStep } from './virtio.ts';
 import { staleStep, walkStep } from './walk.ts';
 
@@ -55,6 +56,14 @@ export const PROPERTIES: ViommuProperty[] = [
       'VIOMMU-REPLAY-NO-UNMAP', 'VIOMMU-REG-QUIET', 'VIOMMU-VFIO-HOST'],
     requires: ['notifiers'],
     cases: (info, maxOps) => caseArb(info, maxOps, shadowStep, { sparse: true, prelude: (scene) => watchers(scene, shadowFlags(scene)) }),
+  },
+  {
+    id: 'vfio-shadow',
+    title: 'QEMU\'s VFIO notifier, registered before the case: what VFIO was told through remaps, splits, merges, partial invalidations and moves of its endpoint',
+    rules: ['VIOMMU-SHADOW-SOUND', 'VIOMMU-SHADOW-COMPLETE', 'VIOMMU-SHADOW-NO-DUP', 'VIOMMU-SHADOW-NO-CUT', 'VIOMMU-SHADOW-NO-LOSS',
+      'VIOMMU-EVENT-FORM', 'VIOMMU-EVENT-RANGE', 'VIOMMU-VFIO-HOST', 'VIOMMU-INVAL-CONTEXT'],
+    requires: ['vfio'],
+    cases: (info, maxOps) => caseArb(info, maxOps, vfioStep, { sparse: true }),
   },
   {
     id: 'unmap-notifiers',

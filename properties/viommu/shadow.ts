@@ -39,8 +39,8 @@ function looseInvalidation(scene: Scene): Step | null {
   return domainArb(scene).chain((d) => invalidateOp(scene, d).chain((inv) => seq(fc.constant([inv]), probesAfter(scene, [inv]))));
 }
 
-/** The steps both shadow properties share: changes of every kind under registered notifiers. */
-function mutations(scene: Scene): [number, Step | null][] {
+/** The steps the shadow properties share: changes of every kind under registered notifiers. */
+export function mutations(scene: Scene): [number, Step | null][] {
   const virtio = scene.info.profile === 'virtio-iommu';
   return [
     [4, changeSettled(scene)],

@@ -14,8 +14,10 @@ export const PROFILES: readonly Profile[] = ['vtd', 'smmuv3', 'virtio-iommu', 'm
  * Optional abilities. `domains`: attach, detach, map, unmap. `tables`: protect, invalidate.
  * `lut`: gate, reset. `notifiers`: register, unregister, replay. `dma`, `translate`, `faults`:
  * the ops of those names. A real IOMMU driven over qtest has no `translate` and no `notifiers`.
+ * `vfio`: QEMU's own VFIO device is one of the endpoints and its notifier's events are answered
+ * (BackendInfo.vfio); no operation needs it.
  */
-export const CAPABILITIES = ['domains', 'tables', 'lut', 'notifiers', 'dma', 'translate', 'faults'] as const;
+export const CAPABILITIES = ['domains', 'tables', 'lut', 'notifiers', 'dma', 'translate', 'faults', 'vfio'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export interface BackendInfo extends BackendInfoBase {
@@ -54,6 +56,14 @@ export interface BackendInfo extends BackendInfoBase {
    * guest RAM, where a DMA can be seen). Absent: anywhere below 2^64.
    */
   ram?: { start: bigint; size: bigint };
+  /**
+   * Optional, with the `vfio` capability: QEMU's own VFIO device sits at `endpoint`. Before the
+   * case began VFIO registered its MAP|UNMAP notifier over the whole input space, index 0, and
+   * replayed it while nothing was mapped (hw/vfio/listener.c: vfio_listener_region_add); every
+   * operation answers, as events of notifier id `notifier`, what VFIO was told. A MAP's perm is
+   * what VFIO mapped: `rw` when the entry allows write, else `r` (vfio_iommu_map_notify).
+   */
+  vfio?: { endpoint: number; notifier: number };
 }
 
 export type Backend = FamilyBackend<Op, Result, BackendInfo>;
@@ -114,6 +124,13 @@ export function checkGeometry(info: BackendInfo): string | null {
   }
   if (info.perms && (!info.perms.includes('rw') || !info.perms.every((p) => PERMS.includes(p)))) return 'perms must be permissions and include rw';
   if (info.perms && profile !== 'vtd' && profile !== 'smmuv3') return 'perms is a page-table setting (vtd, smmuv3)';
+  if (info.capabilities.includes('vfio') !== (info.vfio !== undefined)) return 'the vfio capability and the vfio field come together';
+  if (info.vfio) {
+    if (!Number.isInteger(info.vfio.endpoint) || info.vfio.endpoint < 0 || info.vfio.endpoint >= info.endpoints) return 'vfio.endpoint must be a declared endpoint';
+    if (!Number.isInteger(info.vfio.notifier) || info.vfio.notifier < 0 || info.vfio.notifier > 2 ** 31 - 1) return 'vfio.notifier must be an id in 0..2^31-1';
+    // VFIO cannot start without a MAP notifier, and cannot map sub-page MPC blocks.
+    if (!info.mapNotifiers || profile === 'mpc') return 'vfio needs mapNotifiers and a profile other than mpc';
+  }
   if (profile !== 'vtd' && info.cachingMode) return 'cachingMode is a vtd setting';
   if (profile === 'vtd' && info.mapNotifiers && !info.cachingMode) return 'vtd serves MAP notifiers only in caching mode';
   return null;

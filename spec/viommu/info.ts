@@ -10,7 +10,7 @@ const INFO_FIELDS = {
   name: 'string', description: 'string', family: 'family', profile: 'profile', capabilities: 'capabilities',
   iovaBits: 'count', pageSizes: 'u64s', indexes: 'count', endpoints: 'count', domains: 'count',
   cachingMode: 'bool', mapNotifiers: 'bool', deviceIotlb: 'bool', unattached: 'unattached',
-} as const satisfies Record<Exclude<keyof BackendInfo, 'ram' | 'perms'>, string>;
+} as const satisfies Record<Exclude<keyof BackendInfo, 'ram' | 'perms' | 'vfio'>, string>;
 type InfoField = keyof typeof INFO_FIELDS;
 
 const UNATTACHED = ['fault', 'bypass'] as const;
@@ -22,6 +22,7 @@ export function encodeInfo(info: BackendInfo): Record<string, unknown> {
   }
   if (info.ram) out.ram = { start: hex(info.ram.start), size: hex(info.ram.size) };
   if (info.perms) out.perms = [...info.perms];
+  if (info.vfio) out.vfio = { endpoint: info.vfio.endpoint, notifier: info.vfio.notifier };
   return out;
 }
 
@@ -87,6 +88,17 @@ function ram(v: unknown, where: string, bigints: boolean): { start: bigint; size
   return { start: u64(v.start, `${where}.start`), size: u64(v.size, `${where}.size`) };
 }
 
+/** The optional `vfio`: {endpoint, notifier}, ids. */
+function vfio(v: unknown, where: string): { endpoint: number; notifier: number } {
+  if (!isRecord(v)) throw bad(where, 'an object {endpoint, notifier}', v);
+  for (const k of Object.keys(v)) if (k !== 'endpoint' && k !== 'notifier') throw new WireError(`${where}.${k}: unknown field`);
+  const id = (x: unknown, w: string): number => {
+    if (typeof x === 'number' && Number.isInteger(x) && x >= 0) return x;
+    throw bad(w, 'a non-negative integer', x);
+  };
+  return { endpoint: id(v.endpoint, `${where}.endpoint`), notifier: id(v.notifier, `${where}.notifier`) };
+}
+
 function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo {
   if (!isRecord(v)) throw bad(where, 'an object', v);
   const out: Record<string, unknown> = {};
@@ -96,9 +108,10 @@ function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo 
   }
   if (v.ram !== undefined) out.ram = ram(v.ram, `${where}.ram`, bigints);
   if (v.perms !== undefined) out.perms = perms(v.perms, `${where}.perms`);
+  if (v.vfio !== undefined) out.vfio = vfio(v.vfio, `${where}.vfio`);
   // In-process declarations may carry more (methods' helpers, notes); the wire may not.
   if (!bigints) {
-    for (const k of Object.keys(v)) if (!(k in INFO_FIELDS) && k !== 'ram' && k !== 'perms') throw new WireError(`${where}.${k}: unknown field`);
+    for (const k of Object.keys(v)) if (!(k in INFO_FIELDS) && k !== 'ram' && k !== 'perms' && k !== 'vfio') throw new WireError(`${where}.${k}: unknown field`);
   }
   return out as unknown as BackendInfo;
 }

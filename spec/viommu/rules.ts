@@ -160,11 +160,13 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-SHADOW-NO-CUT', group: 'SHADOW', level: 'MUST', profile: 'all',
     statement: 'An UNMAP may cover unmapped space but never part of a shadowed entry: type1v2 refuses a bisecting unmap with EINVAL and iommufd with ENOENT, leaving the whole old entry mapped.',
     sources: [`${VIRTIO}: virtio_iommu_notify_map_unmap`, 'L drivers/vfio/vfio_iommu_type1.c: vfio_dma_do_unmap'],
+    variants: ['intel-iommu (QEMU 11.1, hw/i386/intel_iommu.c: vtd_page_walk_one) breaks it: when a shadowed 2 MiB leaf has been split into 4 KiB leaves and a page-selective invalidation covers one of them, the walk finds the old 2 MiB entry in the address space\'s IOVA tree and sends an UNMAP of the 4 KiB page only (then a MAP of the page, or nothing if it was unmapped). A type1 container refuses that UNMAP and keeps the whole 2 MiB: the model still flags it, with VIOMMU-VFIO-HOST. The VT-d specification (6.5.2.3, the IOTLB invalidate descriptor) lets the invalidation cover part of a large page; the walk, not the hardware, cuts.'],
   },
   {
     id: 'VIOMMU-SHADOW-NO-LOSS', group: 'SHADOW', level: 'MUST', profile: 'all',
     statement: 'No UNMAP of a shadowed entry whose translation is still valid and unchanged within one leaf: a device may be DMA-ing through it.',
     sources: [`${VTD}: vtd_page_walk_one (63b88968f1)`],
+    variants: ['intel-iommu (QEMU 11.1, hw/i386/intel_iommu.c: vtd_context_global_invalidate) answers a global context-cache invalidation with vtd_address_space_refresh_all, which UNMAPs every notifier\'s whole range (vtd_address_space_unmap_all), then vtd_iommu_replay_all MAPs the present translations again: VFIO drops and re-creates every host mapping, valid ones included. The VT-d specification (6.5.2.1) only has the context cache invalidated; the model lets a vtd global invalidation UNMAP what it then MAPs again (the shadow is still judged complete afterwards).'],
   },
   {
     id: 'VIOMMU-SHADOW-UNMAP-COVER', group: 'SHADOW', level: 'MUST', profile: 'all',

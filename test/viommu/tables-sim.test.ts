@@ -304,6 +304,10 @@ const DIFFERS: Record<string, { ops: Op[]; base: Result }> = {
     ops: [...BOUND, dma(1, 0x1234n), dma(0, 0x5000n), FAULTS],
     base: records({ endpoint: 1, iova: K4, access: 'read' }, { endpoint: 0, iova: 0x5000n, access: 'read' }),
   },
+  'sim-vtd~context-move-unsynced': {
+    ops: [...BOUND, register(1, 3), map(1, 0n, K4, 0xb000n), inval(1, 0n, K4), attach(0, 1), context(0)],
+    base: { ok: true, events: [mapEv(1, 0n, K4, 0xb000n)] },
+  },
   'sim-smmuv3~context-cache-sticky': {
     ops: [map(0, 0n, K4, 0xa000n), map(1, 0n, K4, 0xb000n), ...BOUND, dma(0, 0n), attach(0, 1), context(0), dma(0, 0n)],
     base: memory(0xb000n),

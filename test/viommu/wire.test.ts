@@ -60,6 +60,8 @@ function info(over: Partial<BackendInfo> = {}): BackendInfo {
 }
 const MPC = info({ profile: 'mpc', capabilities: ['lut', 'notifiers', 'dma', 'translate'], iovaBits: 20, pageSizes: [0x20n], indexes: 2, endpoints: 1, domains: 1, cachingMode: false });
 
+const VFIO = info({ capabilities: ['domains', 'tables', 'vfio'], endpoints: 1, ram: { start: 0x40000000n, size: 0x40000000n }, vfio: { endpoint: 0, notifier: 7 } });
+
 const wireError = (f: () => unknown, path: string): void => {
   let caught: unknown;
   try { f(); } catch (err) { caught = err; }
@@ -190,7 +192,7 @@ describe('results are decoded strictly, by the shape of their operation', () => 
 });
 
 describe('declarations: decodeInfo and checkInfo', () => {
-  test.each([info(), MPC, info({ profile: 'virtio-iommu', pageSizes: [0x1000n], cachingMode: false, unattached: 'bypass' }), info({ ram: { start: 0x100000n, size: 0x8000000n } })])('$profile round-trips and passes', (i) => {
+  test.each([info(), MPC, info({ profile: 'virtio-iommu', pageSizes: [0x1000n], cachingMode: false, unattached: 'bypass' }), info({ ram: { start: 0x100000n, size: 0x8000000n } }), VFIO])('$profile round-trips and passes', (i) => {
     const wire = viaJson(encodeInfo(i)) as Record<string, unknown>;
     expect(decodeInfo(wire, 'hello.info')).toEqual(i);
     expect(checkInfo(i)).toBeNull();
@@ -209,6 +211,8 @@ describe('declarations: decodeInfo and checkInfo', () => {
     wireError(() => decodeInfo({ ...wire, unattached: 'passthrough' }, 'hello.info'), 'hello.info.unattached');
     wireError(() => decodeInfo({ ...wire, endpoints: 1.5 }, 'hello.info'), 'hello.info.endpoints');
     wireError(() => decodeInfo({ ...wire, extra: true }, 'hello.info'), 'hello.info.extra');
+    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifier: -1 } }, 'hello.info'), 'hello.info.vfio.notifier');
+    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifier: 1, index: 0 } }, 'hello.info'), 'hello.info.vfio.index');
     const { domains: _, ...noDomains } = wire;
     wireError(() => decodeInfo(noDomains, 'hello.info'), 'hello.info.domains');
   });
@@ -222,6 +226,10 @@ describe('declarations: decodeInfo and checkInfo', () => {
     expect(checkInfo(info({ cachingMode: false, mapNotifiers: true }))).toMatch(/caching mode/);
     expect(checkInfo(info({ pageSizes: [0x1000n, 0x40000000n] }))).toMatch(/prefix/);
     expect(checkInfo(info({ profile: 'smmuv3', cachingMode: true }))).toMatch(/cachingMode is a vtd setting/);
+    expect(checkInfo({ ...VFIO, vfio: undefined })).toMatch(/vfio capability and the vfio field/);
+    expect(checkInfo({ ...VFIO, capabilities: ['domains', 'tables'] })).toMatch(/vfio capability and the vfio field/);
+    expect(checkInfo({ ...VFIO, vfio: { endpoint: 1, notifier: 0 } })).toMatch(/vfio.endpoint/);
+    expect(checkInfo({ ...VFIO, cachingMode: false, mapNotifiers: false })).toMatch(/vfio needs mapNotifiers/);
   });
 });
 

@@ -10,6 +10,7 @@ export const TABLE_BUGS = [
   'tlbi-num-off-by-one',
   'context-cache-sticky',
   'vtd-fault-unattached-unrecorded',
+  'context-move-unsynced',
 ] as const;
 export type TableBug = (typeof TABLE_BUGS)[number];
 

@@ -33,10 +33,21 @@ export const TABLE_SIM_INFOS: Readonly<Record<TableSimName, BackendInfo>> = {
 export function createTableSim(
   base: TableSimName, bugs: readonly TableBug[], options: Record<string, string>, name: string = base, description?: string,
 ): TableSim {
-  const unknown = Object.keys(options);
-  if (unknown.length > 0) throw new Error(`${name}: unknown option ${unknown[0]} (this backend takes no options)`);
+  const unknown = Object.keys(options).filter((k) => k !== 'vfio');
+  if (unknown.length > 0) throw new Error(`${name}: unknown option ${unknown[0]} (known: vfio=ENDPOINT:NOTIFIER)`);
   const info: BackendInfo = { ...TABLE_SIM_INFOS[base], name, description: description ?? TABLE_SIM_INFOS[base].description };
+  if (options.vfio !== undefined) {
+    info.vfio = parseVfio(name, options.vfio);
+    info.capabilities = [...info.capabilities, 'vfio'];
+  }
   const wrong = checkGeometry(info);
   if (wrong !== null) throw new Error(`${name}: ${wrong}`);
   return new TableSim(info, new Set(bugs));
+}
+
+/** `vfio=ENDPOINT:NOTIFIER`: a VFIO device at that endpoint, its notifier registered with that id. */
+function parseVfio(name: string, text: string): { endpoint: number; notifier: number } {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new Error(`${name}: vfio=${text}: expected ENDPOINT:NOTIFIER, e.g. vfio=0:0`);
+  return { endpoint: Number(m[1]), notifier: Number(m[2]) };
 }

@@ -13,10 +13,12 @@ export interface TableMutant {
   /** The rule of spec/viommu/rules.ts the bug breaks. */
   readonly rule: RuleId;
   readonly description: string;
+  /** The options the mutant's simulator is built with (a declaration the bug needs to show). */
+  readonly options?: Readonly<Record<string, string>>;
 }
 
-const mutant = (base: TableSimName, id: TableBug, rule: RuleId, description: string): TableMutant =>
-  ({ name: `${base}~${id}`, base, id, rule, description });
+const mutant = (base: TableSimName, id: TableBug, rule: RuleId, description: string, options?: Record<string, string>): TableMutant =>
+  ({ name: `${base}~${id}`, base, id, rule, description, options });
 
 export const TABLE_MUTANTS: readonly TableMutant[] = [
   mutant('sim-vtd', 'psi-mask-short', 'VIOMMU-INVAL-STALE',
@@ -37,11 +39,14 @@ export const TABLE_MUTANTS: readonly TableMutant[] = [
     'CFGI_STE leaves the cached STE in place, so an endpoint keeps its old binding until a global invalidation.'),
   mutant('sim-vtd', 'vtd-fault-unattached-unrecorded', 'VIOMMU-DMA-FAULT-RECORD',
     'A DMA from an endpoint with no context entry faults but leaves no fault record: the context-entry-not-present reason is never reported.'),
+  mutant('sim-vtd', 'context-move-unsynced', 'VIOMMU-SHADOW-SOUND',
+    'A context invalidation after an endpoint moved from one domain to another switches its context but does not walk the new domain for its MAP notifiers: VFIO keeps the old domain\'s mappings and lacks the new ones.',
+    { vfio: '0:0' }),
 ];
 
-/** The mutant's simulator; it takes no options. */
+/** The mutant's simulator, with its own options first. */
 export function createTableMutant(m: TableMutant, options: Record<string, string>): TableSim {
-  return createTableSim(m.base, [m.id], options, m.name, mutantDescription(m));
+  return createTableSim(m.base, [m.id], { ...m.options, ...options }, m.name, mutantDescription(m));
 }
 
 export const mutantDescription = (m: TableMutant): string => `${m.base} with one bug: ${m.description} Violates ${m.rule}.`;

@@ -29,8 +29,10 @@ export class Notifiers {
     return this.byId.get(id);
   }
 
-  add(n: Omit<Notifier, 'tree'>): void {
-    this.byId.set(n.id, { ...n, tree: new IovaTree() });
+  add(n: Omit<Notifier, 'tree'>): Notifier {
+    const added = { ...n, tree: new IovaTree() };
+    this.byId.set(n.id, added);
+    return added;
   }
 
   remove(id: number): void {

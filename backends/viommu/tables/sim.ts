@@ -5,7 +5,7 @@
 // invalidation or SMMUv3 range TLBIs) and how a fault is recorded.
 import type { Backend, BackendInfo } from '../../../spec/viommu/backend.ts';
 import {
-  NOTIFIER_DEVIOTLB, NOTIFIER_MAP, permAllows, type DmaOutcome, type InvalidateScope, type NotifierEvent, type Op, type Result,
+  NOTIFIER_DEVIOTLB, NOTIFIER_MAP, NOTIFIER_UNMAP, permAllows, type DmaOutcome, type InvalidateScope, type NotifierEvent, type Op, type Result,
   type TlbEntry,
 } from '../../../spec/viommu/ops.ts';
 import { ArgChecker } from './args.ts';
@@ -13,7 +13,7 @@ import type { Bugs } from './bugs.ts';
 import { FaultLog } from './fault-log.ts';
 import { decodeTlbi, encodeTlbi, psiCover, type Span } from './invalidation.ts';
 import { ContextCache, Iotlb, notPresent } from './iotlb.ts';
-import { Notifiers } from './notifiers.ts';
+import { Notifiers, type Notifier } from './notifiers.ts';
 import { PageTable } from './page-table.ts';
 import { PAGE } from './ranges.ts';
 import { bringUpToDate, replay } from './shadow.ts';
@@ -35,6 +35,8 @@ export class TableSim implements Backend {
   private context = new ContextCache();
   private notifiers = new Notifiers();
   private faults!: FaultLog;
+  /** VFIO's notifier while it stays registered: a notifier registered later under its id is not VFIO's. */
+  private vfioNotifier: Notifier | null = null;
 
   constructor(readonly info: BackendInfo, private readonly bugs: Bugs) {
     this.args = new ArgChecker(info);
@@ -49,10 +51,29 @@ export class TableSim implements Backend {
     this.context = new ContextCache();
     this.notifiers = new Notifiers();
     this.faults = new FaultLog(this.info.profile);
+    this.vfioNotifier = null;
+    // VFIO's listener registered its MAP|UNMAP notifier on the IOMMU section and replayed it
+    // before anything was mapped (vfio_listener_region_add): the case starts with it in place.
+    const vfio = this.info.vfio;
+    if (vfio) {
+      this.vfioNotifier = this.notifiers.add({ id: vfio.notifier, endpoint: vfio.endpoint, flags: NOTIFIER_MAP | NOTIFIER_UNMAP, start: 0n, end: (1n << BigInt(this.info.iovaBits)) - 1n, index: 0 });
+    }
   }
 
   execute(ops: readonly Op[]): Result[] {
-    return ops.map((op) => (this.args.valid(op) ? this.step(op) : EINVAL));
+    return ops.map((op) => this.asVfioSaw(this.args.valid(op) ? this.step(op) : EINVAL));
+  }
+
+  /** The VFIO notifier's MAPs as VFIO mapped them: READ always, WRITE iff the entry has it (vfio_iommu_map_notify). */
+  private asVfioSaw(result: Result): Result {
+    const id = this.info.vfio?.notifier;
+    if (id === undefined || !result.ok || !('events' in result) || this.notifiers.get(id) !== this.vfioNotifier) return result;
+    return {
+      ok: true,
+      events: result.events.map((ev) => (ev.notifier === id && ev.type === 'map'
+        ? { ...ev, entry: { ...ev.entry, perm: ev.entry.perm === 'w' || ev.entry.perm === 'rw' ? 'rw' : ev.entry.perm } }
+        : ev)),
+    };
   }
 
   private step(op: Op): Result {
@@ -145,6 +166,8 @@ export class TableSim implements Backend {
     const after = this.bindings[endpoint]!;
     this.known[endpoint] = after;
     if (before === after) return;
+    // context-move-unsynced: a move between two domains switches the context but walks nothing.
+    if (before !== null && after !== null && this.bugs.has('context-move-unsynced')) return;
     for (const n of this.notifiers.ofEndpoint(endpoint)) bringUpToDate(n, this.tableOf(after), 'whole', this.bugs, events);
   }
 
