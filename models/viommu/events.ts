@@ -20,7 +20,15 @@ export interface Duty {
 }
 
 /** The rule a completeness failure names, by what the operation was. */
-export type Context = { replay: boolean; completeRule: string };
+export type Context = {
+  replay: boolean;
+  completeRule: string;
+  /**
+   * A virtio-iommu endpoint attached again to the domain it is in: it leaves first
+   * (virtio_iommu_attach), so UNMAPs of its valid mappings are allowed (VIOMMU-SHADOW-NO-LOSS's variant).
+   */
+  rejoin?: boolean;
+};
 
 const range = (a: bigint, b: bigint) => `[${hex(a)}, ${hex(b)})`;
 
@@ -108,7 +116,7 @@ function unmap(n: Notifier, sight: Sight, ev: NotifierEvent, start: bigint, end:
     }
     // I3: an entry whose leaf is untouched since it was shadowed must stay.
     const space = sight.settled;
-    if (!space || !space.settled(p.start, p.end)) continue;
+    if (ctx.rejoin || !space || !space.settled(p.start, p.end)) continue;
     for (const cur of space.current.pieces(p.start, p.end)) {
       const held = n.shadow.at(cur.start)!.value;
       if (held.gen === cur.value.gen && sameXlat(held, cur.value)) {

@@ -8,7 +8,8 @@ import type { Context, Duty } from './events.ts';
 import type { Notifier, Sight } from './notifier.ts';
 import { PageTables } from './page-tables.ts';
 import type { Lookup } from './probe.ts';
-import { Space } from './space.ts';
+import { Space, type Old } from './space.ts';
+import { shiftXlat } from './xlat.ts';
 
 export type Change =
   | { errno: Errno; rule: string }
@@ -31,6 +32,8 @@ export class State {
   private readonly iotlbBindings: Set<number>[];
   /** Bindings the endpoint's last context invalidation ended: kept to name a stale answer. */
   private retiredBindings: Set<number | null>[];
+  /** virtio-iommu: the endpoints attached at least once since the reset. */
+  private readonly known = new Set<number>();
   private gen = 0;
   private readonly top: bigint;
   private readonly granule: bigint;
@@ -84,6 +87,7 @@ export class State {
       return [now!, ...olds.filter((o) => o !== null || this.info.cachingMode)];
     });
     const now = this.binding[endpoint]!;
+    if (this.info.profile === 'virtio-iommu' && now !== null) candidates.push(...this.nextMapping(now, a));
     return {
       candidates,
       current: now === null ? null : this.space(now, index).current.at(a)?.value ?? null,
@@ -94,6 +98,16 @@ export class State {
       bypass: this.info.unattached === 'bypass',
       unbound: domains.includes(null),
     };
+  }
+
+  /**
+   * VIOMMU-DMA-TRANSLATE's variant: virtio_iommu_translate looks up [a, a + 1], so the byte
+   * before a mapping may be translated by it, to its start's address minus one, with its
+   * permission.
+   */
+  private nextMapping(domain: number, a: bigint): Old[] {
+    const next = a + 1n < this.top ? this.space(domain).current.at(a + 1n)?.value : undefined;
+    return next && next.lo === a + 1n ? [shiftXlat(next, -1n)] : [];
   }
 
   private notifiersOf(endpoint: number | null, index?: number): Notifier[] {
@@ -123,20 +137,25 @@ export class State {
           this.binding[op.endpoint] = to;
           return { duties, ctx: CTX('VIOMMU-INVAL-CONTEXT'), resetShadows: false };
         }
-        if (to === null && from === null) return { errno: 'EINVAL', rule: 'VIOMMU-VIRTIO-ATTACH' };
-        if (from === to) return { duties, ctx: CTX('VIOMMU-VIRTIO-ATTACH'), resetShadows: false };
+        // virtio_iommu_detach: an endpoint the device has not met since its reset (it learns
+        // them at ATTACH, virtio_iommu_get_endpoint) does not exist; a known one in no domain is
+        // not attached to the one named.
+        if (to === null && from === null) return { errno: this.known.has(op.endpoint) ? 'EINVAL' : 'ENOENT', rule: 'VIOMMU-VIRTIO-ATTACH' };
+        // virtio_iommu_attach detaches first, even from the domain it names again: its
+        // notifiers are unmapped and, the last endpoint out, it takes the domain with it.
+        const alone = from !== null && this.endpointsIn(from).every((e) => e === op.endpoint);
         for (const n of this.notifiersOf(op.endpoint)) {
           all(n);
           if (from !== null) owe(n, present(this.space(from), n.start, n.end));
         }
         this.binding[op.endpoint] = to;
-        if (from !== null && this.endpointsIn(from).length === 0) {
-          // The last endpoint out takes the domain and its mappings with it.
+        if (to !== null) this.known.add(op.endpoint);
+        if (alone) {
           const s = this.space(from);
           s.current.clear();
           s.history.clear();
         }
-        return { duties, ctx: CTX('VIOMMU-VIRTIO-ATTACH'), resetShadows: false };
+        return { duties, ctx: { ...CTX('VIOMMU-VIRTIO-ATTACH'), rejoin: from === to }, resetShadows: false };
       }
       case 'map': case 'unmap': {
         const end = op.iova + op.size;

@@ -20,8 +20,12 @@ import * as req from './requests.ts';
 const ok: Result = { ok: true, events: [] };
 const failed = (errno: NonNullable<ReturnType<typeof req.errnoOf>>): Result => ({ ok: false, errno });
 
-/** Without bypass the scratch mapping sits above the window; with it, at its own address so that unattached endpoints reach it too. */
-const scratchIova = (bypass: boolean): bigint => (bypass ? SCRATCH_PAGE : 1n << 63n);
+/**
+ * Without bypass the scratch mapping sits above the window; with it, at its own address so that
+ * unattached endpoints reach it too. Never right at the window's top: QEMU may translate the
+ * byte before a mapping through it (VIOMMU-DMA-TRANSLATE's variant), so a page is left between.
+ */
+const scratchIova = (bypass: boolean): bigint => (bypass ? SCRATCH_PAGE : (1n << 63n) + 0x1000n);
 
 class VirtioIommuBackend implements Backend {
   private history = new History(DOMAINS);
@@ -96,6 +100,9 @@ class VirtioIommuBackend implements Backend {
         return this.send(req.unmap(this.domainId(op.domain), op.iova, op.iova + op.size - 1n));
       case 'dma': {
         const candidates = this.history.candidates(op.iova);
+        // VIOMMU-DMA-TRANSLATE's variant: QEMU may translate the byte before a mapping through
+        // that mapping, to the byte before its translation.
+        for (const c of this.history.candidates(op.iova + 1n)) if (!candidates.includes(c - 1n)) candidates.push(c - 1n);
         // Unattached with bypass: the IOVA is the address (the window is inside RAM).
         if (this.info.unattached === 'bypass' && !candidates.includes(op.iova)) candidates.push(op.iova);
         const seen = op.access === 'read'
