@@ -16,18 +16,20 @@ import { PROPERTIES } from '../properties/viommu/catalog.ts';
 import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
 import { tsProgram } from './runner.ts';
 
-/** QEMU's real intel-iommu over qtest (qemu/README.md): one name per caching mode. */
+/** QEMU's real IOMMUs over qtest (qemu/README.md): intel-iommu in each caching mode, virtio-iommu. */
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const QEMU_VTD = fileURLToPath(new URL('../qemu/intel-iommu.ts', import.meta.url));
-const qemu = (name: string, options: string, description: string) => ({
+const QEMU_VIRTIO = fileURLToPath(new URL('../qemu/virtio-iommu/backend.ts', import.meta.url));
+const qemu = (name: string, options: string, description: string, module = QEMU_VTD) => ({
   name, description, kind: 'real' as const,
-  command: `${tsProgram(CLI)} serve --backend "${QEMU_VTD}${options}"`,
+  command: `${tsProgram(CLI)} serve --backend "${module}${options}"`,
   timeoutMs: 60_000,
   note: 'starts QEMU 7.2 (qemu-system-x86) over qtest',
 });
 const QEMU_BUNDLED = [
   qemu('qemu-7.2:intel-iommu', '', 'QEMU 7.2 intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
   qemu('qemu-7.2:intel-iommu-cm', ':cm=on', 'QEMU 7.2 intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
+  qemu('qemu-7.2:virtio-iommu', '', 'QEMU 7.2 virtio-iommu-pci on q35 over qtest, edu devices as endpoints', QEMU_VIRTIO),
 ];
 
 export const viommu: Family<Op, Result, BackendInfo> = {
