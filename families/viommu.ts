@@ -30,6 +30,7 @@ const QEMU_BUNDLED = [
   qemu('qemu-7.2:intel-iommu', '', 'QEMU 7.2 intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
   qemu('qemu-7.2:intel-iommu-cm', ':cm=on', 'QEMU 7.2 intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
   qemu('qemu-7.2:virtio-iommu', '', 'QEMU 7.2 virtio-iommu-pci on q35 over qtest, edu devices as endpoints', QEMU_VIRTIO),
+  qemu('qemu-7.2:virtio-iommu-bypass', ':bypass=on', 'QEMU 7.2 virtio-iommu-pci with boot-bypass=on (unattached endpoints pass untranslated) on q35 over qtest, edu devices as endpoints', QEMU_VIRTIO),
 ];
 
 export const viommu: Family<Op, Result, BackendInfo> = {

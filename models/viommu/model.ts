@@ -155,9 +155,9 @@ export class ViommuModel implements Model<Op, Result> {
   private dma(op: Op & { op: 'dma' }): Exp {
     const index = this.info.profile === 'mpc' && !op.secure ? 1 : 0;
     const l = this.lookup(op.endpoint, index, op.iova);
-    const result = dmaOutcome(l.current, op.iova, op.access, l.bypass);
+    const result = dmaOutcome(l.current, op.iova, op.access);
     // VIOMMU-DMA-FAULT-RECORD: a DMA with no translation anywhere must leave a record.
-    const untranslated = !l.bypass && l.candidates.every((c) => c === null);
+    const untranslated = l.candidates.every((c) => c === null);
     this.faults.issued(op, result, untranslated);
     return {
       result,
@@ -169,7 +169,7 @@ export class ViommuModel implements Model<Op, Result> {
   private translate(op: Op & { op: 'translate' }): Exp {
     const l = this.lookup(op.endpoint, op.index, op.iova);
     return {
-      result: { ok: true, entry: entryOf(l.current, op.iova, this.info.pageSizes[0]!, l.bypass) },
+      result: { ok: true, entry: entryOf(l.current, op.iova, this.info.pageSizes[0]!) },
       rule: 'VIOMMU-XLATE-TABLES',
       judge: (actual) => ('entry' in actual ? judgeTranslate(l, op.iova, op.flag, actual as Translated) : { rule: 'VIOMMU-XLATE-ENTRY', why: 'translate answers an entry, not a failure' }),
     };

@@ -78,10 +78,20 @@ export class State {
     };
   }
 
+  /**
+   * What an endpoint bound to no domain gets at `a` (VIOMMU-DMA-UNATTACHED): nothing, or with
+   * bypass `a` itself, read-write. Only the binding decides: a bound endpoint's unmapped
+   * address faults even when unbound ones bypass.
+   */
+  private unbound(a: bigint): Old {
+    if (this.info.unattached !== 'bypass') return null;
+    return { pa: a, perm: 'rw', own: 'rw', target: 'memory', unit: this.granule, lo: 0n, hi: 0n, gen: 0 };
+  }
+
   lookup(endpoint: number, index: number, a: bigint): Lookup {
     const domains = [...new Set([this.binding[endpoint]!, ...this.oldBindings[endpoint]!, ...this.iotlbBindings[endpoint]!])];
     const candidates = domains.flatMap((d) => {
-      if (d === null) return [null];
+      if (d === null) return [this.unbound(a)];
       const [now, ...olds] = this.space(d, index).candidates(a);
       // Without caching mode no cache holds a not-present entry (VIOMMU-INVAL-STALE).
       return [now!, ...olds.filter((o) => o !== null || this.info.cachingMode)];
@@ -90,12 +100,11 @@ export class State {
     if (this.info.profile === 'virtio-iommu' && now !== null) candidates.push(...this.nextMapping(now, a));
     return {
       candidates,
-      current: now === null ? null : this.space(now, index).current.at(a)?.value ?? null,
+      current: now === null ? this.unbound(a) : this.space(now, index).current.at(a)?.value ?? null,
       retired: domains.flatMap((d) => (d === null ? [] : this.space(d, index).retired.at(a)?.value ?? [])),
       retiredBinding: [...this.retiredBindings[endpoint]!].filter((d) => !domains.includes(d))
-        .map((d) => (d === null ? null : this.space(d, index).current.at(a)?.value ?? null)),
+        .map((d) => (d === null ? this.unbound(a) : this.space(d, index).current.at(a)?.value ?? null)),
       other: this.info.indexes === 2 ? this.space(0, 1 - index).current.at(a)?.value ?? null : null,
-      bypass: this.info.unattached === 'bypass',
       unbound: domains.includes(null),
     };
   }
