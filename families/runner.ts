@@ -4,3 +4,6 @@
 const TSX = import.meta.resolve('tsx');
 
 export const tsProgram = (script: string): string => `"${process.execPath}" --import "${TSX}" "${script}"`;
+
+/** The same command as an argv, for spawning without a shell. */
+export const tsProgramArgv = (script: string): string[] => [process.execPath, '--import', TSX, script];

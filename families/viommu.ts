@@ -15,23 +15,28 @@ import { ViommuModel } from '../models/viommu/model.ts';
 import { PROPERTIES } from '../properties/viommu/catalog.ts';
 import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
 import { tsProgram } from './runner.ts';
+import { QEMU_VERSIONS, type QemuVersion } from '../qemu/build.ts';
 
-/** QEMU's real IOMMUs over qtest (qemu/README.md): intel-iommu in each caching mode, virtio-iommu. */
+/** QEMU's real IOMMUs over qtest (qemu/README.md): 7.2 is Debian 12's, 11.1 runs from a cached trixie tree. */
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const QEMU_VTD = fileURLToPath(new URL('../qemu/intel-iommu.ts', import.meta.url));
 const QEMU_VIRTIO = fileURLToPath(new URL('../qemu/virtio-iommu/backend.ts', import.meta.url));
-const qemu = (name: string, options: string, description: string, module = QEMU_VTD) => ({
-  name, description, kind: 'real' as const,
-  command: `${tsProgram(CLI)} serve --backend "${module}${options}"`,
-  timeoutMs: 60_000,
-  note: 'starts QEMU 7.2 (qemu-system-x86) over qtest',
+const NOTE: Record<QemuVersion, string> = {
+  '7.2': 'starts QEMU 7.2 (Debian 12\'s, installed on first use) over qtest',
+  '11.1': 'starts QEMU 11.1 over qtest, from a Debian trixie tree built once per machine (about a minute, as root)',
+};
+const qemu = (version: QemuVersion, iommu: string, module: string, options: string, description: string) => ({
+  name: `qemu-${version}:${iommu}`, description: `QEMU ${version} ${description}`, kind: 'real' as const,
+  command: `${tsProgram(CLI)} serve --backend "${module}:version=${version}${options}"`,
+  timeoutMs: 120_000,
+  note: NOTE[version],
 });
-const QEMU_BUNDLED = [
-  qemu('qemu-7.2:intel-iommu', '', 'QEMU 7.2 intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
-  qemu('qemu-7.2:intel-iommu-cm', ':cm=on', 'QEMU 7.2 intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
-  qemu('qemu-7.2:virtio-iommu', '', 'QEMU 7.2 virtio-iommu-pci on q35 over qtest, edu devices as endpoints', QEMU_VIRTIO),
-  qemu('qemu-7.2:virtio-iommu-bypass', ':bypass=on', 'QEMU 7.2 virtio-iommu-pci with boot-bypass=on (unattached endpoints pass untranslated) on q35 over qtest, edu devices as endpoints', QEMU_VIRTIO),
-];
+const QEMU_BUNDLED = QEMU_VERSIONS.flatMap((v) => [
+  qemu(v, 'intel-iommu', QEMU_VTD, '', 'intel-iommu (VT-d) on q35 over qtest, edu devices as endpoints'),
+  qemu(v, 'intel-iommu-cm', QEMU_VTD, ',cm=on', 'intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
+  qemu(v, 'virtio-iommu', QEMU_VIRTIO, '', 'virtio-iommu-pci on q35 over qtest, edu devices as endpoints'),
+  qemu(v, 'virtio-iommu-bypass', QEMU_VIRTIO, ',bypass=on', 'virtio-iommu-pci with boot-bypass=on (unattached endpoints pass untranslated) on q35 over qtest, edu devices as endpoints'),
+]);
 
 export const viommu: Family<Op, Result, BackendInfo> = {
   id: 'viommu',

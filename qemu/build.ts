@@ -5,6 +5,7 @@
 // precedes QEMU's own options, and whether the build has the qtest accelerator (7.2 as Debian
 // ships it has not: its backends halt a TCG CPU instead).
 import { ensureQemu } from './install.ts';
+import { treeCommand, trixieTree } from './trixie.ts';
 
 export const QEMU_VERSIONS = ['7.2', '11.1'] as const;
 export type QemuVersion = (typeof QEMU_VERSIONS)[number];
@@ -35,7 +36,7 @@ export function parseVersion(text: string | undefined): QemuVersion {
 
 /** The command that starts `system`'s emulator of `version`, installing what is missing. */
 export function qemuCommand(version: QemuVersion, system: QemuSystem): QemuCommand {
-  if (version === '11.1') throw new Error('QEMU 11.1 is not available yet');
+  if (version === '11.1') return { version, system, argv: treeCommand(trixieTree(), `qemu-system-${system}`), qtestAccel: true };
   // VFIO_CONFORM_QEMU_BINARY names another x86_64 binary (a build of one's own).
   const override = system === 'x86_64' ? process.env.VFIO_CONFORM_QEMU_BINARY : undefined;
   const binary = override ?? `/usr/bin/qemu-system-${system}`;

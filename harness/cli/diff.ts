@@ -21,7 +21,9 @@ const VERDICT: Record<Difference['verdict'], (a: string, b: string) => string> =
 };
 
 export async function diffCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...commonRunOptions, case: { type: 'string' } });
+  const { values } = parse(args, { ...commonRunOptions, case: { type: 'string' }, 'fail-on': { type: 'string' } });
+  const failOn = values['fail-on'] ?? 'difference';
+  if (failOn !== 'difference' && failOn !== 'departure') throw new UsageError(`--fail-on ${String(failOn)}: expected difference or departure`);
   const specs = (values.backend as string[] | undefined) ?? [];
   if (specs.length !== 2) throw new UsageError('diff needs exactly two --backend SPEC');
   for (const spec of specs) checkBackendSpec(spec);
@@ -46,6 +48,7 @@ export async function diffCommand(args: string[]): Promise<number> {
     const progress = new Progress(process.stderr);
     process.stderr.write(visible(`${a.backend.info.name} (${a.backend.info.profile}) against ${b.backend.info.name} (${b.backend.info.profile})`) + '\n');
     let differ = 0;
+    let departures = 0;
     let faults = 0;
     for (const property of selectProperties(a.family, rules)) {
       if (interrupted()) break;
@@ -59,6 +62,7 @@ export async function diffCommand(args: string[]): Promise<number> {
       if (outcome.status === 'error') faults++;
       if (outcome.status !== 'differ') continue;
       differ++;
+      if (outcome.difference.verdict !== 'both-conform') departures++;
       const path = join(casesDir, `${stem(a)}--vs--${stem(b)}--${property.id}.case.json`);
       writeCase(path, {
         family: a.family, profile: a.backend.info.profile, backend: specs[0]!, property: property.id, seed, ops: outcome.ops, info: a.backend.info,
@@ -68,8 +72,9 @@ export async function diffCommand(args: string[]): Promise<number> {
       console.log(`  case:   ${path}\n  again:  npx vfio-conform diff --backend '${specs[0]}' --backend '${specs[1]}' --case ${path}\n`);
     }
     const signal = signals.received();
-    console.log(`vfio-conform diff: ${differ} ${differ === 1 ? 'property differs' : 'properties differ'}${faults ? `, ${faults} backend faults` : ''}${signal ? ` (interrupted by ${signal})` : ''}`);
-    return signal ? SIGNAL_EXIT[signal]! : differ + faults > 0 ? 1 : 0;
+    console.log(`vfio-conform diff: ${differ} ${differ === 1 ? 'property differs' : 'properties differ'}${differ ? ` (${departures} departing from the spec)` : ''}${faults ? `, ${faults} backend faults` : ''}${signal ? ` (interrupted by ${signal})` : ''}`);
+    const failing = failOn === 'departure' ? departures : differ;
+    return signal ? SIGNAL_EXIT[signal]! : failing + faults > 0 ? 1 : 0;
   } finally {
     signals.close();
     await a.backend.dispose?.();

@@ -29,7 +29,10 @@ const HELP: Record<string, string> = {
   first case of each property where their answers differ, and which side departs from the spec
     --seed N|random, --runs N, --duration SECS, --max-ops N, --rules PATTERN, --cases DIR,
     --timeout SECS   as for run
-    --case FILE      re-run a recorded difference instead of generating cases`,
+    --case FILE      re-run a recorded difference instead of generating cases
+    --fail-on difference|departure
+                     exit 1 on any difference (the default), or only where a side departs from
+                     the spec; a difference the spec allows is still printed and written`,
   merge: MERGE_HELP,
   replay: `usage: vfio-conform replay CASE.json [--backend SPEC] [--timeout SECS]
   re-run a written case on the bundled backend it names, or on --backend SPEC; a case file

@@ -1,5 +1,9 @@
 // Differential runs on type1: v2 and v1 containers differ on named rules, and a backend
 // agrees with itself (the C example's agreement is in c-backend.test.ts).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { diffProperty } from '../../harness/diff.ts';
 import { loadBackend } from '../../harness/load-backend.ts';
@@ -34,5 +38,38 @@ describe('diff', () => {
       const outcome = await diffProperty(await loadBackend('sim-type1'), await loadBackend('sim-type1'), property, { seed: 2, runs: 20, maxOps: 40 });
       expect(outcome.status, property.id).toBe('same');
     }
+  });
+});
+
+describe('diff --fail-on', () => {
+  const root = new URL('../..', import.meta.url).pathname;
+  const diff = (b: string, ...extra: string[]) => {
+    const cases = mkdtempSync(join(tmpdir(), 'diff-fail-on-'));
+    try {
+      return spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', 'sim-type1', '--backend', b,
+        '--rules', 'T1-UNMAP-*', '--runs', '100', '--seed', '1', '--cases', cases, ...extra], { cwd: root, encoding: 'utf8' });
+    } finally {
+      rmSync(cases, { recursive: true, force: true });
+    }
+  };
+
+  test('a difference the spec allows fails by default and passes with --fail-on departure', () => {
+    expect(diff('sim-type1-v1').status).toBe(1);
+    const r = diff('sim-type1-v1', '--fail-on', 'departure');
+    expect(r.stdout).toMatch(/the spec allows both answers/);
+    expect(r.stdout).toMatch(/propert(y|ies) differs? \(0 departing from the spec\)/);
+    expect(r.status).toBe(0);
+  });
+
+  test('a departure fails with --fail-on departure', () => {
+    const r = diff('sim-type1~v2-bisect-allowed', '--fail-on', 'departure');
+    expect(r.stdout).toMatch(/departs from the spec/);
+    expect(r.status).toBe(1);
+  });
+
+  test('any other value is bad usage', () => {
+    const r = diff('sim-type1-v1', '--fail-on', 'never');
+    expect(r.stderr.trim()).toBe('vfio-conform: --fail-on never: expected difference or departure');
+    expect(r.status).toBe(2);
   });
 });

@@ -1,8 +1,10 @@
-// QEMU 7.2's real intel-iommu and virtio-iommu over qtest (qemu/): they start QEMU, so it is opt-in:
+// QEMU's real intel-iommu and virtio-iommu over qtest (qemu/), 7.2 and 11.1: it starts QEMU
+// (and builds 11.1's tree on first use), so it is opt-in:
 //   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu.test.ts
-// Checks that the module backend loads out of process, that a hand-written case is judged
-// conforming by the model, and that the family runs against each (intel-iommu in both caching modes) with every
-// property passing (qemu/README.md says what QEMU does differently and how the rules name it).
+// Checks that the module backends load out of process, that hand-written cases are judged
+// conforming by the model, that the family runs against each (intel-iommu in both caching
+// modes) with every property passing (qemu/README.md says what QEMU does differently and how
+// the rules name it), and that the two versions answer the same cases alike.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,15 +50,15 @@ const HAND_CASE: Op[] = [
   { op: 'map', domain: 9, iova: 0n, size: 0x1000n, pa: RAM, perm: 'rw', page: 0x1000n },
 ];
 
-describe.skipIf(!enabled)('QEMU 7.2 intel-iommu over qtest', () => {
+describe.skipIf(!enabled).each(['7.2', '11.1'])('QEMU %s intel-iommu over qtest', (version) => {
   let subject: Subject;
-  beforeAll(async () => { subject = await loadBackend('./qemu/intel-iommu.ts', 60_000); }, 60_000);
+  beforeAll(async () => { subject = await loadBackend(`./qemu/intel-iommu.ts:version=${version}`, 120_000); }, 120_000);
   afterAll(async () => { await subject?.backend.dispose?.(); });
 
   test('loads and declares what the emulated VT-d reports', () => {
     const info = subject.backend.info as import('../../spec/viommu/backend.ts').BackendInfo;
     expect(subject.family.id).toBe('viommu');
-    expect(info.name).toBe('qemu-7.2:intel-iommu');
+    expect(info.name).toBe(`qemu-${version}:intel-iommu`);
     expect(info.pageSizes).toEqual([0x1000n, 0x200000n, 0x40000000n]);
     expect(info.capabilities).toEqual(['domains', 'tables', 'dma', 'faults']);
   });
@@ -177,5 +179,15 @@ describe.skipIf(!enabled)('QEMU 7.2 virtio-iommu: the family runs', () => {
     const statuses = Object.fromEntries(b.properties.map((p) => [p.property, p.status]));
     expect(statuses, r.stderr.slice(-2000)).toMatchObject({ walk: 'pass', context: 'pass', virtio: 'pass', args: 'pass', stale: 'skip', shadow: 'skip' });
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
+  }, 600_000);
+});
+
+describe.skipIf(!enabled)('QEMU 7.2 against 11.1', () => {
+  test('intel-iommu: the same cases get the same answers', () => {
+    const r = spawnSync(process.execPath, [
+      '--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', 'qemu-7.2:intel-iommu-cm', '--backend', 'qemu-11.1:intel-iommu-cm', '--runs', '10',
+    ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+    expect(r.stdout).toMatch(/0 properties differ/);
+    expect(r.status, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
   }, 600_000);
 });
