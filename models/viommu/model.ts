@@ -63,7 +63,7 @@ export class ViommuModel implements Model<Op, Result> {
       }
       default: {
         const change = this.state.change(op);
-        if ('errno' in change) return fail(change.errno, change.rule);
+        if ('errno' in change) return { ...fail(change.errno, change.rule), accept: (change.accept ?? []).map((errno) => ({ ok: false, errno })) };
         return this.notify(change.duties, change.ctx, false, change.resetShadows);
       }
     }

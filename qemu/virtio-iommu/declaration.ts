@@ -4,7 +4,7 @@
 import type { BackendInfo } from '../../spec/viommu/backend.ts';
 import type { QemuCommand } from '../build.ts';
 import type { IommuConfig } from './driver.ts';
-import { PAGE, RAM } from './layout.ts';
+import { PAGE, RAM, SCRATCH_PAGE } from './layout.ts';
 import { EDUS } from './machine.ts';
 
 /** A handful of domains: enough for moves and shared domains, few enough to meet in a case. */
@@ -14,17 +14,33 @@ export const DOMAINS = 4;
  * is the 2 GiB of RAM below 4 GiB, so every such access lands in RAM, where it can be seen.
  */
 export const BYPASS_IOVA_BITS = 31;
-/** Without bypass, the window is the lower half of the 64-bit input range: the upper half holds the scratch mapping. */
-export const IOVA_BITS = 63;
 
-export function declaration(qemu: QemuCommand, config: IommuConfig, scratchIova: bigint): BackendInfo {
-  const { pageSizeMask, inputRange, domainRange, bypass } = config;
+/**
+ * The declared window and the scratch mapping's IOVA. Without bypass the window is the lower
+ * half of input_range and the scratch mapping is in the upper half; with it, the scratch
+ * mapping sits at its own address (SCRATCH_PAGE) so that unattached endpoints reach it too.
+ * Never right at the window's top: QEMU may translate the byte before a mapping through it
+ * (VIOMMU-DMA-TRANSLATE's variant), so a page is left between.
+ */
+export function windowOf(config: IommuConfig, bypass: boolean): { iovaBits: number; scratchIova: bigint } {
+  const { start, end } = config.inputRange;
+  const inputBits = (end + 1n).toString(2).length - 1;
+  if (start !== 0n || end + 1n !== 1n << BigInt(inputBits)) {
+    throw new Error(`virtio-iommu input_range [0x${start.toString(16)}, 0x${end.toString(16)}] is not [0, 2^n)`);
+  }
+  const fit = (iovaBits: number, scratchIova: bigint) => {
+    if (scratchIova + PAGE - 1n > end) throw new Error(`virtio-iommu input_range ends at 0x${end.toString(16)}: no room for a ${iovaBits}-bit window and the scratch mapping`);
+    return { iovaBits, scratchIova };
+  };
+  if (bypass) return fit(BYPASS_IOVA_BITS, SCRATCH_PAGE);
+  return fit(inputBits - 1, (1n << BigInt(inputBits - 1)) + PAGE);
+}
+
+export function declaration(qemu: QemuCommand, config: IommuConfig): BackendInfo {
+  const { pageSizeMask, domainRange, bypass } = config;
   if (pageSizeMask === 0n) throw new Error('virtio-iommu reports an empty page_size_mask');
   const granule = pageSizeMask & -pageSizeMask;
-  const iovaBits = bypass ? BYPASS_IOVA_BITS : IOVA_BITS;
-  if (inputRange.start !== 0n || inputRange.end < scratchIova + PAGE - 1n) {
-    throw new Error(`virtio-iommu input_range [0x${inputRange.start.toString(16)}, 0x${inputRange.end.toString(16)}] does not hold a ${iovaBits}-bit window and the scratch mapping above it`);
-  }
+  const { iovaBits } = windowOf(config, bypass);
   if (domainRange.end - domainRange.start + 1 < DOMAINS) throw new Error(`virtio-iommu domain_range ${domainRange.start}-${domainRange.end} has fewer than ${DOMAINS} ids`);
   return {
     name: `qemu-${qemu.version}:virtio-iommu${bypass ? '-bypass' : ''}`,

@@ -7,7 +7,7 @@ import { writeHaltBios } from '../halt-bios.ts';
 import type { RawFault } from '../machine.ts';
 import type { DmaMachine } from '../observe.ts';
 import { Qtest } from '../qtest.ts';
-import { VirtioIommuDriver } from './driver.ts';
+import { VirtioIommuDriver, type IommuConfig } from './driver.ts';
 import { FAULT_F_READ, FAULT_F_WRITE } from './events.ts';
 import { GUEST_RAM, SCRATCH_PAGE, VIRTIO_BAR, VIRTIO_IOMMU_SLOT, VIRTIO_VENDOR_DEVICE } from './layout.ts';
 import { PciConfig, requesterId, type PciFunction } from './pci.ts';
@@ -19,7 +19,11 @@ export const EDUS: { fn: PciFunction; bar: bigint }[] = [
   { fn: { slot: 0x11, fn: 0 }, bar: 0xfe100000n },
 ];
 
-export interface MachineOptions { bootBypass: boolean; scratchIova: bigint }
+export interface MachineOptions {
+  bootBypass: boolean;
+  /** Where the scratch mapping goes, once the device configuration is known. */
+  scratchIova(config: IommuConfig): bigint;
+}
 
 export class VirtioMachine implements DmaMachine {
   readonly scratch: { pa: bigint; iova: bigint };
@@ -27,7 +31,7 @@ export class VirtioMachine implements DmaMachine {
   private lastAccess: 'read' | 'write' = 'read';
 
   private constructor(readonly qtest: Qtest, readonly driver: VirtioIommuDriver, private readonly bios: { remove(): void }, options: MachineOptions) {
-    this.scratch = { pa: SCRATCH_PAGE, iova: options.scratchIova };
+    this.scratch = { pa: SCRATCH_PAGE, iova: options.scratchIova(driver.config) };
   }
 
   static async start(qemu: QemuCommand, options: MachineOptions): Promise<VirtioMachine> {
