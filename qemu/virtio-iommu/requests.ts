@@ -1,14 +1,13 @@
 // The virtio-iommu requests (virtio specification, "IOMMU Device", Device operations) as the
 // bytes the driver puts on the request queue, and the status the device writes in their tail.
-// Every request is `head` + its fields (driver-readable), then `tail` (device-writable); PROBE's
-// writable part is the probe buffer, then the tail.
+// Every request is `head` + its fields (driver-readable), then `tail` (device-writable). PROBE
+// is not sent: nothing here needs an endpoint's reserved regions.
 import type { Errno, Perm } from '../../spec/viommu/ops.ts';
 
 export const T_ATTACH = 1;
 export const T_DETACH = 2;
 export const T_MAP = 3;
 export const T_UNMAP = 4;
-export const T_PROBE = 5;
 
 export const MAP_F_READ = 1;
 export const MAP_F_WRITE = 2;
@@ -51,11 +50,6 @@ export function map(domain: number, virtStart: bigint, virtEnd: bigint, physStar
 export function unmap(domain: number, virtStart: bigint, virtEnd: bigint): Request {
   const body = bytes(28, (v) => { v.setUint8(0, T_UNMAP); v.setUint32(4, domain, true); v.setBigUint64(8, virtStart, true); v.setBigUint64(16, virtEnd, true); });
   return { body, writable: 4, what: `UNMAP domain ${domain} [${hex(virtStart)}, ${hex(virtEnd)}]` };
-}
-
-export function probe(endpoint: number, probeSize: number): Request {
-  const body = bytes(72, (v) => { v.setUint8(0, T_PROBE); v.setUint32(4, endpoint, true); });
-  return { body, writable: probeSize + 4, what: `PROBE endpoint ${hex(endpoint)}` };
 }
 
 /**
