@@ -17,10 +17,11 @@ import { VIOMMU_BUNDLED } from '../backends/viommu/index.ts';
 import { tsProgram } from './runner.ts';
 import { QEMU_VERSIONS, type QemuVersion } from '../qemu/build.ts';
 
-/** QEMU's real IOMMUs over qtest (qemu/README.md): 7.2 is Debian 12's, 11.1 runs from a cached trixie tree. */
+/** QEMU's real IOMMUs over qtest (qemu/README.md): intel-iommu, virtio-iommu, the TrustZone MPC; 7.2 is Debian 12's, 11.1 runs from a cached trixie tree. */
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const QEMU_VTD = fileURLToPath(new URL('../qemu/intel-iommu.ts', import.meta.url));
 const QEMU_VIRTIO = fileURLToPath(new URL('../qemu/virtio-iommu/backend.ts', import.meta.url));
+const QEMU_MPC = fileURLToPath(new URL('../qemu/mpc/backend.ts', import.meta.url));
 const NOTE: Record<QemuVersion, string> = {
   '7.2': 'starts QEMU 7.2 (Debian 12\'s, installed on first use) over qtest',
   '11.1': 'starts QEMU 11.1 over qtest, from a Debian trixie tree built once per machine (about a minute, as root)',
@@ -36,6 +37,7 @@ const QEMU_BUNDLED = QEMU_VERSIONS.flatMap((v) => [
   qemu(v, 'intel-iommu-cm', QEMU_VTD, ',cm=on', 'intel-iommu (VT-d) in caching mode on q35 over qtest, edu devices as endpoints'),
   qemu(v, 'virtio-iommu', QEMU_VIRTIO, '', 'virtio-iommu-pci on q35 over qtest, edu devices as endpoints'),
   qemu(v, 'virtio-iommu-bypass', QEMU_VIRTIO, ',bypass=on', 'virtio-iommu-pci with boot-bypass=on (unattached endpoints pass untranslated) on q35 over qtest, edu devices as endpoints'),
+  qemu(v, 'mpc', QEMU_MPC, '', 'tz-mpc on mps2-an505 over qtest, Secure and Non-secure DMA from a PL081'),
 ]);
 
 export const viommu: Family<Op, Result, BackendInfo> = {

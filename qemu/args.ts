@@ -36,7 +36,10 @@ export function argumentsValid(info: BackendInfo, op: Op): boolean {
         case 'global': return true;
         default: return false;
       }
-    case 'dma': return endpoint(op.endpoint) && isU64(op.iova) && op.iova < top && (op.access === 'read' || op.access === 'write');
+    case 'gate': return typeof op.ns === 'boolean' && range(op.iova, op.size);
+    case 'reset': return true;
+    case 'dma': return endpoint(op.endpoint) && isU64(op.iova) && op.iova < top && (op.access === 'read' || op.access === 'write')
+      && typeof op.secure === 'boolean';
     case 'faults': return true;
     default: return false;
   }

@@ -10,6 +10,7 @@
 import type { Backend, BackendInfo } from '../spec/viommu/backend.ts';
 import { parseVersion, qemuCommand, type QemuCommand } from './build.ts';
 import type { FaultRecord, Op, Result } from '../spec/viommu/ops.ts';
+import { formatOp } from '../spec/viommu/format.ts';
 import { argumentsValid } from './args.ts';
 import { contextGlobal, descriptorsFor, didOf, iotlbGlobal } from './descriptors.ts';
 import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM } from './layout.ts';
@@ -65,6 +66,7 @@ class IntelIommu implements Backend {
   }
 
   async reset(): Promise<void> {
+    this.machine.qtest.note('reset: the state a case starts from');
     if (this.restart) {
       await this.machine.dispose();
       this.machine = await Machine.start(this.qemu, this.info.cachingMode);
@@ -84,7 +86,10 @@ class IntelIommu implements Backend {
 
   async execute(ops: readonly Op[]): Promise<Result[]> {
     const results: Result[] = [];
-    for (const op of ops) results.push(argumentsValid(this.info, op) ? await this.apply(op) : einval);
+    for (const op of ops) {
+      this.machine.qtest.note(formatOp(op));
+      results.push(argumentsValid(this.info, op) ? await this.apply(op) : einval);
+    }
     return results;
   }
 

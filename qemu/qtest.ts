@@ -8,6 +8,7 @@
 // what QEMU has to say. QEMU runs in a process group of its own, killed whole on dispose;
 // `setpriv --pdeathsig` kills it too when this process dies without disposing.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Trace } from './trace.ts';
 
 export class QtestError extends Error {}
 
@@ -23,9 +24,13 @@ export class Qtest {
   private dead: Error | null = null;
   private readonly exited: Promise<void>;
   commands = 0;
+  /** Set by VFIO_CONFORM_QTEST_TRACE=DIR: every command kept for a standalone script (trace.ts). */
+  private readonly trace: Trace | null;
 
   /** `command`: the program and its leading arguments (qemu/build.ts); `args`: the machine. */
   constructor(command: readonly string[], args: string[]) {
+    const traceDir = process.env.VFIO_CONFORM_QTEST_TRACE;
+    this.trace = traceDir ? new Trace(traceDir, command, args) : null;
     const argv = ['--pdeathsig', 'KILL', ...command, '-qtest', 'stdio', '-qtest-log', '/dev/null', '-display', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none', '-serial', 'none', ...args];
     this.child = spawn('setpriv', argv, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.receive(chunk));
@@ -47,6 +52,7 @@ export class Qtest {
   cmd(line: string): Promise<string> {
     if (this.dead) return Promise.reject(this.dead);
     this.commands++;
+    this.trace?.record(line);
     return new Promise((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
       this.child.stdin!.write(line + '\n');
@@ -73,8 +79,12 @@ export class Qtest {
     return Uint8Array.from(Buffer.from(reply.replace(/^0x/, ''), 'hex'));
   }
 
+  /** A comment in the trace, if one is kept: which operation the commands that follow carry out. */
+  note(text: string): void { this.trace?.note(text); }
+
   /** Ends QEMU's process group and waits for it to be gone. */
   async dispose(): Promise<void> {
+    this.trace?.write();
     if (this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null) {
       this.dead ??= new QtestError('QEMU was stopped');
       try { process.kill(-this.child.pid, 'SIGKILL'); } catch { /* already gone */ }
@@ -92,6 +102,7 @@ export class Qtest {
       if (!line || line.startsWith('IRQ')) continue;
       const waiting = this.pending.shift();
       if (!waiting) continue;
+      this.trace?.reply(line);
       if (line === 'OK' || line.startsWith('OK ')) waiting.resolve(line.slice(2).trim());
       else waiting.reject(new QtestError(`qtest: ${waiting.line} -> ${line}`));
     }

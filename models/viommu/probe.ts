@@ -19,6 +19,8 @@ export interface Lookup {
   retiredBinding: Old[];
   /** The other index's current value (the MPC), to name a mistranslated attribute. */
   other: Old;
+  /** What this index gave before the MPC's last reset, if no gate changed it since: to name a reset not done. */
+  beforeReset: Old;
   /** The endpoint may be seen bound to no domain. */
   unbound: boolean;
 }
@@ -41,6 +43,9 @@ export function judgeDma(l: Lookup, a: bigint, access: 'read' | 'write', actual:
   const cur = l.current;
   if (cur && actual.outcome === 'memory' && actual.addr === cur.pa && permAllows(cur.own, access) && !permAllows(cur.perm, access)) {
     return { rule: 'VIOMMU-XLATE-PERM-AND', why: `${why}: the leaf allows it but a directory above does not` };
+  }
+  if (l.beforeReset !== null && sameOutcome(dmaOutcome(l.beforeReset, a, access), actual)) {
+    return { rule: 'VIOMMU-MPC-RESET', why: `${why}: that is what the LUT gave before the reset` };
   }
   if (sameOutcome(dmaOutcome(l.other, a, access), actual) && l.other !== null) return { rule: 'VIOMMU-ATTR-INDEX', why: `${why}: that is the other index's translation` };
   if (cur && actual.outcome === 'memory' && insideLargeLeaf(cur, a, actual.addr)) return { rule: 'VIOMMU-XLATE-LARGE', why: `${why}: a byte of the ${hex(cur.unit)}-byte leaf, at the wrong offset` };
@@ -95,6 +100,7 @@ export function judgeTranslate(l: Lookup, a: bigint, flag: Perm, actual: Transla
   if (cur && entry.perm === cur.own && cur.own !== cur.perm && fits(entry, { ...cur, perm: cur.own } as Xlat, a, flag)) {
     return { rule: 'VIOMMU-XLATE-PERM-AND', why: `${why}: the leaf's own permission, not ANDed with the directories above` };
   }
+  if (l.beforeReset !== null && fits(entry, l.beforeReset, a, flag)) return { rule: 'VIOMMU-MPC-RESET', why: `${why}: what the LUT gave before the reset` };
   // translate() names its index: no attribute is involved, the two views are mixed up.
   if (l.other !== null && fits(entry, l.other, a, flag)) return { rule: 'VIOMMU-ATTR-SEPARATE', why: `${why}: the other index's translation` };
   if (cur && entry.perm !== 'none' && insideLargeLeaf(cur, a, entry.translatedAddr + (a - entry.iova))) {

@@ -9,7 +9,8 @@ import type { Notifier, Sight } from './notifier.ts';
 import { PageTables } from './page-tables.ts';
 import type { Lookup } from './probe.ts';
 import { Space, type Old } from './space.ts';
-import { shiftXlat } from './xlat.ts';
+import { RangeMap } from './ranges.ts';
+import { shiftXlat, type Xlat } from './xlat.ts';
 
 export type Change =
   | { errno: Errno; rule: string; accept?: Errno[] }
@@ -35,6 +36,8 @@ export class State {
   /** virtio-iommu: the endpoints attached at least once since the reset. */
   private readonly known = new Set<number>();
   private gen = 0;
+  /** What each MPC index gave before the last `reset`, where no gate has changed it since: to name a reset not done. */
+  private beforeReset: [RangeMap<Xlat>, RangeMap<Xlat>] | null = null;
   private readonly top: bigint;
   private readonly granule: bigint;
   private readonly caching: boolean;
@@ -105,6 +108,7 @@ export class State {
       retiredBinding: [...this.retiredBindings[endpoint]!].filter((d) => !domains.includes(d))
         .map((d) => (d === null ? this.unbound(a) : this.space(d, index).current.at(a)?.value ?? null)),
       other: this.info.indexes === 2 ? this.space(0, 1 - index).current.at(a)?.value ?? null : null,
+      beforeReset: this.beforeReset?.[index]?.at(a)?.value ?? null,
       unbound: domains.includes(null),
     };
   }
@@ -242,6 +246,7 @@ export class State {
           const s = this.space(0, index);
           const target = (index === 1) === op.ns ? 'memory' : 'blocked';
           s.remember(op.iova, end);
+          this.beforeReset?.[index]!.set(op.iova, end, undefined);
           for (const p of s.current.pieces(op.iova, end)) {
             if (p.value.target !== target) s.current.set(p.start, p.end, { ...p.value, target, gen: g });
           }
@@ -257,6 +262,11 @@ export class State {
         return { duties, ctx: CTX('VIOMMU-MPC-LUT'), resetShadows: false };
       }
       case 'reset':
+        this.beforeReset = [0, 1].map((index) => {
+          const copy = new RangeMap<Xlat>(shiftXlat);
+          for (const p of this.space(0, index).current) copy.set(p.start, p.end, p.value);
+          return copy;
+        }) as [RangeMap<Xlat>, RangeMap<Xlat>];
         this.resetLut();
         return { duties, ctx: CTX('VIOMMU-MPC-RESET'), resetShadows: true };
       default:

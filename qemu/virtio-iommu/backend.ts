@@ -8,6 +8,7 @@
 // version picks the QEMU (build.ts). reset=restart starts a fresh QEMU for every case instead
 // of resetting the device (the default on 7.2; 11.1 restarts, see create).
 import { capabilitiesFor, type Backend, type BackendInfo } from '../../spec/viommu/backend.ts';
+import { formatOp } from '../../spec/viommu/format.ts';
 import type { FaultRecord, Op, Result } from '../../spec/viommu/ops.ts';
 import { argumentsValid } from '../args.ts';
 import { parseVersion, qemuCommand, type QemuCommand } from '../build.ts';
@@ -34,6 +35,7 @@ class VirtioIommuBackend implements Backend {
   }
 
   async reset(): Promise<void> {
+    this.machine.qtest.note('reset: the state a case starts from');
     if (this.restart) {
       await this.machine.dispose();
       this.machine = await VirtioMachine.start(this.qemu, machineOptions(this.bypass));
@@ -51,6 +53,7 @@ class VirtioIommuBackend implements Backend {
   async execute(ops: readonly Op[]): Promise<Result[]> {
     const results: Result[] = [];
     for (const op of ops) {
+      this.machine.qtest.note(formatOp(op));
       const valid = capabilitiesFor(op).every((c) => this.info.capabilities.includes(c)) && argumentsValid(this.info, op);
       results.push(valid ? await this.apply(op) : failed('EINVAL'));
     }

@@ -1,10 +1,10 @@
-// QEMU's real intel-iommu and virtio-iommu over qtest (qemu/), 7.2 and 11.1: it starts QEMU
-// (and builds 11.1's tree on first use), so it is opt-in:
+// QEMU's real intel-iommu, virtio-iommu and TrustZone MPC over qtest (qemu/), 7.2 and 11.1:
+// they start QEMU (and build 11.1's tree on first use), so this is opt-in:
 //   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu.test.ts
-// Checks that the module backends load out of process, that hand-written cases are judged
-// conforming by the model, that the family runs against each (intel-iommu in both caching
-// modes) with every property passing (qemu/README.md says what QEMU does differently and how
-// the rules name it), and that the two versions answer the same cases alike.
+// Checks that each module backend loads out of process, that a hand-written case is judged
+// conforming by the model, that the family runs against intel-iommu in both caching modes,
+// virtio-iommu and the MPC with every property passing (qemu/README.md says what QEMU does
+// differently and how the rules name it), and that the two versions answer the same cases alike.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +103,77 @@ describe.skipIf(!enabled)('QEMU 7.2 intel-iommu: the family runs', () => {
   }, 600_000);
 });
 
+const mpcDma = (iova: bigint, access: 'read' | 'write', secure: boolean): Op => ({ op: 'dma', endpoint: 0, iova, access, secure });
+
+/** LUT writes and resets seen by Secure and Non-secure DMA, at block edges and the region's top. */
+const MPC_CASE: Op[] = [
+  mpcDma(0x1000n, 'read', true),
+  mpcDma(0x1000n, 'read', false),
+  // Blocks 2..5 non-secure (VIOMMU-MPC-LUT, VIOMMU-ATTR-SEPARATE).
+  { op: 'gate', iova: 0x800n, size: 0x1000n, ns: true },
+  mpcDma(0x13ffn, 'read', false),
+  mpcDma(0x13ffn, 'write', true),
+  mpcDma(0x1800n, 'write', false),
+  { op: 'gate', iova: 0x1000n, size: 0x400n, ns: false },
+  mpcDma(0x1000n, 'write', false),
+  mpcDma(0x1400n, 'write', false),
+  // The MPC's reset: every block secure again (VIOMMU-MPC-RESET).
+  { op: 'reset' },
+  mpcDma(0x1400n, 'read', false),
+  mpcDma(0x1400n, 'read', true),
+  { op: 'gate', iova: 0x3ffc00n, size: 0x400n, ns: true },
+  mpcDma(0x3fffffn, 'read', false),
+  { op: 'gate', iova: 0x3ffc00n, size: 0x800n, ns: true },
+  { op: 'gate', iova: 0x200n, size: 0x400n, ns: true },
+  mpcDma(0x400000n, 'read', true),
+];
+
+describe.skipIf(!enabled)('QEMU 7.2 tz-mpc over qtest', () => {
+  let subject: Subject;
+  beforeAll(async () => { subject = await loadBackend('./qemu/mpc/backend.ts', 60_000); }, 60_000);
+  afterAll(async () => { await subject?.backend.dispose?.(); });
+
+  test('loads and declares what BLK_MAX and BLK_CFG report', () => {
+    const info = subject.backend.info as import('../../spec/viommu/backend.ts').BackendInfo;
+    expect(info.name).toBe('qemu-7.2:mpc');
+    expect(info.profile).toBe('mpc');
+    expect(info.pageSizes).toEqual([0x400n]);
+    expect(info.iovaBits).toBe(22);
+    expect(info.capabilities).toEqual(['lut', 'dma']);
+  });
+
+  test('a hand-written case conforms', async () => {
+    await subject.backend.reset();
+    const wire = await subject.backend.execute(MPC_CASE);
+    const results = wire.map((r, i) => viommu.decodeResult(MPC_CASE[i]!, r, `result ${i}`, subject.backend.info as never)) as Result[];
+    expect(firstViolation(viommu as never, subject.backend.info, MPC_CASE, results)).toBeNull();
+    const memory = (addr: bigint): Result => ({ ok: true, outcome: 'memory', addr });
+    const blocked: Result = { ok: true, outcome: 'blocked' };
+    expect(results.filter((r) => 'outcome' in r)).toEqual([
+      memory(0x1000n), blocked, memory(0x13ffn), blocked, blocked, blocked, memory(0x1400n), blocked, memory(0x1400n), memory(0x3fffffn),
+    ]);
+    expect(results.slice(-3)).toEqual([{ ok: false, errno: 'EINVAL' }, { ok: false, errno: 'EINVAL' }, { ok: false, errno: 'EINVAL' }]);
+  }, 60_000);
+
+  test('the family runs: mpc and args pass, the rest is skipped for want of capabilities', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qemu-mpc-'));
+    try {
+      const json = join(dir, 'report.json');
+      const r = spawnSync(process.execPath, [
+        '--import', 'tsx', 'harness/cli/main.ts', 'run', '--backend', 'qemu-7.2:mpc', '--runs', '10', '--cases', join(dir, 'cases'), '--json', json,
+      ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+      const report = JSON.parse(readFileSync(json, 'utf8')) as { backends: { backend: string; error: unknown; properties: { property: string; status: string }[] }[] };
+      const [b] = report.backends;
+      expect(b!.error, r.stderr.slice(-2000)).toBeNull();
+      const statuses = Object.fromEntries(b!.properties.map((p) => [p.property, p.status]));
+      expect(statuses, r.stderr.slice(-2000)).toMatchObject({ mpc: 'pass', args: 'pass', walk: 'skip', shadow: 'skip' });
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
 /** virtio-iommu's requests, their statuses, and what QEMU does that the rules name (qemu/README.md). */
 const VIRTIO_CASE: Op[] = [
   { op: 'detach', endpoint: 0 },
@@ -188,6 +259,13 @@ describe.skipIf(!enabled)('QEMU 7.2 against 11.1', () => {
   test('intel-iommu: the same cases get the same answers', () => {
     const r = spawnSync(process.execPath, [
       '--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', 'qemu-7.2:intel-iommu-cm', '--backend', 'qemu-11.1:intel-iommu-cm', '--runs', '10',
+    ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+    expect(r.stdout).toMatch(/0 properties differ/);
+    expect(r.status, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
+  }, 600_000);
+  test('tz-mpc: the same cases get the same answers', () => {
+    const r = spawnSync(process.execPath, [
+      '--import', 'tsx', 'harness/cli/main.ts', 'diff', '--backend', 'qemu-7.2:mpc', '--backend', 'qemu-11.1:mpc', '--runs', '10',
     ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
     expect(r.stdout).toMatch(/0 properties differ/);
     expect(r.status, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);

@@ -231,6 +231,7 @@ describe('mutants', () => {
     'mpc-wrong-index': [mreg(1, 0), gate(0n, 0x400n, true)],
     'mpc-map-without-unmap': [mreg(1, 0), gate(0n, 0x400n, true)],
     'mpc-ns-sees-secure': [dma(0, 0n, 'read', false)],
+    'mpc-reset-keeps-lut': [gate(0n, 0x400n, true), { op: 'reset' }, dma(0, 0n, 'read', false)],
   };
   const RULE_IDS = new Set(RULES.map((r) => r.id));
   const cases = [
@@ -238,7 +239,7 @@ describe('mutants', () => {
     ...MPC_MUTANTS.map((m) => ({ m, base: MPC_SIMS[0]!, ops: MPC_CASES[m.name.split('~')[1]!] })),
   ];
 
-  test('there are eight, each named base~id and breaking a known rule', () => {
+  test('there are nine, each named base~id and breaking a known rule', () => {
     expect(cases.map((c) => c.m.name)).toEqual([...Object.keys(VIRTIO_CASES).map((id) => `sim-virtio-iommu~${id}`), ...Object.keys(MPC_CASES).map((id) => `sim-mpc~${id}`)]);
     for (const { m } of cases) expect(RULE_IDS.has(m.rule), m.rule).toBe(true);
   });

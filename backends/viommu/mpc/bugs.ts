@@ -4,6 +4,7 @@ export const MPC_BUG_IDS = [
   'mpc-wrong-index',
   'mpc-map-without-unmap',
   'mpc-ns-sees-secure',
+  'mpc-reset-keeps-lut',
 ] as const;
 export type MpcBug = (typeof MPC_BUG_IDS)[number];
 export type MpcBugs = ReadonlySet<MpcBug>;

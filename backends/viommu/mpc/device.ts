@@ -54,7 +54,8 @@ export class Mpc {
 
   /** tz_mpc_reset: the LUT cleared without notifying. VIOMMU-MPC-RESET */
   reset(): Result {
-    this.lut.clear();
+    // mutant mpc-reset-keeps-lut: the reset handler clears the interrupt state only.
+    if (!this.bugs.has('mpc-reset-keeps-lut')) this.lut.clear();
     return { ok: true, events: [] };
   }
 

@@ -23,4 +23,6 @@ export const MPC_MUTANT_LIST: readonly MpcMutant[] = [
     'A block whose LUT bit changed is notified to MAP|UNMAP notifiers with a MAP of its new target only, without the UNMAP of the old one.'),
   mutant('mpc-ns-sees-secure', 'VIOMMU-ATTR-INDEX',
     'attrs_to_index answers the secure index for every access, so non-secure DMA reaches secure blocks.'),
+  mutant('mpc-reset-keeps-lut', 'VIOMMU-MPC-RESET',
+    'The reset clears the interrupt state but not the LUT, so blocks gated non-secure stay open to non-secure DMA after it.'),
 ];
