@@ -15,9 +15,7 @@ export const RAM = { start: GIB, size: GIB };
 /** The edu devices: one per endpoint, each on a slot of its own on bus 0, BAR 0 where we put it. */
 export const EDU_SLOTS = [0x10, 0x11];
 export const EDU_BARS = [0xfe000000n, 0xfe100000n];
-export const EDU_VENDOR_DEVICE = 0x11e81234;
-/** edu's DMA buffer as the device addresses it. */
-export const EDU_BUFFER = 0x40000n;
+export { EDU_BUFFER, EDU_VENDOR_DEVICE } from './edu.ts';
 
 export const VTD_BASE = 0xfed90000n;
 export const VTD = {

@@ -4,9 +4,10 @@
 // fault recording registers.
 import type { QemuCommand } from './build.ts';
 import {
-  CONTEXT_TABLE, EDU_BARS, EDU_BUFFER, EDU_SLOTS, EDU_VENDOR_DEVICE, GCMD_QIE, GCMD_SRTP, GCMD_TE, GUEST_RAM,
+  CONTEXT_TABLE, EDU_BARS, EDU_SLOTS, EDU_VENDOR_DEVICE, GCMD_QIE, GCMD_SRTP, GCMD_TE, GUEST_RAM,
   INVALIDATION_QUEUE, PAGE, ROOT_TABLE, SCRATCH_IOVA, SCRATCH_PAGE, VTD, VTD_BASE, WAIT_STATUS,
 } from './layout.ts';
+import { eduDma } from './edu.ts';
 import { writeHaltBios } from './halt-bios.ts';
 import { Qtest, QtestError } from './qtest.ts';
 
@@ -14,7 +15,6 @@ import { Qtest, QtestError } from './qtest.ts';
 export const SCRATCH_TABLES = [0x00105000n, 0x00106000n, 0x00107000n];
 
 const QUEUE_ENTRIES = 256n;
-const DMA_POLL_LIMIT = 10_000;
 
 /** A raw fault record: requester, faulting page address, read or write, reason code. */
 export interface RawFault { sid: number; addr: bigint; access: 'read' | 'write'; reason: number }
@@ -156,25 +156,9 @@ export class Machine {
     throw new QtestError(`invalidation wait descriptor never completed (FSTS 0x${fsts.toString(16)}, IQH 0x${(await q.readq(reg(VTD.IQH))).toString(16)})`);
   }
 
-  /**
-   * One edu DMA of `count` bytes between its buffer start and bus address `addr`, run to
-   * completion. The register writes and the first status read go out together (qtest keeps
-   * their order): one round trip when the virtual clock has already reached edu's timer.
-   */
-  async eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n, before: Promise<unknown>[] = []): Promise<void> {
-    const bar = EDU_BARS[endpoint]!;
-    const q = this.qtest;
-    const [src, dst, cmd] = direction === 'to-buffer' ? [addr, EDU_BUFFER, 1n] : [EDU_BUFFER, addr, 3n];
-    const kicks = Promise.all([...before, q.writeq(bar + 0x80n, src), q.writeq(bar + 0x88n, dst), q.writeq(bar + 0x90n, count), q.writeq(bar + 0x98n, cmd)]);
-    kicks.catch(() => { /* the status read below fails the same way */ });
-    for (let i = 0; i < DMA_POLL_LIMIT; i++) {
-      if (((await q.readq(bar + 0x98n)) & 1n) === 0n) {
-        await kicks;
-        return;
-      }
-      if (i > 50) await new Promise((r) => setTimeout(r, 1));
-    }
-    throw new QtestError(`edu ${endpoint}: DMA still running after ${DMA_POLL_LIMIT} polls`);
+  /** One edu DMA of `count` bytes between its buffer and bus address `addr` (edu.ts). */
+  eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n, before: Promise<unknown>[] = []): Promise<void> {
+    return eduDma(this.qtest, EDU_BARS[endpoint]!, direction, addr, count, before);
   }
 
   /** Reads and clears every fault recording register, oldest first as far as the hardware tells. */

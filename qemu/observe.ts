@@ -6,7 +6,19 @@
 // edu's buffer is reached only by DMA, through the same IOMMU: tokens enter and leave it via the
 // scratch IOVA every domain maps (layout.ts). When that fails too, the endpoint has no context.
 import type { DmaOutcome } from '../spec/viommu/ops.ts';
-import type { Machine, RawFault } from './machine.ts';
+import type { RawFault } from './machine.ts';
+import type { Qtest } from './qtest.ts';
+
+/**
+ * What observing needs of a machine (the VT-d one, the virtio-iommu one): a scratch byte every
+ * bound endpoint reaches at `scratch.iova`, edu DMA by endpoint, and the faults a DMA left.
+ */
+export interface DmaMachine {
+  readonly qtest: Qtest;
+  readonly scratch: { pa: bigint; iova: bigint };
+  eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count?: bigint, before?: Promise<unknown>[]): Promise<void>;
+  takeFaults(): Promise<RawFault[]>;
+}
 
 /** An address no candidate has: the DMA reached a byte the tables never named. */
 export const UNKNOWN_ADDR = 0xffffffffffffffffn;
@@ -41,9 +53,6 @@ export class History {
 }
 
 export interface Observation { outcome: DmaOutcome; faults: RawFault[] }
-
-/** What observing needs of a machine: qtest, the scratch page and its IOVA, edu's DMA, the fault records. */
-export type DmaMachine = Pick<Machine, 'qtest' | 'scratch' | 'eduDma' | 'takeFaults'>;
 
 export class Observer {
   private token = 0;

@@ -60,11 +60,13 @@ export class Qtest {
   }
 
   writeb(addr: bigint, v: bigint | number): Promise<string> { return this.cmd(`writeb ${hex(addr)} ${hex(v)}`); }
+  writew(addr: bigint, v: bigint | number): Promise<string> { return this.cmd(`writew ${hex(addr)} ${hex(v)}`); }
   writel(addr: bigint, v: bigint | number): Promise<string> { return this.cmd(`writel ${hex(addr)} ${hex(v)}`); }
   writeq(addr: bigint, v: bigint): Promise<string> { return this.cmd(`writeq ${hex(addr)} ${hex(v)}`); }
   outl(port: number, v: number): Promise<string> { return this.cmd(`outl ${hex(port)} ${hex(v)}`); }
   outw(port: number, v: number): Promise<string> { return this.cmd(`outw ${hex(port)} ${hex(v)}`); }
   async inl(port: number): Promise<number> { return Number(BigInt(await this.cmd(`inl ${hex(port)}`))); }
+  async readw(addr: bigint): Promise<number> { return Number(BigInt(await this.cmd(`readw ${hex(addr)}`))); }
   async readl(addr: bigint): Promise<bigint> { return BigInt(await this.cmd(`readl ${hex(addr)}`)); }
   async readq(addr: bigint): Promise<bigint> { return BigInt(await this.cmd(`readq ${hex(addr)}`)); }
   async readb(addr: bigint): Promise<number> { return Number(BigInt(await this.cmd(`readb ${hex(addr)}`))); }

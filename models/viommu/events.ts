@@ -25,6 +25,11 @@ export type Context = {
   completeRule: string;
   /** VIOMMU-SHADOW-NO-LOSS's variant: a vtd global invalidation may UNMAP valid entries it MAPs again. */
   remapAll?: boolean;
+  /**
+   * A virtio-iommu endpoint attached again to the domain it is in: it leaves first
+   * (virtio_iommu_attach), so UNMAPs of its valid mappings are allowed (VIOMMU-SHADOW-NO-LOSS's variant).
+   */
+  rejoin?: boolean;
 };
 
 const range = (a: bigint, b: bigint) => `[${hex(a)}, ${hex(b)})`;
@@ -113,7 +118,7 @@ function unmap(n: Notifier, sight: Sight, ev: NotifierEvent, start: bigint, end:
     }
     // I3: an entry whose leaf is untouched since it was shadowed must stay.
     const space = sight.settled;
-    if (!space || !space.settled(p.start, p.end) || ctx.remapAll) continue;
+    if (ctx.rejoin || ctx.remapAll || !space || !space.settled(p.start, p.end)) continue;
     for (const cur of space.current.pieces(p.start, p.end)) {
       const held = n.shadow.at(cur.start)!.value;
       if (held.gen === cur.value.gen && sameXlat(held, n.view(cur.value))) {

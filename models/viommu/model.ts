@@ -72,7 +72,7 @@ export class ViommuModel implements Model<Op, Result> {
       }
       default: {
         const change = this.state.change(op);
-        if ('errno' in change) return fail(change.errno, change.rule);
+        if ('errno' in change) return { ...fail(change.errno, change.rule), accept: (change.accept ?? []).map((errno) => ({ ok: false, errno })) };
         return this.notify(change.duties, change.ctx, false, change.resetShadows);
       }
     }
@@ -164,12 +164,12 @@ export class ViommuModel implements Model<Op, Result> {
   private dma(op: Op & { op: 'dma' }): Exp {
     const index = this.info.profile === 'mpc' && !op.secure ? 1 : 0;
     const l = this.lookup(op.endpoint, index, op.iova);
-    const result = dmaOutcome(l.current, op.iova, op.access, l.bypass);
+    const result = dmaOutcome(l.current, op.iova, op.access);
     // VIOMMU-DMA-FAULT-RECORD: a DMA with no translation anywhere must leave a record, except,
     // on an SMMUv3, one of a stream that may have no domain: its STE aborts, and an abort records
     // no event (the rule's variant; hw/arm/smmuv3.c: smmuv3_translate, SMMU_TRANS_ABORT).
     const silentAbort = this.info.profile === 'smmuv3' && l.unbound;
-    const untranslated = !l.bypass && !silentAbort && l.candidates.every((c) => c === null);
+    const untranslated = !silentAbort && l.candidates.every((c) => c === null);
     this.faults.issued(op, result, untranslated);
     return {
       result,
@@ -181,7 +181,7 @@ export class ViommuModel implements Model<Op, Result> {
   private translate(op: Op & { op: 'translate' }): Exp {
     const l = this.lookup(op.endpoint, op.index, op.iova);
     return {
-      result: { ok: true, entry: entryOf(l.current, op.iova, this.info.pageSizes[0]!, l.bypass) },
+      result: { ok: true, entry: entryOf(l.current, op.iova, this.info.pageSizes[0]!) },
       rule: 'VIOMMU-XLATE-TABLES',
       judge: (actual) => ('entry' in actual ? judgeTranslate(l, op.iova, op.flag, actual as Translated) : { rule: 'VIOMMU-XLATE-ENTRY', why: 'translate answers an entry, not a failure' }),
     };

@@ -21,14 +21,12 @@ export interface Lookup {
   other: Old;
   /** What this index gave before the MPC's last reset, if no gate changed it since: to name a reset not done. */
   beforeReset: Old;
-  /** No translation means pass-through, not a fault. */
-  bypass: boolean;
   /** The endpoint may be seen bound to no domain. */
   unbound: boolean;
 }
 
-export function dmaOutcome(v: Old, a: bigint, access: 'read' | 'write', bypass: boolean): DmaOutcome {
-  if (v === null) return bypass ? { ok: true, outcome: 'memory', addr: a } : { ok: true, outcome: 'fault' };
+export function dmaOutcome(v: Old, a: bigint, access: 'read' | 'write'): DmaOutcome {
+  if (v === null) return { ok: true, outcome: 'fault' };
   if (v.target === 'blocked') return { ok: true, outcome: 'blocked' };
   return permAllows(v.perm, access) ? { ok: true, outcome: 'memory', addr: v.pa } : { ok: true, outcome: 'fault' };
 }
@@ -39,29 +37,29 @@ const sameOutcome = (a: DmaOutcome, b: DmaOutcome): boolean =>
 const show = (d: DmaOutcome): string => (d.outcome === 'memory' ? `memory ${hex(d.addr)}` : d.outcome);
 
 export function judgeDma(l: Lookup, a: bigint, access: 'read' | 'write', actual: DmaOutcome): Broken | null {
-  const allowed = l.candidates.map((c) => dmaOutcome(c, a, access, l.bypass && c === null));
+  const allowed = l.candidates.map((c) => dmaOutcome(c, a, access));
   if (allowed.some((o) => sameOutcome(o, actual))) return null;
   const why = `a ${access} at ${hex(a)} ${show(actual)}; the IOMMU may only give ${[...new Set(allowed.map(show))].join(' or ')}`;
   const cur = l.current;
   if (cur && actual.outcome === 'memory' && actual.addr === cur.pa && permAllows(cur.own, access) && !permAllows(cur.perm, access)) {
     return { rule: 'VIOMMU-XLATE-PERM-AND', why: `${why}: the leaf allows it but a directory above does not` };
   }
-  if (l.beforeReset !== null && sameOutcome(dmaOutcome(l.beforeReset, a, access, false), actual)) {
+  if (l.beforeReset !== null && sameOutcome(dmaOutcome(l.beforeReset, a, access), actual)) {
     return { rule: 'VIOMMU-MPC-RESET', why: `${why}: that is what the LUT gave before the reset` };
   }
-  if (sameOutcome(dmaOutcome(l.other, a, access, false), actual) && l.other !== null) return { rule: 'VIOMMU-ATTR-INDEX', why: `${why}: that is the other index's translation` };
+  if (sameOutcome(dmaOutcome(l.other, a, access), actual) && l.other !== null) return { rule: 'VIOMMU-ATTR-INDEX', why: `${why}: that is the other index's translation` };
   if (cur && actual.outcome === 'memory' && insideLargeLeaf(cur, a, actual.addr)) return { rule: 'VIOMMU-XLATE-LARGE', why: `${why}: a byte of the ${hex(cur.unit)}-byte leaf, at the wrong offset` };
-  if (l.retired.some((r) => sameOutcome(dmaOutcome(r, a, access, false), actual))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: that translation was invalidated` };
-  if (l.retiredBinding.some((r) => sameOutcome(dmaOutcome(r, a, access, l.bypass && r === null), actual))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: that is the domain the endpoint left, after its context invalidation` };
+  if (l.retired.some((r) => sameOutcome(dmaOutcome(r, a, access), actual))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: that translation was invalidated` };
+  if (l.retiredBinding.some((r) => sameOutcome(dmaOutcome(r, a, access), actual))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: that is the domain the endpoint left, after its context invalidation` };
   if (l.unbound) return { rule: 'VIOMMU-DMA-UNATTACHED', why };
   return { rule: 'VIOMMU-DMA-TRANSLATE', why };
 }
 
 /** The entry a translate() of `a` answers from value `v` (the leaf, or the granule `g` when none). */
-export function entryOf(v: Old, a: bigint, g: bigint, bypass: boolean): TlbEntry {
+export function entryOf(v: Old, a: bigint, g: bigint): TlbEntry {
   if (v === null) {
     const iova = a - (a % g);
-    return bypass ? { iova, translatedAddr: iova, addrMask: g - 1n, perm: 'rw', target: 'memory' } : { iova, translatedAddr: 0n, addrMask: g - 1n, perm: 'none', target: 'memory' };
+    return { iova, translatedAddr: 0n, addrMask: g - 1n, perm: 'none', target: 'memory' };
   }
   const [s, e] = leafOf(v, a);
   // A virtio-iommu mapping need not be a naturally aligned power of two, in iova or in
@@ -71,10 +69,10 @@ export function entryOf(v: Old, a: bigint, g: bigint, bypass: boolean): TlbEntry
   return { iova: es, translatedAddr: v.pa - (a - es), addrMask: ee - es - 1n, perm: v.perm, target: v.target };
 }
 
-function fits(entry: TlbEntry, v: Old, a: bigint, flag: Perm, bypass: boolean): boolean {
+function fits(entry: TlbEntry, v: Old, a: bigint, flag: Perm): boolean {
   const end = entry.iova + entry.addrMask + 1n;
   const refused = (p: Perm) => flag !== 'none' && !((flag === 'r' || flag === 'rw' ? permAllows(p, 'read') : true) && (flag === 'w' || flag === 'rw' ? permAllows(p, 'write') : true));
-  if (v === null) return entry.perm === 'none' || (bypass && entry.translatedAddr === entry.iova && entry.perm === 'rw');
+  if (v === null) return entry.perm === 'none';
   if (entry.perm === 'none') return v.perm === 'none' || refused(v.perm);
   if (entry.perm !== v.perm || entry.target !== v.target) return false;
   if (entry.translatedAddr + (a - entry.iova) !== v.pa) return false;
@@ -96,19 +94,19 @@ export function judgeTranslate(l: Lookup, a: bigint, flag: Perm, actual: Transla
   if (!isPow2(size) || entry.iova % size !== 0n || entry.translatedAddr % size !== 0n || a < entry.iova || a >= end) {
     return { rule: 'VIOMMU-XLATE-ENTRY', why: `translate(${hex(a)}) answered [${hex(entry.iova)}, ${hex(end)}) -> ${hex(entry.translatedAddr)}: not an aligned power-of-two entry containing the address` };
   }
-  if (l.candidates.some((c) => fits(entry, c, a, flag, l.bypass && c === null))) return null;
+  if (l.candidates.some((c) => fits(entry, c, a, flag))) return null;
   const why = `translate(${hex(a)}) answered ${hex(entry.iova)}+${hex(entry.addrMask)} -> ${hex(entry.translatedAddr)} ${entry.perm} ${entry.target}`;
   const cur = l.current;
-  if (cur && entry.perm === cur.own && cur.own !== cur.perm && fits(entry, { ...cur, perm: cur.own } as Xlat, a, flag, false)) {
+  if (cur && entry.perm === cur.own && cur.own !== cur.perm && fits(entry, { ...cur, perm: cur.own } as Xlat, a, flag)) {
     return { rule: 'VIOMMU-XLATE-PERM-AND', why: `${why}: the leaf's own permission, not ANDed with the directories above` };
   }
-  if (l.beforeReset !== null && fits(entry, l.beforeReset, a, flag, false)) return { rule: 'VIOMMU-MPC-RESET', why: `${why}: what the LUT gave before the reset` };
+  if (l.beforeReset !== null && fits(entry, l.beforeReset, a, flag)) return { rule: 'VIOMMU-MPC-RESET', why: `${why}: what the LUT gave before the reset` };
   // translate() names its index: no attribute is involved, the two views are mixed up.
-  if (l.other !== null && fits(entry, l.other, a, flag, false)) return { rule: 'VIOMMU-ATTR-SEPARATE', why: `${why}: the other index's translation` };
+  if (l.other !== null && fits(entry, l.other, a, flag)) return { rule: 'VIOMMU-ATTR-SEPARATE', why: `${why}: the other index's translation` };
   if (cur && entry.perm !== 'none' && insideLargeLeaf(cur, a, entry.translatedAddr + (a - entry.iova))) {
     return { rule: 'VIOMMU-XLATE-LARGE', why: `${why}: inside the ${hex(cur.unit)}-byte leaf, at the wrong offset` };
   }
-  if (l.retired.some((r) => fits(entry, r, a, flag, false))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: a translation already invalidated` };
-  if (l.retiredBinding.some((r) => fits(entry, r, a, flag, l.bypass && r === null))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: the domain the endpoint left, after its context invalidation` };
+  if (l.retired.some((r) => fits(entry, r, a, flag))) return { rule: 'VIOMMU-INVAL-STALE', why: `${why}: a translation already invalidated` };
+  if (l.retiredBinding.some((r) => fits(entry, r, a, flag))) return { rule: 'VIOMMU-INVAL-CONTEXT', why: `${why}: the domain the endpoint left, after its context invalidation` };
   return { rule: 'VIOMMU-XLATE-TABLES', why };
 }

@@ -8,12 +8,12 @@ import type { Context, Duty } from './events.ts';
 import type { Notifier, Sight } from './notifier.ts';
 import { PageTables } from './page-tables.ts';
 import type { Lookup } from './probe.ts';
-import { Space } from './space.ts';
+import { Space, type Old } from './space.ts';
 import { RangeMap } from './ranges.ts';
 import { shiftXlat, type Xlat } from './xlat.ts';
 
 export type Change =
-  | { errno: Errno; rule: string }
+  | { errno: Errno; rule: string; accept?: Errno[] }
   | { duties: Map<Notifier, Duty>; ctx: Context; resetShadows: boolean };
 
 const CTX = (completeRule: string): Context => ({ replay: false, completeRule });
@@ -33,6 +33,8 @@ export class State {
   private readonly iotlbBindings: Set<number>[];
   /** Bindings the endpoint's last context invalidation ended: kept to name a stale answer. */
   private retiredBindings: Set<number | null>[];
+  /** virtio-iommu: the endpoints attached at least once since the reset. */
+  private readonly known = new Set<number>();
   private gen = 0;
   /** What each MPC index gave before the last `reset`, where no gate has changed it since: to name a reset not done. */
   private beforeReset: [RangeMap<Xlat>, RangeMap<Xlat>] | null = null;
@@ -79,26 +81,46 @@ export class State {
     };
   }
 
+  /**
+   * What an endpoint bound to no domain gets at `a` (VIOMMU-DMA-UNATTACHED): nothing, or with
+   * bypass `a` itself, read-write. Only the binding decides: a bound endpoint's unmapped
+   * address faults even when unbound ones bypass.
+   */
+  private unbound(a: bigint): Old {
+    if (this.info.unattached !== 'bypass') return null;
+    return { pa: a, perm: 'rw', own: 'rw', target: 'memory', unit: this.granule, lo: 0n, hi: 0n, gen: 0 };
+  }
+
   lookup(endpoint: number, index: number, a: bigint): Lookup {
     const domains = [...new Set([this.binding[endpoint]!, ...this.oldBindings[endpoint]!, ...this.iotlbBindings[endpoint]!])];
     const candidates = domains.flatMap((d) => {
-      if (d === null) return [null];
+      if (d === null) return [this.unbound(a)];
       const [now, ...olds] = this.space(d, index).candidates(a);
       // Without caching mode no cache holds a not-present entry (VIOMMU-INVAL-STALE).
       return [now!, ...olds.filter((o) => o !== null || this.info.cachingMode)];
     });
     const now = this.binding[endpoint]!;
+    if (this.info.profile === 'virtio-iommu' && now !== null) candidates.push(...this.nextMapping(now, a));
     return {
       candidates,
-      current: now === null ? null : this.space(now, index).current.at(a)?.value ?? null,
+      current: now === null ? this.unbound(a) : this.space(now, index).current.at(a)?.value ?? null,
       retired: domains.flatMap((d) => (d === null ? [] : this.space(d, index).retired.at(a)?.value ?? [])),
       retiredBinding: [...this.retiredBindings[endpoint]!].filter((d) => !domains.includes(d))
-        .map((d) => (d === null ? null : this.space(d, index).current.at(a)?.value ?? null)),
+        .map((d) => (d === null ? this.unbound(a) : this.space(d, index).current.at(a)?.value ?? null)),
       other: this.info.indexes === 2 ? this.space(0, 1 - index).current.at(a)?.value ?? null : null,
       beforeReset: this.beforeReset?.[index]?.at(a)?.value ?? null,
-      bypass: this.info.unattached === 'bypass',
       unbound: domains.includes(null),
     };
+  }
+
+  /**
+   * VIOMMU-DMA-TRANSLATE's variant: virtio_iommu_translate looks up [a, a + 1], so the byte
+   * before a mapping may be translated by it, to its start's address minus one, with its
+   * permission.
+   */
+  private nextMapping(domain: number, a: bigint): Old[] {
+    const next = a + 1n < this.top ? this.space(domain).current.at(a + 1n)?.value : undefined;
+    return next && next.lo === a + 1n ? [shiftXlat(next, -1n)] : [];
   }
 
   private notifiersOf(endpoint: number | null, index?: number): Notifier[] {
@@ -128,20 +150,28 @@ export class State {
           this.binding[op.endpoint] = to;
           return { duties, ctx: CTX('VIOMMU-INVAL-CONTEXT'), resetShadows: false };
         }
-        if (to === null && from === null) return { errno: 'EINVAL', rule: 'VIOMMU-VIRTIO-ATTACH' };
-        if (from === to) return { duties, ctx: CTX('VIOMMU-VIRTIO-ATTACH'), resetShadows: false };
+        // virtio_iommu_detach: an endpoint the device has not met since its reset (it learns
+        // them at ATTACH, virtio_iommu_get_endpoint) does not exist; a known one in no domain is
+        // not attached to the one named.
+        // QEMU 11.1 forgets an endpoint when it is detached: ENOENT again (the rule's variant).
+        if (to === null && from === null) {
+          return this.known.has(op.endpoint) ? { errno: 'EINVAL', rule: 'VIOMMU-VIRTIO-ATTACH', accept: ['ENOENT'] } : { errno: 'ENOENT', rule: 'VIOMMU-VIRTIO-ATTACH' };
+        }
+        // virtio_iommu_attach detaches first, even from the domain it names again: its
+        // notifiers are unmapped and, the last endpoint out, it takes the domain with it.
+        const alone = from !== null && this.endpointsIn(from).every((e) => e === op.endpoint);
         for (const n of this.notifiersOf(op.endpoint)) {
           all(n);
           if (from !== null) owe(n, present(this.space(from), n.start, n.end));
         }
         this.binding[op.endpoint] = to;
-        if (from !== null && this.endpointsIn(from).length === 0) {
-          // The last endpoint out takes the domain and its mappings with it.
+        if (to !== null) this.known.add(op.endpoint);
+        if (alone) {
           const s = this.space(from);
           s.current.clear();
           s.history.clear();
         }
-        return { duties, ctx: CTX('VIOMMU-VIRTIO-ATTACH'), resetShadows: false };
+        return { duties, ctx: { ...CTX('VIOMMU-VIRTIO-ATTACH'), rejoin: from === to }, resetShadows: false };
       }
       case 'map': case 'unmap': {
         const end = op.iova + op.size;

@@ -65,7 +65,8 @@ export class VirtioState {
     const { info } = this;
     switch (op.op) {
       case 'attach':
-        if (op.endpoint >= info.endpoints || op.domain >= info.domains || this.domainOf.get(op.endpoint) === op.domain) return;
+        // Attaching again to its own domain leaves it first, as a move does.
+        if (op.endpoint >= info.endpoints || op.domain >= info.domains) return;
         this.leave(op.endpoint);
         this.domainOf.set(op.endpoint, op.domain);
         return;

@@ -83,6 +83,7 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-DMA-TRANSLATE', group: 'DMA', level: 'MUST', profile: 'all',
     statement: 'A device access reaches the byte the tables give for its index, or the blocked space, or faults where nothing is mapped or the permission is missing; before the invalidation that covers a change it may use the old translation (VIOMMU-INVAL-STALE). Nothing else.',
     sources: [`${VTD}: vtd_do_iommu_translate`, `${SMMU}: smmuv3_translate`, `${VIRTIO}: virtio_iommu_translate`, `${MPC}: tz_mpc_translate`],
+    variants: ['virtio-iommu (QEMU 7.2, measured over qtest; a later upstream hw/virtio/virtio-iommu.c has the same lookup): virtio_iommu_translate looks the interval [addr, addr + 1] up, so the last byte before a mapping may be translated by that mapping, to its phys_start - 1 with its permissions, even where no mapping or a read-only one holds the byte. The virtio specification translates only VA in [virt_start, virt_end] (MAP request) and says the device MUST NOT allow writes to a range mapped without VIRTIO_IOMMU_MAP_F_WRITE: this departs from it.'],
   },
   {
     id: 'VIOMMU-DMA-UNATTACHED', group: 'DMA', level: 'MUST', profile: 'vtd, smmuv3, virtio-iommu',
@@ -166,7 +167,8 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-SHADOW-NO-LOSS', group: 'SHADOW', level: 'MUST', profile: 'all',
     statement: 'No UNMAP of a shadowed entry whose translation is still valid and unchanged within one leaf: a device may be DMA-ing through it.',
     sources: [`${VTD}: vtd_page_walk_one (63b88968f1)`],
-    variants: ['intel-iommu (QEMU 11.1, hw/i386/intel_iommu.c: vtd_context_global_invalidate) answers a global context-cache invalidation with vtd_address_space_refresh_all, which UNMAPs every notifier\'s whole range (vtd_address_space_unmap_all), then vtd_iommu_replay_all MAPs the present translations again: VFIO drops and re-creates every host mapping, valid ones included. The VT-d specification (6.5.2.1) only has the context cache invalidated; the model lets a vtd global invalidation UNMAP what it then MAPs again (the shadow is still judged complete afterwards).'],
+    variants: ['intel-iommu (QEMU 11.1, hw/i386/intel_iommu.c: vtd_context_global_invalidate) answers a global context-cache invalidation with vtd_address_space_refresh_all, which UNMAPs every notifier\'s whole range (vtd_address_space_unmap_all), then vtd_iommu_replay_all MAPs the present translations again: VFIO drops and re-creates every host mapping, valid ones included. The VT-d specification (6.5.2.1) only has the context cache invalidated; the model lets a vtd global invalidation UNMAP what it then MAPs again (the shadow is still judged complete afterwards).',
+      'virtio-iommu: ATTACH of an endpoint to the domain it is already in detaches it first (virtio_iommu_attach, read in the source; not observable over qtest), so its notifiers get UNMAPs of the domain\'s valid mappings and then MAPs of them again. The virtio specification says nothing of an ATTACH to the same domain; the suite allows the UNMAPs there.'],
   },
   {
     id: 'VIOMMU-SHADOW-UNMAP-COVER', group: 'SHADOW', level: 'MUST', profile: 'all',
@@ -221,8 +223,9 @@ export const RULES: Rule[] = [
   },
   {
     id: 'VIOMMU-VIRTIO-ATTACH', group: 'VIRTIO', level: 'MUST', profile: 'virtio-iommu',
-    statement: 'ATTACH replays the domain\'s mappings to the endpoint\'s notifiers and DETACH unmaps them; a domain lives while an endpoint is attached to it and dies, with its mappings, with the last one. DETACH of an unattached endpoint fails with EINVAL.',
-    sources: [`${VIRTIO}: virtio_iommu_attach, virtio_iommu_detach, virtio_iommu_put_domain`],
+    statement: 'ATTACH replays the domain\'s mappings to the endpoint\'s notifiers and DETACH unmaps them; a domain lives while an endpoint is attached to it and dies, with its mappings, with the last one. ATTACH first detaches the endpoint, even from the domain it names again: the last endpoint re-attached to its own domain finds it empty. DETACH of an endpoint not attached fails with EINVAL, or with ENOENT when the device has not met it (no ATTACH since the reset).',
+    sources: [`${VIRTIO}: virtio_iommu_attach, virtio_iommu_detach, virtio_iommu_get_endpoint, virtio_iommu_put_domain`, `${VIRTIO_SPEC} (DETACH: an endpoint that does not exist answers S_NOENT; after its last endpoint is detached a domain ceases to exist)`],
+    variants: ['QEMU 11.1 forgets an endpoint when it is detached (measured over qtest): a DETACH of an endpoint detached before answers S_NOENT where 7.2 answers S_INVAL. The specification makes S_INVAL there a MAY, so both are allowed.'],
   },
   // --- MPC --------------------------------------------------------------------------------
   {

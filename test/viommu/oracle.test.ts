@@ -42,3 +42,34 @@ describe('the viommu model accepts its own answers', () => {
     });
   }
 });
+
+describe('the viommu model on virtio-iommu details QEMU taught it', () => {
+  const info: BackendInfo = { ...base, name: 'virtio-bypass', profile: 'virtio-iommu', iovaBits: 48, pageSizes: [0x1000n], indexes: 1, endpoints: 2, domains: 2, unattached: 'bypass', capabilities: ['domains', 'dma', 'faults'] };
+  const dma = (endpoint: number, iova: bigint): Op => ({ op: 'dma', endpoint, iova, access: 'write', secure: false });
+  const judge = (ops: Op[], results: Result[]) => firstViolation(viommu, info, ops, results);
+  const ok: Result = { ok: true, events: [] };
+  const fault: Result = { ok: true, outcome: 'fault' };
+  const memory = (addr: bigint): Result => ({ ok: true, outcome: 'memory', addr });
+  const map: Op = { op: 'map', domain: 0, iova: 0x10000n, size: 0x1000n, pa: 0x80000n, perm: 'rw', page: 0x1000n };
+
+  test('bypass is for endpoints in no domain: a bound endpoint\'s unmapped address faults', () => {
+    const ops: Op[] = [dma(1, 0x5008n), { op: 'attach', endpoint: 0, domain: 0 }, dma(0, 0x5008n)];
+    expect(judge(ops, [memory(0x5008n), ok, fault])).toBeNull();
+    expect(judge(ops, [memory(0x5008n), ok, memory(0x5008n)])?.rule).toBe('VIOMMU-DMA-TRANSLATE');
+  });
+
+  test('the byte before a mapping may go through it (VIOMMU-DMA-TRANSLATE\'s variant), no other byte', () => {
+    const ops: Op[] = [{ op: 'attach', endpoint: 0, domain: 0 }, map, dma(0, 0xffffn), dma(0, 0xfffen)];
+    expect(judge(ops, [ok, ok, fault, fault])).toBeNull();
+    expect(judge(ops, [ok, ok, memory(0x7ffffn), fault])).toBeNull();
+    expect(judge(ops, [ok, ok, memory(0x7ffffn), memory(0x7fffen)])?.rule).toBe('VIOMMU-DMA-TRANSLATE');
+  });
+
+  test('DETACH: ENOENT before the endpoint\'s first ATTACH, EINVAL after; an ATTACH to its own domain leaves it first', () => {
+    const ops: Op[] = [{ op: 'detach', endpoint: 0 }, { op: 'attach', endpoint: 0, domain: 0 }, map, { op: 'attach', endpoint: 0, domain: 0 },
+      { op: 'detach', endpoint: 0 }, { op: 'detach', endpoint: 0 }, { op: 'attach', endpoint: 0, domain: 0 }, map];
+    const einval: Result = { ok: false, errno: 'EINVAL' };
+    expect(judge(ops, [{ ok: false, errno: 'ENOENT' }, ok, ok, ok, ok, einval, ok, ok])).toBeNull();
+    expect(judge(ops, [einval, ok, ok, ok, ok, einval, ok, ok])?.rule).toBe('VIOMMU-VIRTIO-ATTACH');
+  });
+});

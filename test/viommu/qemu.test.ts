@@ -1,4 +1,4 @@
-// QEMU's real IOMMUs over qtest (qemu/): intel-iommu, SMMUv3 and the TrustZone MPC, on QEMU 7.2
+// QEMU's real IOMMUs over qtest (qemu/): intel-iommu, SMMUv3, virtio-iommu and the TrustZone MPC, on QEMU 7.2
 // and 11.1. They start QEMU (and build 11.1's tree on first use), so this is opt-in:
 //   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu.test.ts
 // Checks that each module backend loads out of process, that hand-written cases are judged
@@ -252,6 +252,87 @@ describe.skipIf(!enabled)('QEMU 7.2 tz-mpc over qtest', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 600_000);
+});
+
+/** virtio-iommu's requests, their statuses, and what QEMU does that the rules name (qemu/README.md). */
+const VIRTIO_CASE: Op[] = [
+  { op: 'detach', endpoint: 0 },
+  { op: 'attach', endpoint: 0, domain: 1 },
+  { op: 'map', domain: 1, iova: 0x1000n, size: 0x2000n, pa: RAM + 0x5000n, perm: 'rw', page: 0x1000n },
+  { op: 'map', domain: 1, iova: 0x3000n, size: 0x1000n, pa: RAM + 0x9000n, perm: 'r', page: 0x1000n },
+  dma(0, 0x1008n, 'read'),
+  dma(0, 0x2010n, 'write'),
+  dma(0, 0x3010n, 'write'),
+  dma(1, 0x1000n, 'read'),
+  dma(0, 0x8000n, 'read'),
+  { op: 'faults' },
+  // VIOMMU-DMA-TRANSLATE's variant: the byte before a mapping goes through it.
+  dma(0, 0xfffn, 'write'),
+  { op: 'map', domain: 1, iova: 0x2000n, size: 0x1000n, pa: RAM, perm: 'rw', page: 0x1000n },
+  { op: 'unmap', domain: 1, iova: 0x1000n, size: 0x1000n },
+  { op: 'map', domain: 2, iova: 0n, size: 0x1000n, pa: RAM, perm: 'rw', page: 0x1000n },
+  // Attached again to its own domain: with another endpoint there the mappings stay, alone they go.
+  { op: 'attach', endpoint: 1, domain: 1 },
+  { op: 'attach', endpoint: 0, domain: 1 },
+  dma(0, 0x1008n, 'read'),
+  { op: 'detach', endpoint: 1 },
+  { op: 'attach', endpoint: 0, domain: 1 },
+  dma(0, 0x1008n, 'read'),
+  { op: 'detach', endpoint: 0 },
+  { op: 'detach', endpoint: 0 },
+  { op: 'map', domain: 1, iova: 0n, size: 0x1000n, pa: RAM, perm: 'rw', page: 0x1000n },
+];
+
+describe.skipIf(!enabled)('QEMU 7.2 virtio-iommu over qtest', () => {
+  let subject: Subject;
+  beforeAll(async () => { subject = await loadBackend('./qemu/virtio-iommu/backend.ts', 60_000); }, 60_000);
+  afterAll(async () => { await subject?.backend.dispose?.(); });
+
+  test('loads and declares what the device configuration reports', () => {
+    const info = subject.backend.info as import('../../spec/viommu/backend.ts').BackendInfo;
+    expect(info).toMatchObject({ name: 'qemu-7.2:virtio-iommu', profile: 'virtio-iommu', pageSizes: [0x1000n], iovaBits: 63, unattached: 'fault', endpoints: 2 });
+    expect(info.capabilities).toEqual(['domains', 'dma', 'faults']);
+  });
+
+  test('a hand-written case conforms', async () => {
+    await subject.backend.reset();
+    const wire = await subject.backend.execute(VIRTIO_CASE);
+    const results = wire.map((r, i) => viommu.decodeResult(VIRTIO_CASE[i]!, r, `result ${i}`, subject.backend.info as never)) as Result[];
+    expect(firstViolation(viommu as never, subject.backend.info, VIRTIO_CASE, results)).toBeNull();
+    const fail = (errno: string) => ({ ok: false, errno });
+    const memory = (addr: bigint) => ({ ok: true, outcome: 'memory', addr });
+    const fault = { ok: true, outcome: 'fault' };
+    expect(results[0]).toEqual(fail('ENOENT'));
+    expect(results.slice(4, 9)).toEqual([memory(RAM + 0x5008n), memory(RAM + 0x6010n), fault, fault, fault]);
+    expect(results[9]).toEqual({ ok: true, faults: [{ endpoint: 0, iova: 0x3010n, access: 'write' }, { endpoint: 1, iova: 0x1000n, access: 'read' }, { endpoint: 0, iova: 0x8000n, access: 'read' }] });
+    expect(results[10]).toEqual(memory(RAM + 0x4fffn));
+    expect(results.slice(11, 14)).toEqual([fail('EINVAL'), fail('ERANGE'), fail('ENOENT')]);
+    expect(results[16]).toEqual(memory(RAM + 0x5008n));
+    expect(results[19]).toEqual(fault);
+    expect(results.slice(21)).toEqual([fail('EINVAL'), fail('ENOENT')]);
+  }, 60_000);
+});
+
+describe.skipIf(!enabled)('QEMU 7.2 and 11.1 virtio-iommu: the family runs', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'qemu-conform-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('every property the backend can run passes', () => {
+    const json = join(dir, 'report.json');
+    const r = spawnSync(process.execPath, [
+      '--import', 'tsx', 'harness/cli/main.ts', 'run', '--backend', 'qemu-7.2:virtio-iommu', '--backend', 'qemu-11.1:virtio-iommu-bypass',
+      '--runs', '10', '--cases', join(dir, 'cases'), '--json', json,
+    ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { backends: { backend: string; error: unknown; properties: { property: string; status: string }[] }[] };
+    expect(report.backends.map((b) => b.backend)).toEqual(['qemu-7.2:virtio-iommu', 'qemu-11.1:virtio-iommu-bypass']);
+    for (const b of report.backends) {
+      expect(b.error, `${b.backend}: ${r.stderr.slice(-2000)}`).toBeNull();
+      const statuses = Object.fromEntries(b.properties.map((p) => [p.property, p.status]));
+      expect(statuses, `${b.backend}: ${r.stderr.slice(-2000)}`).toMatchObject({ walk: 'pass', context: 'pass', virtio: 'pass', args: 'pass', stale: 'skip', shadow: 'skip' });
+    }
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
   }, 600_000);
 });
 

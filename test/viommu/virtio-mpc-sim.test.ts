@@ -76,12 +76,23 @@ describe('sim-virtio-iommu', () => {
   });
 
   test('ATTACH replays the domain, DETACH unmaps it, the last endpoint out destroys it', () => {
+    const mapped = ev(1, 'map', 0n, 0x2000n, 0x10000n);
+    const unmapped = ev(1, 'unmap', 0n, 0x2000n, 0x10000n);
     expect(run(virtio(), [
       attach(0, 1), map(1, 0n, 0x2000n, 0x10000n), reg(1, 1), attach(1, 1), attach(1, 1), attach(1, 2),
       detach(0), map(1, 0n, 0x1000n, 0n), attach(1, 1), detach(1), detach(1), reg(2, 1, 0n, VTOP - 1n, 2), attach(1, 1), detach(1),
     ])).toEqual([
-      ok(), ok(), ok(), ok(ev(1, 'map', 0n, 0x2000n, 0x10000n)), ok(), ok(ev(1, 'unmap', 0n, 0x2000n, 0x10000n)),
+      // Attached again to its domain, the endpoint leaves it first (virtio_iommu_attach).
+      ok(), ok(), ok(), ok(mapped), ok(unmapped, mapped), ok(unmapped),
       ok(), fail('ENOENT'), ok(), ok(), fail('EINVAL'), ok(), ok(), ok(),
+    ]);
+  });
+
+  test('DETACH of an endpoint never attached is ENOENT; the last endpoint attached again to its domain empties it', () => {
+    expect(run(virtio(), [
+      detach(2), attach(2, 0), detach(2), detach(2), attach(0, 0), map(0, 0n, 0x1000n, 0n), attach(0, 0), dma(0, 0n), map(0, 0n, 0x1000n, 0n),
+    ])).toEqual([
+      fail('ENOENT'), ok(), ok(), fail('EINVAL'), ok(), ok(), ok(), { ok: true, outcome: 'fault' }, ok(),
     ]);
   });
 

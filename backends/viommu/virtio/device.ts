@@ -24,6 +24,8 @@ export class VirtioIommu {
   private readonly bound: (number | undefined)[];
   /** The live domains: one exists while an endpoint is attached to it. */
   private readonly domains = new Map<number, Domain>();
+  /** The endpoints the device has met: those attached since the reset (virtio_iommu_get_endpoint). */
+  private readonly known = new Set<number>();
   private readonly granule: bigint;
   /** The fault events not yet read (virtio_iommu_report_fault); the event queue is unbounded here. */
   private faults: FaultRecord[] = [];
@@ -51,9 +53,10 @@ export class VirtioIommu {
     if (domain.endpoints.size === 0) this.domains.delete(id); // VIOMMU-VIRTIO-ATTACH
   }
 
+  /** virtio_iommu_attach: detaches first, even from the domain named again (the last one out destroys it). */
   attach(endpoint: number, id: number): Result {
-    if (this.bound[endpoint] === id) return notified([]);
     const events: NotifierEvent[] = [];
+    this.known.add(endpoint);
     if (this.bound[endpoint] !== undefined) this.leave(endpoint, events);
     let domain = this.domains.get(id);
     if (domain === undefined) {
@@ -69,8 +72,9 @@ export class VirtioIommu {
     return notified(events);
   }
 
+  /** virtio_iommu_detach: an endpoint never attached since the reset is unknown to the device. */
   detach(endpoint: number): Result {
-    if (this.bound[endpoint] === undefined) return fail('EINVAL');
+    if (this.bound[endpoint] === undefined) return fail(this.known.has(endpoint) ? 'EINVAL' : 'ENOENT');
     const events: NotifierEvent[] = [];
     this.leave(endpoint, events);
     return notified(events);
