@@ -21,6 +21,8 @@ export interface Lookup {
   other: Old;
   /** What this index gave before the MPC's last reset, if no gate changed it since: to name a reset not done. */
   beforeReset: Old;
+  /** virtio-iommu: the neighbouring mappings stretched by a byte over `a`, to name a lookup outside its mapping. */
+  adjacent: Old[];
   /** The endpoint may be seen bound to no domain. */
   unbound: boolean;
 }
@@ -43,6 +45,9 @@ export function judgeDma(l: Lookup, a: bigint, access: 'read' | 'write', actual:
   const cur = l.current;
   if (cur && actual.outcome === 'memory' && actual.addr === cur.pa && permAllows(cur.own, access) && !permAllows(cur.perm, access)) {
     return { rule: 'VIOMMU-XLATE-PERM-AND', why: `${why}: the leaf allows it but a directory above does not` };
+  }
+  if (l.adjacent.some((v) => sameOutcome(dmaOutcome(v, a, access), actual))) {
+    return { rule: 'VIOMMU-VIRTIO-RANGE', why: `${why}: the neighbouring mapping's translation, one byte outside it` };
   }
   if (l.beforeReset !== null && sameOutcome(dmaOutcome(l.beforeReset, a, access), actual)) {
     return { rule: 'VIOMMU-MPC-RESET', why: `${why}: that is what the LUT gave before the reset` };

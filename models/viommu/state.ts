@@ -100,7 +100,6 @@ export class State {
       return [now!, ...olds.filter((o) => o !== null || this.info.cachingMode)];
     });
     const now = this.binding[endpoint]!;
-    if (this.info.profile === 'virtio-iommu' && now !== null) candidates.push(...this.nextMapping(now, a));
     return {
       candidates,
       current: now === null ? this.unbound(a) : this.space(now, index).current.at(a)?.value ?? null,
@@ -109,18 +108,25 @@ export class State {
         .map((d) => (d === null ? this.unbound(a) : this.space(d, index).current.at(a)?.value ?? null)),
       other: this.info.indexes === 2 ? this.space(0, 1 - index).current.at(a)?.value ?? null : null,
       beforeReset: this.beforeReset?.[index]?.at(a)?.value ?? null,
+      adjacent: this.info.profile === 'virtio-iommu' && now !== null ? this.adjacent(now, a) : [],
       unbound: domains.includes(null),
     };
   }
 
   /**
-   * VIOMMU-DMA-TRANSLATE's variant: virtio_iommu_translate looks up [a, a + 1], so the byte
-   * before a mapping may be translated by it, to its start's address minus one, with its
-   * permission.
+   * What the mappings that start just after `a` or end just before it would give, extended by
+   * a byte: to name a lookup that strays out of its mapping (VIOMMU-VIRTIO-RANGE; QEMU's
+   * virtio_iommu_translate looks [a, a + 1] up).
    */
-  private nextMapping(domain: number, a: bigint): Old[] {
-    const next = a + 1n < this.top ? this.space(domain).current.at(a + 1n)?.value : undefined;
-    return next && next.lo === a + 1n ? [shiftXlat(next, -1n)] : [];
+  private adjacent(domain: number, a: bigint): Old[] {
+    const current = this.space(domain).current;
+    const next = a + 1n < this.top ? current.at(a + 1n)?.value : undefined;
+    const prev = a > 0n ? current.at(a - 1n)?.value : undefined;
+    const stretched = (v: Xlat, d: bigint): Xlat => ({ ...v, pa: BigInt.asUintN(64, v.pa + d) });
+    return [
+      ...(next && next.lo === a + 1n ? [stretched(next, -1n)] : []),
+      ...(prev && prev.hi === a ? [stretched(prev, 1n)] : []),
+    ];
   }
 
   private notifiersOf(endpoint: number | null, index?: number): Notifier[] {

@@ -28,7 +28,7 @@ export const PROPERTIES: ViommuProperty[] = [
   {
     id: 'walk',
     title: 'translate and DMA after page-table writes and requests: entries, levels, permissions, large leaves, fault records',
-    rules: ['VIOMMU-XLATE-ENTRY', 'VIOMMU-XLATE-TABLES', 'VIOMMU-XLATE-PERM-AND', 'VIOMMU-XLATE-LARGE', 'VIOMMU-DMA-TRANSLATE', 'VIOMMU-ATTR-INDEX',
+    rules: ['VIOMMU-XLATE-ENTRY', 'VIOMMU-XLATE-TABLES', 'VIOMMU-XLATE-PERM-AND', 'VIOMMU-XLATE-LARGE', 'VIOMMU-DMA-TRANSLATE', 'VIOMMU-ATTR-INDEX', 'VIOMMU-VIRTIO-RANGE',
       'VIOMMU-DMA-FAULT-RECORD'],
     requires: ['domains', 'dma'],
     cases: (info, maxOps) => caseArb(info, maxOps, walkStep, { faults: true }),

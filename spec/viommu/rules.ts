@@ -83,7 +83,6 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-DMA-TRANSLATE', group: 'DMA', level: 'MUST', profile: 'all',
     statement: 'A device access reaches the byte the tables give for its index, or the blocked space, or faults where nothing is mapped or the permission is missing; before the invalidation that covers a change it may use the old translation (VIOMMU-INVAL-STALE). Nothing else.',
     sources: [`${VTD}: vtd_do_iommu_translate`, `${SMMU}: smmuv3_translate`, `${VIRTIO}: virtio_iommu_translate`, `${MPC}: tz_mpc_translate`],
-    variants: ['virtio-iommu (QEMU 7.2, measured over qtest; a later upstream hw/virtio/virtio-iommu.c has the same lookup): virtio_iommu_translate looks the interval [addr, addr + 1] up, so the last byte before a mapping may be translated by that mapping, to its phys_start - 1 with its permissions, even where no mapping or a read-only one holds the byte. The virtio specification translates only VA in [virt_start, virt_end] (MAP request) and says the device MUST NOT allow writes to a range mapped without VIRTIO_IOMMU_MAP_F_WRITE: this departs from it.'],
   },
   {
     id: 'VIOMMU-DMA-UNATTACHED', group: 'DMA', level: 'MUST', profile: 'vtd, smmuv3, virtio-iommu',
@@ -210,6 +209,11 @@ export const RULES: Rule[] = [
     variants: ['intel-iommu tags its IOTLB by source id and looks it up before the context: the old domain\'s translations may still be used by the endpoint until a domain-selective or global IOTLB invalidation of that domain (QEMU 7.2, measured over qtest). The VT-d specification has software follow the context-cache invalidation with an IOTLB invalidation, so the suite allows it on vtd.'],
   },
   // --- virtio-iommu -----------------------------------------------------------------------
+  {
+    id: 'VIOMMU-VIRTIO-RANGE', group: 'VIRTIO', level: 'MUST', profile: 'virtio-iommu',
+    statement: 'A mapping translates exactly [virt_start, virt_end]: the byte before its start is not translated by it, nor is the byte after its end.',
+    sources: [`${VIRTIO}: virtio_iommu_translate`, `${VIRTIO_SPEC} (MAP request: VA in [virt_start, virt_end]; a range mapped without F_WRITE MUST NOT be written)`],
+  },
   {
     id: 'VIOMMU-VIRTIO-MAP', group: 'VIRTIO', level: 'MUST', profile: 'virtio-iommu',
     statement: 'MAP of a range overlapping a mapping fails with S_INVAL (EINVAL), into a domain no endpoint is attached to with S_NOENT (ENOENT); a mapping is used at once, there is no cache to invalidate.',

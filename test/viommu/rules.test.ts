@@ -256,6 +256,8 @@ group('VIRTIO', () => {
   reports('VIOMMU-VIRTIO-ATTACH', 'ATTACH to a populated domain does not replay its mappings to the endpoint\'s notifier', VIRTIO,
     [attach(0, 0), map(0, 0x10000n, 0x2000n, 0x80000n), reg(1, 1), replay(1), attach(1, 0)], events(), 0x10000n);
   reports('VIOMMU-VIRTIO-ATTACH', 'DETACH of an endpoint attached nowhere succeeds', VIRTIO, [attach(0, 0), detach(1)], events());
+  reports('VIOMMU-VIRTIO-RANGE', 'the byte before a mapping is translated by it', VIRTIO,
+    [attach(0, 0), map(0, 0x10000n, K4, 0x80000n), dma(0, 0xffffn)], memory(0x7ffffn));
 });
 
 group('MPC', () => {

@@ -226,6 +226,7 @@ describe('mutants', () => {
     'virtio-attach-no-replay': [attach(0, 0), map(0, 0n, 0x1000n, 0n), reg(1, 1), attach(1, 0)],
     'virtio-no-crop': [attach(0, 0), reg(1, 0, 0n, 0x1fffn), map(0, 0n, 0x4000n, 0n)],
     'virtio-fault-wrong-endpoint': [attach(1, 0), dma(1, 0x5000n), dma(2, 0x6000n), FAULTS],
+    'virtio-lookup-next-byte': [attach(0, 0), map(0, 0x1000n, 0x1000n, 0x100000n), dma(0, 0xfffn)],
   };
   const MPC_CASES: Record<string, Op[]> = {
     'mpc-wrong-index': [mreg(1, 0), gate(0n, 0x400n, true)],
@@ -239,7 +240,7 @@ describe('mutants', () => {
     ...MPC_MUTANTS.map((m) => ({ m, base: MPC_SIMS[0]!, ops: MPC_CASES[m.name.split('~')[1]!] })),
   ];
 
-  test('there are nine, each named base~id and breaking a known rule', () => {
+  test('there are ten, each named base~id and breaking a known rule', () => {
     expect(cases.map((c) => c.m.name)).toEqual([...Object.keys(VIRTIO_CASES).map((id) => `sim-virtio-iommu~${id}`), ...Object.keys(MPC_CASES).map((id) => `sim-mpc~${id}`)]);
     for (const { m } of cases) expect(RULE_IDS.has(m.rule), m.rule).toBe(true);
   });

@@ -6,6 +6,7 @@ export const VIRTIO_BUG_IDS = [
   'virtio-attach-no-replay',
   'virtio-no-crop',
   'virtio-fault-wrong-endpoint',
+  'virtio-lookup-next-byte',
 ] as const;
 export type VirtioBug = (typeof VIRTIO_BUG_IDS)[number];
 export type VirtioBugs = ReadonlySet<VirtioBug>;

@@ -121,12 +121,16 @@ export class VirtioIommu {
 
   /** VIOMMU-DMA-TRANSLATE, VIOMMU-DMA-UNATTACHED (unattached: fault). */
   dma(endpoint: number, iova: bigint, access: 'read' | 'write'): DmaOutcome {
-    const m = this.lookup(endpoint, iova);
+    // mutant virtio-lookup-next-byte: [iova, iova + 1] is looked up, as QEMU's virtio_iommu_translate does.
+    const id = this.bound[endpoint];
+    const m = this.bugs.has('virtio-lookup-next-byte') && id !== undefined
+      ? this.domains.get(id)!.mappings.overlapping(iova, iova + 1n)[0]
+      : this.lookup(endpoint, iova);
     if (m === undefined || !permAllows(m.perm, access)) {
       this.reportFault(endpoint, iova, access);
       return FAULT;
     }
-    return { ok: true, outcome: 'memory', addr: m.pa + (iova - m.low) };
+    return { ok: true, outcome: 'memory', addr: BigInt.asUintN(64, m.pa + (iova - m.low)) };
   }
 
   /** virtio_iommu_report_fault: a fault event with the exact address (VIOMMU-DMA-FAULT-RECORD). */

@@ -27,4 +27,6 @@ export const VIRTIO_MUTANT_LIST: readonly VirtioMutant[] = [
     'Notifications are not cropped to the notifier\'s range: a chunk straddling its edge is delivered whole.'),
   mutant('virtio-fault-wrong-endpoint', 'VIOMMU-DMA-FAULT-RECORD',
     'A fault event of an attached endpoint carries its domain id where the endpoint id belongs.'),
+  mutant('virtio-lookup-next-byte', 'VIOMMU-VIRTIO-RANGE',
+    'A DMA looks up [iova, iova + 1] instead of iova, so the byte before a mapping is translated by it (found in QEMU\'s virtio_iommu_translate).'),
 ];
