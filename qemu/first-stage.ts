@@ -1,5 +1,5 @@
 // VT-d first-stage paging entries (x86-64 4-level format, VT-d 3.x section 9.9), as QEMU 11.1's
-// intel_iommu.c walks them (vtd_iova_to_fspte):
+// intel_iommu.c walks them (vtd_iova_to_fspte, named vtd_iova_to_flpte before the x-flts -> fsts rename):
 // - P refuses nothing once set: a present entry always allows a read, so a leaf or a directory
 //   carries 'r' or 'rw' only (the declaration's `perms`).
 // - R/W at every level gates writes (the AND of the walk, VIOMMU-XLATE-PERM-AND).
