@@ -1,4 +1,5 @@
-// VT-d invalidation descriptors (legacy 128-bit form) for each `invalidate` scope.
+// VT-d invalidation descriptors for each `invalidate` scope: legacy mode's, and scalable mode's
+// PASID-based ones (their 256-bit form's upper half is zero: machine.ts writes it).
 import type { InvalidateScope } from '../spec/viommu/ops.ts';
 import { PAGE } from './layout.ts';
 
@@ -6,7 +7,13 @@ export type Descriptor = [lo: bigint, hi: bigint];
 
 const CONTEXT_CACHE = 0x1n;
 const IOTLB = 0x2n;
+const PASID_IOTLB = 0x6n;
+const PASID_CACHE = 0x7n;
 const GLOBAL = 1n, DOMAIN = 2n, DEVICE_OR_PAGE = 3n;
+/** P_IOTLB granularity (bits 5:4): every page of a PASID in a domain, or pages of it. */
+const ALL_IN_PASID = 2n, PAGES_IN_PASID = 3n;
+/** PC_INV granularity (bits 5:4): one PASID of a domain, or everything. */
+const PASID_SELECTIVE = 1n, PC_GLOBAL = 3n;
 /** IOTLB invalidations also drain reads and writes (DR, DW), as drivers ask. */
 const DRAIN = (1n << 6n) | (1n << 7n);
 
@@ -22,19 +29,33 @@ export const iotlbDomain = (domain: number): Descriptor => [IOTLB | (DOMAIN << 4
 export const iotlbPages = (domain: number, addr: bigint, am: bigint): Descriptor =>
   [IOTLB | (DEVICE_OR_PAGE << 4n) | DRAIN | (didOf(domain) << 16n), addr | am];
 
+/** PASID-based IOTLB invalidation (P_IOTLB): no drain bits, those are reserved in it. */
+const pasidBits = (domain: number, pasid: number): bigint => (didOf(domain) << 16n) | (BigInt(pasid) << 32n);
+export const pasidIotlbAll = (domain: number, pasid: number): Descriptor => [PASID_IOTLB | (ALL_IN_PASID << 4n) | pasidBits(domain, pasid), 0n];
+export const pasidIotlbPages = (domain: number, pasid: number, addr: bigint, am: bigint): Descriptor =>
+  [PASID_IOTLB | (PAGES_IN_PASID << 4n) | pasidBits(domain, pasid), addr | am];
+/** PASID-cache invalidation (PC_INV). */
+export const pasidCache = (domain: number, pasid: number): Descriptor => [PASID_CACHE | (PASID_SELECTIVE << 4n) | pasidBits(domain, pasid), 0n];
+export const pasidCacheGlobal = (): Descriptor => [PASID_CACHE | (PC_GLOBAL << 4n), 0n];
+
 /**
  * [iova, iova + size) as naturally aligned blocks of 2^am pages, am <= mamv (CAP.MAMV): the
- * exact cover, so nothing outside the range is invalidated unless it takes too many.
+ * exact cover, so nothing outside the range is invalidated unless it takes too many (then
+ * `whole`). `pages` makes one block's descriptor: legacy page-selective, or P_IOTLB's.
  */
-export function pageSelective(domain: number, iova: bigint, size: bigint, mamv: bigint): Descriptor[] {
+export function pageSelective(
+  domain: number, iova: bigint, size: bigint, mamv: bigint,
+  pages: (addr: bigint, am: bigint) => Descriptor = (addr, am) => iotlbPages(domain, addr, am),
+  whole: Descriptor = iotlbDomain(domain),
+): Descriptor[] {
   const out: Descriptor[] = [];
   let at = iova;
   const end = iova + size;
   while (at < end) {
     let am = 0n;
     while (am < mamv && at % (PAGE << (am + 1n)) === 0n && at + (PAGE << (am + 1n)) <= end) am++;
-    out.push(iotlbPages(domain, at, am));
-    if (out.length > MAX_PAGE_DESCRIPTORS) return [iotlbDomain(domain)];
+    out.push(pages(at, am));
+    if (out.length > MAX_PAGE_DESCRIPTORS) return [whole];
     at += PAGE << am;
   }
   return out;

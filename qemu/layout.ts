@@ -33,6 +33,9 @@ export const INVALIDATION_QUEUE = 0x00102000n;
 export const WAIT_STATUS = 0x00103000n;
 /** The page a scratch IOVA reaches in every domain: how tokens enter and leave edu's buffer. */
 export const SCRATCH_PAGE = 0x00104000n;
+/** Scalable mode: each endpoint's PASID directory and PASID table, one page each, endpoint by endpoint. */
+export const PASID_DIRECTORIES = 0x00108000n;
+export const PASID_TABLES = 0x00110000n;
 /** Page tables are allocated from here up. */
 export const TABLE_POOL = 0x00200000n;
 export const TABLE_POOL_END = GIB;

@@ -8,13 +8,25 @@ import {
   INVALIDATION_QUEUE, PAGE, ROOT_TABLE, SCRATCH_IOVA, SCRATCH_PAGE, VTD, VTD_BASE, WAIT_STATUS,
 } from './layout.ts';
 import { eduDma } from './edu.ts';
+import { FIRST_STAGE_FORMAT } from './first-stage.ts';
 import { writeHaltBios } from './halt-bios.ts';
 import { Qtest, QtestError } from './qtest.ts';
+import { VTD_FORMAT, type TableFormat } from './second-level.ts';
+
+/**
+ * How the IOMMU translates: `legacy` (root and context tables, second level) or `flts`
+ * (scalable mode: scalable-mode root and context entries, a PASID table per endpoint, and
+ * first-stage tables; QEMU 11.1's `scalable-mode=on,fsts=on`).
+ */
+export type VtdMode = 'legacy' | 'flts';
 
 /** Scratch tables at fixed pages below the table pool: SCRATCH_IOVA -> SCRATCH_PAGE in every domain. */
 export const SCRATCH_TABLES = [0x00105000n, 0x00106000n, 0x00107000n];
 
-const QUEUE_ENTRIES = 256n;
+/** RTADDR.TTM (bits 11:10) = 01b: the root table holds scalable-mode root entries. */
+const RTADDR_SCALABLE = 1n << 10n;
+/** IQA.DW: 256-bit descriptors, which scalable mode's PASID-based ones need (vtd_inv_desc_reserved_check). */
+const IQA_256_BIT = 1n << 11n;
 
 /** A raw fault record: requester, faulting page address, read or write, reason code. */
 export interface RawFault { sid: number; addr: bigint; access: 'read' | 'write'; reason: number }
@@ -29,18 +41,28 @@ export class Machine {
   private waitToken = 0n;
   private gcmd = 0;
   readonly started: number;
+  /** Descriptor size in 64-bit words, and how many fit in the queue's one page (IQA.QS 0). */
+  private readonly words: number;
+  private readonly entries: bigint;
 
-  private constructor(readonly qtest: Qtest, private readonly bios: { remove(): void }, readonly cachingMode: boolean, private readonly edus: boolean) {
+  private constructor(readonly qtest: Qtest, private readonly bios: { remove(): void }, readonly cachingMode: boolean, private readonly edus: boolean, readonly mode: VtdMode) {
     this.started = performance.now();
+    this.words = mode === 'flts' ? 4 : 2;
+    this.entries = PAGE / BigInt(8 * this.words);
   }
+
+  /** The format of the tables a domain's context (legacy) or PASID entry (flts) points to. */
+  get format(): TableFormat { return this.mode === 'flts' ? FIRST_STAGE_FORMAT : VTD_FORMAT; }
 
   /**
    * `devices: 'edu'` (the default): one edu per endpoint, a halted TCG CPU. `{vfioUser}`: QEMU's
    * vfio-user-pci client at endpoint 0's slot, talking to the server on that socket, with RAM in
    * one memfd (VFIO maps fd offsets) and the qtest accelerator (no CPU, no firmware run).
    */
-  static async start(qemu: QemuCommand, cachingMode: boolean, devices: 'edu' | { vfioUser: string } = 'edu'): Promise<Machine> {
-    const iommu = ['-device', `intel-iommu,aw-bits=48,caching-mode=${cachingMode ? 'on' : 'off'}`];
+  static async start(qemu: QemuCommand, cachingMode: boolean, devices: 'edu' | { vfioUser: string } = 'edu', mode: VtdMode = 'legacy'): Promise<Machine> {
+    // Scalable mode with first-stage translation: QEMU 11.1's property names.
+    const scalable = mode === 'flts' ? ',scalable-mode=on,fsts=on' : '';
+    const iommu = ['-device', `intel-iommu,aw-bits=48,caching-mode=${cachingMode ? 'on' : 'off'}${scalable}`];
     let bios = { path: '', remove() { /* no firmware image */ } };
     let args: string[];
     if (devices === 'edu') {
@@ -54,7 +76,7 @@ export class Machine {
         ...iommu, '-device', JSON.stringify(client)];
     }
     const qtest = new Qtest(qemu.argv, args);
-    const machine = new Machine(qtest, bios, cachingMode, devices === 'edu');
+    const machine = new Machine(qtest, bios, cachingMode, devices === 'edu', mode);
     try {
       await machine.boot();
     } catch (err) {
@@ -64,8 +86,12 @@ export class Machine {
     return machine;
   }
 
-  /** The second-level page sizes CAP.SLLPS reports, ascending. */
+  /** CAP.MAMV: the largest address mask a page-selective invalidation takes. */
+  get mamv(): bigint { return (this.cap >> 48n) & 0x3fn; }
+
+  /** The page sizes of the mode's tables, ascending: CAP.SLLPS, or CAP.FS1GP for first-stage (2 MiB always). */
   pageSizes(): bigint[] {
+    if (this.mode === 'flts') return (this.cap >> 56n) & 1n ? [PAGE, 0x200000n, 0x40000000n] : [PAGE, 0x200000n];
     const sizes = [PAGE];
     if ((this.cap >> 34n) & 1n) sizes.push(0x200000n);
     if ((this.cap >> 34n) & 1n && (this.cap >> 35n) & 1n) sizes.push(0x40000000n);
@@ -87,11 +113,18 @@ export class Machine {
     await this.writeScratchTables();
     await q.memset(ROOT_TABLE, PAGE);
     await q.memset(CONTEXT_TABLE, PAGE);
-    await q.writeq(ROOT_TABLE, CONTEXT_TABLE | 1n); // bus 0 only: both edus are there
-    await q.writeq(reg(VTD.RTADDR), ROOT_TABLE);
+    if (this.mode === 'legacy') {
+      await q.writeq(ROOT_TABLE, CONTEXT_TABLE | 1n); // bus 0 only: both edus are there
+      await q.writeq(reg(VTD.RTADDR), ROOT_TABLE);
+    } else {
+      // A scalable-mode root entry has two context tables: devfn 0-127 (low), 128-255 (high).
+      if (EDU_SLOTS.some((slot) => slot < 0x10)) throw new QtestError('scalable mode here expects every endpoint at devfn 128 or above');
+      await q.writeq(ROOT_TABLE + 8n, CONTEXT_TABLE | 1n);
+      await q.writeq(reg(VTD.RTADDR), ROOT_TABLE | RTADDR_SCALABLE);
+    }
     await this.command(GCMD_SRTP, 1 << 30);
     await q.memset(INVALIDATION_QUEUE, PAGE);
-    await q.writeq(reg(VTD.IQA), INVALIDATION_QUEUE); // QS 0: 256 descriptors
+    await q.writeq(reg(VTD.IQA), INVALIDATION_QUEUE | (this.mode === 'flts' ? IQA_256_BIT : 0n)); // QS 0: one page
     await q.writeq(reg(VTD.IQT), 0n);
     this.gcmd |= GCMD_QIE;
     await this.command(this.gcmd, GCMD_QIE);
@@ -101,11 +134,12 @@ export class Machine {
 
   private async writeScratchTables(): Promise<void> {
     const [pdpt, pd, pt] = SCRATCH_TABLES as [bigint, bigint, bigint];
+    const f = this.format;
     for (const t of SCRATCH_TABLES) await this.qtest.memset(t, PAGE);
     const idx = (level: number) => (SCRATCH_IOVA >> (12n + 9n * BigInt(level))) & 511n;
-    await this.qtest.writeq(pdpt + 8n * idx(2), pd | 3n);
-    await this.qtest.writeq(pd + 8n * idx(1), pt | 3n);
-    await this.qtest.writeq(pt + 8n * idx(0), SCRATCH_PAGE | 3n);
+    await this.qtest.writeq(pdpt + 8n * idx(2), f.table(pd, 'rw'));
+    await this.qtest.writeq(pd + 8n * idx(1), f.table(pt, 'rw'));
+    await this.qtest.writeq(pt + 8n * idx(0), f.leaf(SCRATCH_PAGE, 'rw', 0));
   }
 
   /** GCMD is a command register: every write states all the enables wanted. */
@@ -141,12 +175,16 @@ export class Machine {
     const q = this.qtest;
     this.waitToken = (this.waitToken + 1n) & 0xffffffffn || 1n;
     const writes: Promise<unknown>[] = [q.writel(WAIT_STATUS, 0)];
+    const size = BigInt(8 * this.words);
     for (const [lo, hi] of [...descriptors, [0x5n | (1n << 5n) | (this.waitToken << 32n), WAIT_STATUS] as [bigint, bigint]]) {
-      const at = INVALIDATION_QUEUE + 16n * this.tail;
+      // A 256-bit descriptor's upper half is zero for every type used here (and reserved for most).
+      const at = INVALIDATION_QUEUE + size * this.tail;
       writes.push(q.writeq(at, lo), q.writeq(at + 8n, hi));
-      this.tail = (this.tail + 1n) % QUEUE_ENTRIES;
+      if (this.words === 4) writes.push(q.writeq(at + 16n, 0n), q.writeq(at + 24n, 0n));
+      this.tail = (this.tail + 1n) % this.entries;
     }
-    writes.push(q.writeq(reg(VTD.IQT), this.tail << 4n));
+    // IQT.QT counts descriptors: bits 18:4 for 128-bit ones, 18:5 for 256-bit ones.
+    writes.push(q.writeq(reg(VTD.IQT), this.tail * size));
     await Promise.all(writes);
     // QEMU drains the queue while handling the IQT write: the status is there by now.
     for (let i = 0; i < 100; i++) {

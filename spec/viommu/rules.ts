@@ -94,7 +94,7 @@ export const RULES: Rule[] = [
     statement: 'Each fault record names a DMA that faulted since the records were last read: its endpoint, an address in the same granule and its access. A DMA that found no translation at all is recorded; one refused for its permission may go unrecorded. One DMA may leave several records.',
     sources: [`${VTD}: vtd_report_fault, vtd_record_frcd`, `${SMMU}: smmuv3_record_event`, `${VIRTIO}: virtio_iommu_report_fault`],
     variants: [
-      'intel-iommu (QEMU 7.2) does not record a write refused by the permissions of an IOTLB entry a read cached; after an IOTLB flush the same write is recorded.',
+      'intel-iommu (QEMU 7.2; 11.1 in scalable mode with first-stage tables too, measured over qtest) does not record a write refused by the permissions of an IOTLB entry a read cached (vtd_do_iommu_translate answers an IOTLB hit without vtd_report_fault); after an IOTLB flush the same write is recorded.',
       'smmuv3: an endpoint with no domain has an aborting STE (STE.Config 0b000, what a driver writes), and an abort records no event (Arm SMMUv3 specification, STE.Config; QEMU 7.2 and 11.1 smmuv3_translate, SMMU_TRANS_ABORT): its DMA faults unrecorded.',
     ],
   },
