@@ -56,6 +56,12 @@ export function bundledQemu(): [string, string][] {
 
 const expectationsFile = (backend: string): string => join(root, 'expectations', `${backend}.json`);
 
+/** The rules a backend's expectations file lists as known QEMU divergences. */
+export function knownRules(backend: string): string[] {
+  if (!existsSync(expectationsFile(backend))) return [];
+  return (JSON.parse(readFileSync(expectationsFile(backend), 'utf8')) as { known: { rule: string }[] }).known.map((k) => k.rule);
+}
+
 function node(script: string, args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, encoding: 'utf8', timeout: LONG });
 }
