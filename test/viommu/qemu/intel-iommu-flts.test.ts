@@ -1,25 +1,14 @@
 // QEMU 11.1's intel-iommu in scalable mode with first-stage tables (qemu/intel-iommu.ts mode=flts).
 // It starts QEMU 11.1 (building its tree on first use), so this is opt-in:
-//   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu-flts.test.ts
+//   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu/intel-iommu-flts.test.ts
 // Checks the declaration, a hand-written case judged by the model (and where its DMAs went), that
 // 7.2 refuses the mode in one line, and the family through qemu/conform.ts.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { firstViolation, type Subject } from '../../harness/check.ts';
-import { loadBackend } from '../../harness/load-backend.ts';
-import { viommu } from '../../families/viommu.ts';
-import type { BackendInfo } from '../../spec/viommu/backend.ts';
-import type { Op, Result } from '../../spec/viommu/ops.ts';
+import { describe, expect, test } from 'vitest';
+import { loadBackend } from '../../../harness/load-backend.ts';
+import type { Op } from '../../../spec/viommu/ops.ts';
+import { dma, enabled, familyRuns, fault, judged, memory, opened, RAM } from './support.ts';
 
-const root = new URL('../..', import.meta.url).pathname;
-const enabled = process.env.VFIO_CONFORM_QEMU === '1';
-const RAM = 0x40000000n;
 const GIB = 0x40000000n;
-
-const dma = (endpoint: number, iova: bigint, access: 'read' | 'write'): Op => ({ op: 'dma', endpoint, iova, access, secure: false });
 
 /** Every page size, the R/W bit at a leaf and at a directory, re-attach and detach through the PASID entry. */
 const FLTS_CASE: Op[] = [
@@ -58,28 +47,21 @@ const FLTS_CASE: Op[] = [
 ];
 
 describe.skipIf(!enabled)('QEMU 11.1 intel-iommu, scalable mode with first-stage tables, over qtest', () => {
-  let subject: Subject;
-  beforeAll(async () => { subject = await loadBackend('./qemu/intel-iommu.ts:version=11.1,mode=flts', 120_000); }, 120_000);
-  afterAll(async () => { await subject?.backend.dispose?.(); });
+  const vtd = opened('./qemu/intel-iommu.ts:version=11.1,mode=flts');
 
   test('declares what the first stage can express', () => {
-    const info = subject.backend.info as BackendInfo;
-    expect(info.name).toBe('qemu-11.1:intel-iommu-flts');
-    expect(info.profile).toBe('vtd');
+    expect(vtd.info.name).toBe('qemu-11.1:intel-iommu-flts');
+    expect(vtd.info.profile).toBe('vtd');
     // 4 KiB and 2 MiB always; 1 GiB from CAP.FS1GP (the fs1gp property, on by default).
-    expect(info.pageSizes).toEqual([0x1000n, 0x200000n, GIB]);
-    expect(info.perms).toEqual(['r', 'rw']);
-    expect(info.capabilities).toEqual(['domains', 'tables', 'dma', 'faults']);
-    expect(info.cachingMode).toBe(false);
+    expect(vtd.info.pageSizes).toEqual([0x1000n, 0x200000n, GIB]);
+    expect(vtd.info.perms).toEqual(['r', 'rw']);
+    expect(vtd.info.capabilities).toEqual(['domains', 'tables', 'dma', 'faults']);
+    expect(vtd.info.cachingMode).toBe(false);
   });
 
   test('a hand-written case conforms', async () => {
-    await subject.backend.reset();
-    const wire = await subject.backend.execute(FLTS_CASE);
-    const results = wire.map((r, i) => viommu.decodeResult(FLTS_CASE[i]!, r, `result ${i}`, subject.backend.info as never)) as Result[];
-    expect(firstViolation(viommu as never, subject.backend.info, FLTS_CASE, results)).toBeNull();
-    const memory = (addr: bigint) => ({ ok: true, outcome: 'memory', addr });
-    const fault = { ok: true, outcome: 'fault' };
+    const { results, violation } = await judged(vtd.subject, FLTS_CASE);
+    expect(violation).toBeNull();
     expect(results.slice(5, 11)).toEqual([memory(RAM + 0x5008n), memory(RAM + 0x6010n), fault, memory(RAM + 0x412345n), memory(RAM + 0x123456n), fault]);
     expect(results[11]).toEqual({ ok: true, faults: [{ endpoint: 0, iova: 0x212000n, access: 'write' }, { endpoint: 1, iova: 0x1000n, access: 'write' }] });
     expect(results.slice(14, 16)).toEqual([fault, memory(RAM + 0x6010n)]);
@@ -88,28 +70,10 @@ describe.skipIf(!enabled)('QEMU 11.1 intel-iommu, scalable mode with first-stage
     expect(results[25]).toEqual({ ok: true, faults: [{ endpoint: 0, iova: 0x2000n, access: 'write' }, { endpoint: 0, iova: 0x1000n, access: 'read' }] });
     expect(results.at(-1)).toEqual({ ok: false, errno: 'EINVAL' });
   }, 60_000);
-});
-
-describe.skipIf(!enabled)('QEMU intel-iommu mode=flts: versions and the family', () => {
-  let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'qemu-flts-')); });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('7.2 refuses the mode in one line', async () => {
     await expect(loadBackend('./qemu/intel-iommu.ts:version=7.2,mode=flts', 60_000)).rejects.toThrow(/mode=flts needs version=11\.1/);
   }, 60_000);
-
-  test('every property the backend can run passes (qemu/conform.ts)', () => {
-    const json = join(dir, 'report.json');
-    const r = spawnSync(process.execPath, [
-      '--import', 'tsx', 'qemu/conform.ts', '--only', 'intel-iommu-flts', '--runs', '10', '--cases', join(dir, 'cases'), '--json', json,
-    ], { cwd: root, encoding: 'utf8', timeout: 600_000 });
-    const report = JSON.parse(readFileSync(json, 'utf8')) as { backends: { backend: string; error: unknown; properties: { property: string; status: string }[] }[] };
-    expect(report.backends.map((b) => b.backend)).toEqual(['qemu-11.1:intel-iommu-flts']);
-    const [b] = report.backends;
-    expect(b!.error, r.stderr.slice(-2000)).toBeNull();
-    const statuses = Object.fromEntries(b!.properties.map((p) => [p.property, p.status]));
-    expect(statuses, r.stderr.slice(-2000)).toMatchObject({ walk: 'pass', stale: 'pass', context: 'pass', args: 'pass', shadow: 'skip' });
-    expect(r.status, r.stderr.slice(-2000)).toBe(0);
-  }, 600_000);
 });
+
+familyRuns('intel-iommu-flts', { walk: 'pass', stale: 'pass', context: 'pass', args: 'pass', shadow: 'skip' });
