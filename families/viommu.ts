@@ -38,7 +38,10 @@ const QEMU_BUNDLED = QEMU_VERSIONS.flatMap((v) => [
   qemu(v, 'x86_64', 'virtio-iommu-bypass', 'virtio-iommu/backend.ts', ',bypass=on', 'virtio-iommu-pci with boot-bypass=on (unattached endpoints pass untranslated) on q35 over qtest, edu devices as endpoints'),
   qemu(v, 'arm', 'mpc', 'mpc/backend.ts', '', 'tz-mpc on mps2-an505 over qtest, Secure and Non-secure DMA from a PL081'),
   // vfio-user-pci arrived in QEMU 10.1: 11.1 only.
-  ...(v === '11.1' ? [qemu(v, 'x86_64', 'intel-iommu-vfio-user', 'vfio-user/backend.ts', '', 'intel-iommu (VT-d, caching mode) on q35 over qtest, QEMU\'s vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are VFIO\'s notifier events')] : []),
+  ...(v === '11.1' ? [
+    qemu(v, 'x86_64', 'intel-iommu-vfio-user', 'vfio-user/backend.ts', '', 'intel-iommu (VT-d, caching mode) on q35 over qtest, QEMU\'s vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are VFIO\'s notifier events'),
+    qemu(v, 'x86_64', 'virtio-iommu-vfio-user', 'vfio-user/backend.ts', ',iommu=virtio-iommu', 'virtio-iommu-pci (boot-bypass=off) on q35 over qtest, QEMU\'s vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are VFIO\'s notifier events'),
+  ] : []),
 ]);
 
 export const viommu: Family<Op, Result, BackendInfo> = {
