@@ -40,7 +40,10 @@ const QEMU_BUNDLED = QEMU_VERSIONS.flatMap((v) => [
   // 7.2's intel-iommu has no first-stage translation: 11.1 only.
   ...(v === '11.1' ? [qemu(v, 'x86_64', 'intel-iommu-flts', 'intel-iommu.ts', ',mode=flts', 'intel-iommu (VT-d) in scalable mode with first-stage tables (a PASID table per endpoint, RID_PASID 0) on q35 over qtest, edu devices as endpoints')] : []),
   // vfio-user-pci arrived in QEMU 10.1: 11.1 only.
-  ...(v === '11.1' ? [qemu(v, 'x86_64', 'intel-iommu-vfio-user', 'vfio-user/backend.ts', '', 'intel-iommu (VT-d, caching mode) on q35 over qtest, QEMU\'s vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are VFIO\'s notifier events')] : []),
+  ...(v === '11.1' ? [
+    qemu(v, 'x86_64', 'intel-iommu-vfio-user', 'vfio-user/backend.ts', '', 'intel-iommu (VT-d, caching mode) on q35 over qtest, QEMU\'s vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are VFIO\'s notifier events'),
+    qemu(v, 'x86_64', 'virtio-iommu-vfio-user', 'vfio-user/backend.ts', ',iommu=virtio-iommu', 'virtio-iommu-pci (boot-bypass=off) on q35 over qtest, QEMU\'s vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are VFIO\'s notifier events'),
+  ] : []),
 ]);
 
 export const viommu: Family<Op, Result, BackendInfo> = {

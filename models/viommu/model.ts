@@ -37,13 +37,14 @@ export class ViommuModel implements Model<Op, Result> {
     this.state = new State(info);
     this.faults = new FaultLog(info.pageSizes[0]!);
     if (info.vfio) {
-      // VFIO registered MAP|UNMAP over the whole IOMMU section and replayed it before the case
-      // began, with nothing mapped (hw/vfio/listener.c: vfio_listener_region_add): an empty,
-      // replayed shadow whose events are seen through what VFIO maps (vfioView).
-      const { notifier, endpoint } = info.vfio;
-      const n = new Notifier(notifier, endpoint, 0, NOTIFIER_MAP | NOTIFIER_UNMAP, 0n, 1n << BigInt(info.iovaBits), true, vfioView);
-      n.replayed = true;
-      this.state.notifiers.set(notifier, n);
+      // VFIO registered MAP|UNMAP on each IOMMU section and replayed it before the case began,
+      // with nothing mapped (hw/vfio/listener.c: vfio_listener_region_add, one notifier per
+      // section): empty, replayed shadows whose events are seen through what VFIO maps (vfioView).
+      for (const { notifier, start, end } of info.vfio.notifiers) {
+        const n = new Notifier(notifier, info.vfio.endpoint, 0, NOTIFIER_MAP | NOTIFIER_UNMAP, start, end + 1n, true, vfioView);
+        n.replayed = true;
+        this.state.notifiers.set(notifier, n);
+      }
     }
   }
 

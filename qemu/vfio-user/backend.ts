@@ -4,8 +4,8 @@
 //
 //   --backend ./qemu/vfio-user/backend.ts[:iommu=intel-iommu][,version=11.1]
 //
-// iommu picks the IOMMU in front of the device: intel-iommu (caching mode) is the one there is;
-// a virtio-iommu machine takes its place beside vtd.ts with the same server. version: 11.1 only.
+// iommu picks the IOMMU in front of the device: intel-iommu (caching mode, vtd.ts) or
+// virtio-iommu (boot-bypass=off, virtio.ts), with the same server. version: 11.1 only.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,10 @@ import type { Backend } from '../../spec/viommu/backend.ts';
 import { qemuCommand } from '../build.ts';
 import { Machine } from '../machine.ts';
 import { VfioUserServer } from './server.ts';
+import { VirtioVfioUser } from './virtio.ts';
 import { declaration, VtdVfioUser } from './vtd.ts';
 
-const IOMMUS = ['intel-iommu'] as const;
+const IOMMUS = ['intel-iommu', 'virtio-iommu'] as const;
 
 export default async function create(options: Record<string, string>): Promise<Backend> {
   const unknown = Object.keys(options).filter((k) => k !== 'iommu' && k !== 'version');
@@ -26,6 +27,14 @@ export default async function create(options: Record<string, string>): Promise<B
   if (!(IOMMUS as readonly string[]).includes(iommu)) throw new Error(`iommu=${iommu}: expected ${IOMMUS.join(' or ')}`);
   const qemu = qemuCommand('11.1', 'x86_64');
   const dir = mkdtempSync(join(tmpdir(), 'vfio-user-'));
+  if (iommu === 'virtio-iommu') {
+    try {
+      return await VirtioVfioUser.start(qemu, dir, () => rmSync(dir, { recursive: true, force: true }));
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const server = await VfioUserServer.listen(join(dir, 'device.sock'));
   const closeAll = async (machine?: Machine) => {
     await machine?.dispose();

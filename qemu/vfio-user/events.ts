@@ -1,6 +1,7 @@
 // What VFIO was told, as notifier events: each DMA_MAP and DMA_UNMAP the vfio-user server
-// received becomes one event of VFIO's notifier, and the mappings VFIO holds are kept here to
+// received becomes one event of the VFIO notifier whose section holds it, and the mappings VFIO holds are kept here to
 // check that a reset left none behind.
+import type { VfioNotifier } from '../../spec/viommu/backend.ts';
 import type { NotifierEvent } from '../../spec/viommu/ops.ts';
 import { DMA_WRITE, type DmaMessage } from './protocol.ts';
 
@@ -16,18 +17,23 @@ export function toEvent(notifier: number, m: DmaMessage): NotifierEvent {
 }
 
 /**
- * The events inside the declared input space [0, top). QEMU's IOMMU region spans aw-bits (48)
- * while the tables the cases write cover 39 bits, so VFIO's UNMAPs of a whole notifier range
- * (vtd_address_space_unmap) reach past `top`: the part beyond covers nothing a case can map and
- * is left out (an aligned chunk meets [0, top) whole, not at all, or as all of it). A MAP past
- * `top` would be a mapping no case made: thrown.
+ * The messages as events of the notifier whose section holds each: VFIO has one notifier per
+ * IOMMU section and a message comes from one of them (QEMU crops every event to its notifier,
+ * memory_region_notify_iommu_one). The last section really reaches past the declared input
+ * space [0, top) (the IOMMU region spans aw-bits, 48): a whole-range UNMAP there
+ * (vtd_address_space_unmap) comes in aligned chunks, and what lies past `top` covers nothing a
+ * case can map and is left out. A message in no section, or a MAP past `top`, is thrown: VFIO
+ * could not have been told it.
  */
-export function declaredPart(events: NotifierEvent[], top: bigint): NotifierEvent[] {
-  return events.flatMap((ev) => {
-    const { iova, addrMask } = ev.entry;
-    if (iova + addrMask < top) return [ev];
-    if (ev.type === 'map') throw new Error(`VFIO was sent a DMA_MAP at 0x${iova.toString(16)}, beyond the declared 2^${top.toString(2).length - 1}`);
-    return iova >= top ? [] : [{ ...ev, entry: { ...ev.entry, iova: 0n, addrMask: top - 1n } }];
+export function declaredEvents(messages: readonly DmaMessage[], sections: readonly VfioNotifier[], top: bigint): NotifierEvent[] {
+  return messages.flatMap((m) => {
+    const last = m.iova + m.size - 1n;
+    if (m.iova >= top && m.kind === 'unmap') return [];
+    const n = sections.find((s) => s.start <= m.iova && m.iova <= s.end);
+    if (!n || (last > n.end && n.end !== top - 1n)) throw new Error(`VFIO was sent a DMA_${m.kind.toUpperCase()} of 0x${m.iova.toString(16)}+0x${m.size.toString(16)}, which no declared notifier section holds`);
+    if (last < top) return [toEvent(n.notifier, m)];
+    if (m.kind === 'map') throw new Error(`VFIO was sent a DMA_MAP at 0x${m.iova.toString(16)}, beyond the declared 2^${top.toString(2).length - 1}`);
+    return [toEvent(n.notifier, { ...m, size: top - m.iova })];
   });
 }
 

@@ -2,7 +2,7 @@
 // client at endpoint 0, whose container's every DMA_MAP and DMA_UNMAP reaches our server. The
 // guest side is intel-iommu.ts's (qemu/machine.ts, second-level.ts, descriptors.ts); what an
 // operation answers is what VFIO was told while it ran.
-import type { Backend, BackendInfo } from '../../spec/viommu/backend.ts';
+import type { Backend, BackendInfo, VfioNotifier } from '../../spec/viommu/backend.ts';
 import type { Op, Result } from '../../spec/viommu/ops.ts';
 import { argumentsValid } from '../args.ts';
 import type { QemuCommand } from '../build.ts';
@@ -11,12 +11,20 @@ import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM } from '../layout.ts';
 import { devfnOf, Machine } from '../machine.ts';
 import { SecondLevel } from '../second-level.ts';
 import { TablePool } from '../table-pool.ts';
-import { declaredPart, toEvent, VfioMappings } from './events.ts';
+import { declaredEvents, VfioMappings } from './events.ts';
 import type { VfioUserServer } from './server.ts';
 
 const DOMAINS = 4;
-/** VFIO's notifier: the one the declaration names; endpoint 0 is the vfio-user device. */
-const NOTIFIER = 0;
+/**
+ * VFIO's notifiers, one per section of the device's address space: intel-iommu overlays its
+ * interrupt window 0xfee00000-0xfeefffff (vtd_find_add_as, the "vtd-ir" region), so VFIO's
+ * listener sees two IOMMU sections and registers a notifier on each (vfio_listener_region_add).
+ * The second really ends at the region's top; the declaration stops at 2^39.
+ */
+const sections = (top: bigint): VfioNotifier[] => [
+  { notifier: 0, start: 0n, end: 0xfedfffffn },
+  { notifier: 1, start: 0xfef00000n, end: top - 1n },
+];
 /** A config dword vfio-pci does not emulate: reading it is a REGION_READ on the same socket. */
 const BARRIER_OFFSET = 0x40;
 
@@ -25,12 +33,12 @@ export function declaration(qemu: QemuCommand, pageSizes: bigint[]): BackendInfo
     name: `qemu-${qemu.version}:intel-iommu-vfio-user`,
     description: `QEMU ${qemu.version} intel-iommu (VT-d, caching mode) on q35 over qtest, QEMU's vfio-user-pci client as endpoint 0: its DMA_MAP and DMA_UNMAP messages are the events`,
     family: 'viommu', profile: 'vtd',
-    // No dma: the vfio-user device does no DMA here. No notifiers: VFIO's is the only one.
+    // No dma: the vfio-user device does no DMA here. No notifiers: VFIO's are the only ones.
     capabilities: ['domains', 'tables', 'vfio'],
     iovaBits: DECLARED_IOVA_BITS, pageSizes, indexes: 1, endpoints: 1, domains: DOMAINS,
     cachingMode: true, mapNotifiers: true, deviceIotlb: false, unattached: 'fault',
     ram: RAM,
-    vfio: { endpoint: 0, notifier: NOTIFIER },
+    vfio: { endpoint: 0, notifiers: sections(1n << BigInt(DECLARED_IOVA_BITS)) },
   };
 }
 
@@ -75,7 +83,7 @@ export class VtdVfioUser implements Backend {
       this.ops++;
       this.messages += messages.length;
       this.held.apply(messages);
-      results.push(r.ok ? { ok: true, events: declaredPart(messages.map((m) => toEvent(NOTIFIER, m)), 1n << BigInt(this.info.iovaBits)) } : r);
+      results.push(r.ok ? { ok: true, events: declaredEvents(messages, this.info.vfio!.notifiers, 1n << BigInt(this.info.iovaBits)) } : r);
     }
     return results;
   }

@@ -58,13 +58,19 @@ export interface BackendInfo extends BackendInfoBase {
   ram?: { start: bigint; size: bigint };
   /**
    * Optional, with the `vfio` capability: QEMU's own VFIO device sits at `endpoint`. Before the
-   * case began VFIO registered its MAP|UNMAP notifier over the whole input space, index 0, and
-   * replayed it while nothing was mapped (hw/vfio/listener.c: vfio_listener_region_add); every
-   * operation answers, as events of notifier id `notifier`, what VFIO was told. A MAP's perm is
+   * case began VFIO registered one MAP|UNMAP notifier per IOMMU section of the device's address
+   * space, index 0, each over its section's [start, end] (end inclusive), and replayed them while
+   * nothing was mapped (hw/vfio/listener.c: vfio_listener_region_add). One section spans the
+   * whole input space unless the IOMMU overlays part of it: intel-iommu's interrupt window
+   * 0xfee00000-0xfeefffff leaves two, and a translation inside the window reaches no notifier.
+   * Every operation answers, as events of those notifier ids, what VFIO was told. A MAP's perm is
    * what VFIO mapped: `rw` when the entry allows write, else `r` (vfio_iommu_map_notify).
    */
-  vfio?: { endpoint: number; notifier: number };
+  vfio?: { endpoint: number; notifiers: VfioNotifier[] };
 }
+
+/** One of VFIO's notifiers: its id and the section it covers, [start, end] with end inclusive. */
+export interface VfioNotifier { notifier: number; start: bigint; end: bigint }
 
 export type Backend = FamilyBackend<Op, Result, BackendInfo>;
 export type BackendFactory = FamilyBackendFactory<Backend>;
@@ -101,6 +107,19 @@ export const MPC_MAX_BLOCKS = 1n << 20n;
 const isPow2 = (v: bigint): boolean => v > 0n && (v & (v - 1n)) === 0n;
 const LEVELS = [PAGE_4K, PAGE_4K * TABLE_ENTRIES, PAGE_4K * TABLE_ENTRIES * TABLE_ENTRIES];
 
+/** VFIO's notifiers: at least one, distinct ids, sections ascending, disjoint, inside [0, top). */
+function vfioNotifiersWrong(notifiers: readonly VfioNotifier[], top: bigint): string | null {
+  if (notifiers.length === 0) return 'vfio.notifiers must name at least one notifier';
+  let after = 0n;
+  for (const { notifier, start, end } of notifiers) {
+    if (!Number.isInteger(notifier) || notifier < 0 || notifier > 2 ** 31 - 1) return 'vfio.notifiers: an id must be in 0..2^31-1';
+    if (notifiers.filter((n) => n.notifier === notifier).length > 1) return `vfio.notifiers: id ${notifier} is used twice`;
+    if (start < after || start > end || end >= top) return 'vfio.notifiers: sections must be ascending, disjoint and inside [0, 2^iovaBits)';
+    after = end + 1n;
+  }
+  return null;
+}
+
 /** What is wrong with a declaration beyond its field types, or null. */
 export function checkGeometry(info: BackendInfo): string | null {
   const { profile, pageSizes } = info;
@@ -127,7 +146,8 @@ export function checkGeometry(info: BackendInfo): string | null {
   if (info.capabilities.includes('vfio') !== (info.vfio !== undefined)) return 'the vfio capability and the vfio field come together';
   if (info.vfio) {
     if (!Number.isInteger(info.vfio.endpoint) || info.vfio.endpoint < 0 || info.vfio.endpoint >= info.endpoints) return 'vfio.endpoint must be a declared endpoint';
-    if (!Number.isInteger(info.vfio.notifier) || info.vfio.notifier < 0 || info.vfio.notifier > 2 ** 31 - 1) return 'vfio.notifier must be an id in 0..2^31-1';
+    const wrong = vfioNotifiersWrong(info.vfio.notifiers, top);
+    if (wrong) return wrong;
     // VFIO cannot start without a MAP notifier, and cannot map sub-page MPC blocks.
     if (!info.mapNotifiers || profile === 'mpc') return 'vfio needs mapNotifiers and a profile other than mpc';
   }

@@ -2,7 +2,7 @@
 // protocol's hello, and the checks an in-process declaration must pass before the suite
 // trusts it. pageSizes are u64 and travel as hex strings; the counts are JSON numbers.
 import { decodeU64, hex, isRecord, WireError } from '../u64.ts';
-import { CAPABILITIES, checkGeometry, PROFILES, type BackendInfo, type Capability, type Profile } from './backend.ts';
+import { CAPABILITIES, checkGeometry, PROFILES, type BackendInfo, type Capability, type Profile, type VfioNotifier } from './backend.ts';
 import { PERMS, type Perm } from './ops.ts';
 
 /** The fields of a declaration, in the order they are documented, with their wire types. */
@@ -22,7 +22,7 @@ export function encodeInfo(info: BackendInfo): Record<string, unknown> {
   }
   if (info.ram) out.ram = { start: hex(info.ram.start), size: hex(info.ram.size) };
   if (info.perms) out.perms = [...info.perms];
-  if (info.vfio) out.vfio = { endpoint: info.vfio.endpoint, notifier: info.vfio.notifier };
+  if (info.vfio) out.vfio = { endpoint: info.vfio.endpoint, notifiers: info.vfio.notifiers.map((n) => ({ notifier: n.notifier, start: hex(n.start), end: hex(n.end) })) };
   return out;
 }
 
@@ -88,15 +88,27 @@ function ram(v: unknown, where: string, bigints: boolean): { start: bigint; size
   return { start: u64(v.start, `${where}.start`), size: u64(v.size, `${where}.size`) };
 }
 
-/** The optional `vfio`: {endpoint, notifier}, ids. */
-function vfio(v: unknown, where: string): { endpoint: number; notifier: number } {
-  if (!isRecord(v)) throw bad(where, 'an object {endpoint, notifier}', v);
-  for (const k of Object.keys(v)) if (k !== 'endpoint' && k !== 'notifier') throw new WireError(`${where}.${k}: unknown field`);
+/** The optional `vfio`: {endpoint, notifiers: [{notifier, start, end}]}, ids and u64s. */
+function vfio(v: unknown, where: string, bigints: boolean): { endpoint: number; notifiers: VfioNotifier[] } {
+  if (!isRecord(v)) throw bad(where, 'an object {endpoint, notifiers}', v);
+  for (const k of Object.keys(v)) if (k !== 'endpoint' && k !== 'notifiers') throw new WireError(`${where}.${k}: unknown field`);
   const id = (x: unknown, w: string): number => {
     if (typeof x === 'number' && Number.isInteger(x) && x >= 0) return x;
     throw bad(w, 'a non-negative integer', x);
   };
-  return { endpoint: id(v.endpoint, `${where}.endpoint`), notifier: id(v.notifier, `${where}.notifier`) };
+  const u64 = (x: unknown, w: string): bigint => {
+    if (!bigints) return decodeU64(x, w);
+    if (typeof x === 'bigint') return x;
+    throw bad(w, 'a bigint', x);
+  };
+  if (!Array.isArray(v.notifiers)) throw bad(`${where}.notifiers`, 'an array', v.notifiers);
+  const notifiers = v.notifiers.map((n: unknown, i: number) => {
+    const w = `${where}.notifiers[${i}]`;
+    if (!isRecord(n)) throw bad(w, 'an object {notifier, start, end}', n);
+    for (const k of Object.keys(n)) if (k !== 'notifier' && k !== 'start' && k !== 'end') throw new WireError(`${w}.${k}: unknown field`);
+    return { notifier: id(n.notifier, `${w}.notifier`), start: u64(n.start, `${w}.start`), end: u64(n.end, `${w}.end`) };
+  });
+  return { endpoint: id(v.endpoint, `${where}.endpoint`), notifiers };
 }
 
 function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo {
@@ -108,7 +120,7 @@ function decodeFields(v: unknown, where: string, bigints: boolean): BackendInfo 
   }
   if (v.ram !== undefined) out.ram = ram(v.ram, `${where}.ram`, bigints);
   if (v.perms !== undefined) out.perms = perms(v.perms, `${where}.perms`);
-  if (v.vfio !== undefined) out.vfio = vfio(v.vfio, `${where}.vfio`);
+  if (v.vfio !== undefined) out.vfio = vfio(v.vfio, `${where}.vfio`, bigints);
   // In-process declarations may carry more (methods' helpers, notes); the wire may not.
   if (!bigints) {
     for (const k of Object.keys(v)) if (!(k in INFO_FIELDS) && k !== 'ram' && k !== 'perms' && k !== 'vfio') throw new WireError(`${where}.${k}: unknown field`);

@@ -124,6 +124,7 @@ export const RULES: Rule[] = [
     id: 'VIOMMU-EVENT-FORM', group: 'EVENT', level: 'MUST', profile: 'all',
     statement: 'Every event\'s entry has addr_mask 2^k-1 with iova and translated_addr aligned to addr_mask+1; an UNMAP carries perm NONE and a MAP a permission. A MAP covers one leaf (page-table entry, virtio-iommu mapping, MPC block) or a naturally aligned part of one. virtio-iommu splits its notifications into naturally aligned power-of-two chunks for this.',
     sources: [`${CORE}: memory_region_notify_iommu_one`, `${VIRTIO}: virtio_iommu_notify_map_unmap (dma_aligned_pow2_mask)`],
+    variants: ['QEMU 11.1 (system/memory.c: memory_region_notify_iommu_one) crops every event to the notifier\'s [start, end] where older versions asserted MAP and UNMAP events inside it: an aligned entry reaching past a notifier\'s edge arrives as its part inside, which need not be a power of two. VFIO registers one notifier per IOMMU section (hw/vfio/listener.c: vfio_listener_region_add), and intel-iommu overlays its interrupt window 0xfee00000-0xfeefffff, so a page walk\'s UNMAP of a leaf across the window reaches VFIO as [leaf start, 0xfee00000) and [0xfef00000, leaf end). The model accepts exactly that shape: the smallest aligned block holding the entry, cropped to the notifier, is the entry. The translated address is not moved with the iova (tmp.translated_addr is left as is): a MAP cropped at a notifier\'s start is judged by VIOMMU-SHADOW-SOUND.'],
   },
   {
     id: 'VIOMMU-EVENT-RANGE', group: 'EVENT', level: 'MUST', profile: 'all',

@@ -62,7 +62,7 @@ export function protocolSchema(): Record<string, unknown> {
         indexes: count, endpoints: count, domains: count,
         cachingMode: bool, mapNotifiers: bool, deviceIotlb: bool,
         unattached: { enum: ['fault', 'bypass'] },
-      }), { ram: object({ start: u64, size: u64 }), perms: { type: 'array', minItems: 1, items: { enum: [...PERMS] } }, vfio: object({ endpoint: id, notifier: id }) }),
+      }), { ram: object({ start: u64, size: u64 }), perms: { type: 'array', minItems: 1, items: { enum: [...PERMS] } }, vfio: object({ endpoint: id, notifiers: { type: 'array', minItems: 1, items: object({ notifier: id, start: u64, end: u64 }) } }) }),
     },
     oneOf: [
       { title: 'request', oneOf: [

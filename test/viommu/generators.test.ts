@@ -27,9 +27,9 @@ const INFOS: BackendInfo[] = [
   { ...base, name: 'vtd-64-qtest', profile: 'vtd', capabilities: ['domains', 'tables', 'dma', 'faults'], iovaBits: 64, pageSizes: [K4, M2, G1], endpoints: 64, domains: 64, cachingMode: true, mapNotifiers: true },
   { ...base, name: 'smmuv3-tiny', profile: 'smmuv3', capabilities: TABLE_CAPS, iovaBits: 13, pageSizes: [K4], endpoints: 2, domains: 3, cachingMode: false, mapNotifiers: false },
   { ...base, name: 'virtio-odd', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'dma', 'translate'], iovaBits: 12, pageSizes: [0x40n], endpoints: 2, domains: 1, cachingMode: false, mapNotifiers: false },
-  // QEMU's own VFIO device as an endpoint: its notifier registered before the case.
-  { ...base, name: 'vtd-vfio', profile: 'vtd', capabilities: ['domains', 'tables', 'dma', 'vfio'], iovaBits: 39, pageSizes: [K4, M2, G1], endpoints: 1, domains: 4, cachingMode: true, mapNotifiers: true, ram: { start: G1, size: G1 }, vfio: { endpoint: 0, notifier: 0 } },
-  { ...base, name: 'virtio-vfio', profile: 'virtio-iommu', capabilities: ['domains', 'dma', 'vfio'], iovaBits: 48, pageSizes: [K4], endpoints: 2, domains: 4, cachingMode: false, mapNotifiers: true, ram: { start: G1, size: G1 }, vfio: { endpoint: 1, notifier: 3 } },
+  // QEMU's own VFIO device as an endpoint: its notifiers registered before the case (behind intel-iommu, either side of the interrupt window).
+  { ...base, name: 'vtd-vfio', profile: 'vtd', capabilities: ['domains', 'tables', 'dma', 'vfio'], iovaBits: 39, pageSizes: [K4, M2, G1], endpoints: 1, domains: 4, cachingMode: true, mapNotifiers: true, ram: { start: G1, size: G1 }, vfio: { endpoint: 0, notifiers: [{ notifier: 0, start: 0n, end: 0xfedfffffn }, { notifier: 1, start: 0xfef00000n, end: (1n << 39n) - 1n }] } },
+  { ...base, name: 'virtio-vfio', profile: 'virtio-iommu', capabilities: ['domains', 'dma', 'vfio'], iovaBits: 48, pageSizes: [K4], endpoints: 2, domains: 4, cachingMode: false, mapNotifiers: true, ram: { start: G1, size: G1 }, vfio: { endpoint: 1, notifiers: [{ notifier: 3, start: 0n, end: (1n << 48n) - 1n }] } },
   { ...base, name: 'virtio-64', profile: 'virtio-iommu', capabilities: ['domains', 'notifiers', 'translate'], iovaBits: 64, pageSizes: [0x10000n], endpoints: 1, domains: 64, cachingMode: false, mapNotifiers: true },
 ];
 

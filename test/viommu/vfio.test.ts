@@ -15,10 +15,13 @@ describe('vfio-shadow', () => {
   test('sim-vtd declares vfio only when asked, and checkInfo accepts it', () => {
     expect(createTableSim('sim-vtd', [], {}).info.vfio).toBeUndefined();
     const info = sim('1:5').info;
-    expect(info.vfio).toEqual({ endpoint: 1, notifier: 5 });
+    expect(info.vfio).toEqual({ endpoint: 1, notifiers: [{ notifier: 5, start: 0n, end: (1n << BigInt(info.iovaBits)) - 1n }] });
+    // Two ids: two sections either side of VT-d's interrupt window, as behind intel-iommu.
+    expect(sim('0:5:6').info.vfio!.notifiers).toEqual([{ notifier: 5, start: 0n, end: 0xfedfffffn }, { notifier: 6, start: 0xfef00000n, end: (1n << BigInt(info.iovaBits)) - 1n }]);
+    expect(viommu.checkInfo(sim('0:5:6').info)).toBeNull();
     expect(info.capabilities).toContain('vfio');
     expect(viommu.checkInfo(info)).toBeNull();
-    expect(() => createTableSim('sim-vtd', [], { vfio: 'x' })).toThrow(/ENDPOINT:NOTIFIER/);
+    expect(() => createTableSim('sim-vtd', [], { vfio: 'x' })).toThrow(/ENDPOINT:NOTIFIER or ENDPOINT:LOW:HIGH/);
     expect(() => createTableSim('sim-vtd-nocm', [], { vfio: '0:0' })).toThrow(/vfio needs mapNotifiers/);
   });
 

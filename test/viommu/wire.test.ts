@@ -60,7 +60,7 @@ function info(over: Partial<BackendInfo> = {}): BackendInfo {
 }
 const MPC = info({ profile: 'mpc', capabilities: ['lut', 'notifiers', 'dma', 'translate'], iovaBits: 20, pageSizes: [0x20n], indexes: 2, endpoints: 1, domains: 1, cachingMode: false });
 
-const VFIO = info({ capabilities: ['domains', 'tables', 'vfio'], endpoints: 1, ram: { start: 0x40000000n, size: 0x40000000n }, vfio: { endpoint: 0, notifier: 7 } });
+const VFIO = info({ capabilities: ['domains', 'tables', 'vfio'], endpoints: 1, ram: { start: 0x40000000n, size: 0x40000000n }, vfio: { endpoint: 0, notifiers: [{ notifier: 7, start: 0n, end: 0xfedfffffn }, { notifier: 8, start: 0xfef00000n, end: (1n << 39n) - 1n }] } });
 
 const wireError = (f: () => unknown, path: string): void => {
   let caught: unknown;
@@ -211,8 +211,10 @@ describe('declarations: decodeInfo and checkInfo', () => {
     wireError(() => decodeInfo({ ...wire, unattached: 'passthrough' }, 'hello.info'), 'hello.info.unattached');
     wireError(() => decodeInfo({ ...wire, endpoints: 1.5 }, 'hello.info'), 'hello.info.endpoints');
     wireError(() => decodeInfo({ ...wire, extra: true }, 'hello.info'), 'hello.info.extra');
-    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifier: -1 } }, 'hello.info'), 'hello.info.vfio.notifier');
-    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifier: 1, index: 0 } }, 'hello.info'), 'hello.info.vfio.index');
+    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifiers: [{ notifier: -1, start: '0x0', end: '0xfff' }] } }, 'hello.info'), 'hello.info.vfio.notifiers[0].notifier');
+    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifiers: [{ notifier: 1, start: 0, end: '0xfff' }] } }, 'hello.info'), 'hello.info.vfio.notifiers[0].start');
+    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifier: 1 } }, 'hello.info'), 'hello.info.vfio.notifier');
+    wireError(() => decodeInfo({ ...wire, vfio: { endpoint: 0, notifiers: [], index: 0 } }, 'hello.info'), 'hello.info.vfio.index');
     const { domains: _, ...noDomains } = wire;
     wireError(() => decodeInfo(noDomains, 'hello.info'), 'hello.info.domains');
   });
@@ -228,7 +230,12 @@ describe('declarations: decodeInfo and checkInfo', () => {
     expect(checkInfo(info({ profile: 'smmuv3', cachingMode: true }))).toMatch(/cachingMode is a vtd setting/);
     expect(checkInfo({ ...VFIO, vfio: undefined })).toMatch(/vfio capability and the vfio field/);
     expect(checkInfo({ ...VFIO, capabilities: ['domains', 'tables'] })).toMatch(/vfio capability and the vfio field/);
-    expect(checkInfo({ ...VFIO, vfio: { endpoint: 1, notifier: 0 } })).toMatch(/vfio.endpoint/);
+    expect(checkInfo({ ...VFIO, vfio: { ...VFIO.vfio!, endpoint: 1 } })).toMatch(/vfio.endpoint/);
+    const sections = (...ns: [number, bigint, bigint][]) => ({ ...VFIO, vfio: { endpoint: 0, notifiers: ns.map(([notifier, start, end]) => ({ notifier, start, end })) } });
+    expect(checkInfo(sections())).toMatch(/at least one notifier/);
+    expect(checkInfo(sections([1, 0n, 0xfffn], [1, 0x1000n, 0x1fffn]))).toMatch(/used twice/);
+    expect(checkInfo(sections([1, 0x1000n, 0x1fffn], [2, 0n, 0xfffn]))).toMatch(/ascending, disjoint/);
+    expect(checkInfo(sections([1, 0n, 1n << 39n]))).toMatch(/inside \[0, 2\^iovaBits\)/);
     expect(checkInfo({ ...VFIO, cachingMode: false, mapNotifiers: false })).toMatch(/vfio needs mapNotifiers/);
   });
 });

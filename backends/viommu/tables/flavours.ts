@@ -34,10 +34,10 @@ export function createTableSim(
   base: TableSimName, bugs: readonly TableBug[], options: Record<string, string>, name: string = base, description?: string,
 ): TableSim {
   const unknown = Object.keys(options).filter((k) => k !== 'vfio');
-  if (unknown.length > 0) throw new Error(`${name}: unknown option ${unknown[0]} (known: vfio=ENDPOINT:NOTIFIER)`);
+  if (unknown.length > 0) throw new Error(`${name}: unknown option ${unknown[0]} (known: vfio=ENDPOINT:NOTIFIER[:NOTIFIER])`);
   const info: BackendInfo = { ...TABLE_SIM_INFOS[base], name, description: description ?? TABLE_SIM_INFOS[base].description };
   if (options.vfio !== undefined) {
-    info.vfio = parseVfio(name, options.vfio);
+    info.vfio = parseVfio(name, options.vfio, info.iovaBits);
     info.capabilities = [...info.capabilities, 'vfio'];
   }
   const wrong = checkGeometry(info);
@@ -45,9 +45,20 @@ export function createTableSim(
   return new TableSim(info, new Set(bugs));
 }
 
-/** `vfio=ENDPOINT:NOTIFIER`: a VFIO device at that endpoint, its notifier registered with that id. */
-function parseVfio(name: string, text: string): { endpoint: number; notifier: number } {
-  const m = /^(\d+):(\d+)$/.exec(text);
-  if (!m) throw new Error(`${name}: vfio=${text}: expected ENDPOINT:NOTIFIER, e.g. vfio=0:0`);
-  return { endpoint: Number(m[1]), notifier: Number(m[2]) };
+/** VT-d's interrupt window, which intel-iommu overlays on every device's address space. */
+const INTERRUPT_WINDOW = { start: 0xfee00000n, end: 0xfeefffffn };
+
+/**
+ * `vfio=ENDPOINT:NOTIFIER`: a VFIO device at that endpoint, its notifier over the whole space.
+ * `vfio=ENDPOINT:LOW:HIGH`: two notifiers either side of the interrupt window, as VFIO registers
+ * them behind intel-iommu (one per IOMMU section, vfio_listener_region_add).
+ */
+function parseVfio(name: string, text: string, iovaBits: number): BackendInfo['vfio'] {
+  const m = /^(\d+):(\d+)(?::(\d+))?$/.exec(text);
+  if (!m) throw new Error(`${name}: vfio=${text}: expected ENDPOINT:NOTIFIER or ENDPOINT:LOW:HIGH, e.g. vfio=0:0`);
+  const top = (1n << BigInt(iovaBits)) - 1n;
+  const notifiers = m[3] === undefined
+    ? [{ notifier: Number(m[2]), start: 0n, end: top }]
+    : [{ notifier: Number(m[2]), start: 0n, end: INTERRUPT_WINDOW.start - 1n }, { notifier: Number(m[3]), start: INTERRUPT_WINDOW.end + 1n, end: top }];
+  return { endpoint: Number(m[1]), notifiers };
 }

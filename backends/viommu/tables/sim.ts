@@ -35,8 +35,8 @@ export class TableSim implements Backend {
   private context = new ContextCache();
   private notifiers = new Notifiers();
   private faults!: FaultLog;
-  /** VFIO's notifier while it stays registered: a notifier registered later under its id is not VFIO's. */
-  private vfioNotifier: Notifier | null = null;
+  /** VFIO's notifiers while they stay registered: a notifier registered later under one of their ids is not VFIO's. */
+  private vfioNotifiers = new Set<Notifier>();
 
   constructor(readonly info: BackendInfo, private readonly bugs: Bugs) {
     this.args = new ArgChecker(info);
@@ -51,13 +51,11 @@ export class TableSim implements Backend {
     this.context = new ContextCache();
     this.notifiers = new Notifiers();
     this.faults = new FaultLog(this.info.profile);
-    this.vfioNotifier = null;
-    // VFIO's listener registered its MAP|UNMAP notifier on the IOMMU section and replayed it
-    // before anything was mapped (vfio_listener_region_add): the case starts with it in place.
+    // VFIO's listener registered a MAP|UNMAP notifier on each IOMMU section and replayed it
+    // before anything was mapped (vfio_listener_region_add): the case starts with them in place.
     const vfio = this.info.vfio;
-    if (vfio) {
-      this.vfioNotifier = this.notifiers.add({ id: vfio.notifier, endpoint: vfio.endpoint, flags: NOTIFIER_MAP | NOTIFIER_UNMAP, start: 0n, end: (1n << BigInt(this.info.iovaBits)) - 1n, index: 0 });
-    }
+    this.vfioNotifiers = new Set((vfio?.notifiers ?? []).map(({ notifier, start, end }) =>
+      this.notifiers.add({ id: notifier, endpoint: vfio!.endpoint, flags: NOTIFIER_MAP | NOTIFIER_UNMAP, start, end, index: 0 })));
   }
 
   execute(ops: readonly Op[]): Result[] {
@@ -66,11 +64,11 @@ export class TableSim implements Backend {
 
   /** The VFIO notifier's MAPs as VFIO mapped them: READ always, WRITE iff the entry has it (vfio_iommu_map_notify). */
   private asVfioSaw(result: Result): Result {
-    const id = this.info.vfio?.notifier;
-    if (id === undefined || !result.ok || !('events' in result) || this.notifiers.get(id) !== this.vfioNotifier) return result;
+    if (this.vfioNotifiers.size === 0 || !result.ok || !('events' in result)) return result;
+    const byVfio = (id: number): boolean => { const n = this.notifiers.get(id); return n !== undefined && this.vfioNotifiers.has(n); };
     return {
       ok: true,
-      events: result.events.map((ev) => (ev.notifier === id && ev.type === 'map'
+      events: result.events.map((ev) => (ev.type === 'map' && byVfio(ev.notifier)
         ? { ...ev, entry: { ...ev.entry, perm: ev.entry.perm === 'w' || ev.entry.perm === 'rw' ? 'rw' : ev.entry.perm } }
         : ev)),
     };

@@ -36,7 +36,7 @@ describe.skipIf(!enabled)('QEMU 11.1 intel-iommu with its vfio-user-pci client',
   const vfio = opened('qemu-11.1:intel-iommu-vfio-user');
 
   test('declares VFIO at endpoint 0', () => {
-    expect(vfio.info).toMatchObject({ name: 'qemu-11.1:intel-iommu-vfio-user', capabilities: ['domains', 'tables', 'vfio'], vfio: { endpoint: 0, notifier: 0 }, cachingMode: true });
+    expect(vfio.info).toMatchObject({ name: 'qemu-11.1:intel-iommu-vfio-user', capabilities: ['domains', 'tables', 'vfio'], vfio: { endpoint: 0, notifiers: [{ notifier: 0, start: 0n, end: 0xfedfffffn }, { notifier: 1, start: 0xfef00000n, end: (1n << 39n) - 1n }] }, cachingMode: true });
   });
 
   test('VFIO is told of maps, remaps, moves and detaches, and the model finds it conforming', async () => {
