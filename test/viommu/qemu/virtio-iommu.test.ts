@@ -4,7 +4,14 @@
 //   VFIO_CONFORM_QEMU=1 npx vitest run test/viommu/qemu/virtio-iommu.test.ts
 import { describe, expect, test } from 'vitest';
 import type { Op } from '../../../spec/viommu/ops.ts';
-import { dma, enabled, fail, familyRuns, fault, judged, memory, opened, RAM } from './support.ts';
+import { dma, enabled, fail, familyRuns, fault, judged, knownRules, memory, opened, RAM } from './support.ts';
+
+/**
+ * A write to the byte before a read-write mapping, where nothing is mapped: QEMU lets it through
+ * that mapping (virtio_iommu_translate looks [addr, addr + 1] up), where VIOMMU-VIRTIO-RANGE
+ * refuses it. A QEMU bug, listed in expectations/qemu-*:virtio-iommu*.json.
+ */
+const BYTE_BEFORE_MAPPING = dma(0, 0xfffn, 'write');
 
 /** virtio-iommu's requests, their statuses, and what QEMU does that the rules name (qemu/README.md). */
 const VIRTIO_CASE: Op[] = [
@@ -18,8 +25,7 @@ const VIRTIO_CASE: Op[] = [
   dma(1, 0x1000n, 'read'),
   dma(0, 0x8000n, 'read'),
   { op: 'faults' },
-  // VIOMMU-DMA-TRANSLATE's variant: the byte before a mapping goes through it.
-  dma(0, 0xfffn, 'write'),
+  BYTE_BEFORE_MAPPING,
   { op: 'map', domain: 1, iova: 0x2000n, size: 0x1000n, pa: RAM, perm: 'rw', page: 0x1000n },
   { op: 'unmap', domain: 1, iova: 0x1000n, size: 0x1000n },
   { op: 'map', domain: 2, iova: 0n, size: 0x1000n, pa: RAM, perm: 'rw', page: 0x1000n },
@@ -43,9 +49,10 @@ describe.skipIf(!enabled)('QEMU 7.2 virtio-iommu over qtest', () => {
     expect(virtio.info.capabilities).toEqual(['domains', 'dma', 'faults']);
   });
 
-  test('a hand-written case conforms: request statuses, fault events, re-ATTACH and the byte before a mapping', async () => {
+  test('a hand-written case: request statuses, fault events, re-ATTACH, and the byte before a mapping let through', async () => {
     const { results, violation } = await judged(virtio.subject, VIRTIO_CASE);
-    expect(violation).toBeNull();
+    expect(violation).toMatchObject({ rule: 'VIOMMU-VIRTIO-RANGE', step: VIRTIO_CASE.indexOf(BYTE_BEFORE_MAPPING) });
+    expect(knownRules('qemu-7.2:virtio-iommu')).toContain('VIOMMU-VIRTIO-RANGE');
     expect(results[0]).toEqual(fail('ENOENT'));
     expect(results.slice(4, 9)).toEqual([memory(RAM + 0x5008n), memory(RAM + 0x6010n), fault, fault, fault]);
     expect(results[9]).toEqual({ ok: true, faults: [{ endpoint: 0, iova: 0x3010n, access: 'write' }, { endpoint: 1, iova: 0x1000n, access: 'read' }, { endpoint: 0, iova: 0x8000n, access: 'read' }] });
@@ -54,6 +61,11 @@ describe.skipIf(!enabled)('QEMU 7.2 virtio-iommu over qtest', () => {
     expect(results[16]).toEqual(memory(RAM + 0x5008n));
     expect(results[19]).toEqual(fault);
     expect(results.slice(21)).toEqual([fail('EINVAL'), fail('ENOENT')]);
+  }, 60_000);
+
+  test('without the byte before a mapping, the whole case conforms', async () => {
+    const { violation } = await judged(virtio.subject, VIRTIO_CASE.filter((op) => op !== BYTE_BEFORE_MAPPING));
+    expect(violation).toBeNull();
   }, 60_000);
 });
 
