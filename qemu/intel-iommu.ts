@@ -12,14 +12,13 @@
 // default; see README.md for which is faster).
 import type { Backend, BackendInfo } from '../spec/viommu/backend.ts';
 import { parseVersion, qemuCommand, type QemuCommand } from './build.ts';
-import type { FaultRecord, Op, Result } from '../spec/viommu/ops.ts';
-import { formatOp } from '../spec/viommu/format.ts';
-import { argumentsValid } from './args.ts';
+import type { Op, Result } from '../spec/viommu/ops.ts';
 import { bindingFor, type Binding } from './binding.ts';
 import { FIRST_STAGE_PERMS } from './first-stage.ts';
 import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM } from './layout.ts';
-import { devfnOf, Machine, SCRATCH_TABLES, type RawFault, type VtdMode } from './machine.ts';
+import { devfnOf, Machine, SCRATCH_TABLES, type VtdMode } from './machine.ts';
 import { History, Observer } from './observe.ts';
+import { FaultLog, notAnOperation, runOps } from './operations.ts';
 import { SecondLevel } from './second-level.ts';
 import { TablePool } from './table-pool.ts';
 
@@ -51,14 +50,14 @@ function declaration(qemu: QemuCommand, cachingMode: boolean, mode: VtdMode, pag
 }
 
 const ok: Result = { ok: true, events: [] };
-const einval: Result = { ok: false, errno: 'EINVAL' };
 
 class IntelIommu implements Backend {
   private pool: TablePool;
   private domains: SecondLevel[] = [];
   private history = new History(DOMAINS);
   private observer: Observer;
-  private recorded: FaultRecord[] = [];
+  /** QEMU has one fault recording register: each DMA's records are taken at once and kept here. */
+  private readonly faults = new FaultLog((sid) => EDU_SLOTS.findIndex((_, i) => devfnOf(i) === sid));
 
   constructor(private machine: Machine, private binding: Binding, private readonly qemu: QemuCommand, readonly info: BackendInfo, private readonly restart: boolean) {
     this.pool = new TablePool(machine.qtest);
@@ -86,17 +85,12 @@ class IntelIommu implements Backend {
     }
     this.history.clear();
     this.observer.forget();
-    this.recorded = [];
+    this.faults.clear();
     await this.build();
   }
 
-  async execute(ops: readonly Op[]): Promise<Result[]> {
-    const results: Result[] = [];
-    for (const op of ops) {
-      this.machine.qtest.note(formatOp(op));
-      results.push(argumentsValid(this.info, op) ? await this.apply(op) : einval);
-    }
-    return results;
+  execute(ops: readonly Op[]): Promise<Result[]> {
+    return runOps(this.machine.qtest, this.info, ops, (op) => this.apply(op));
   }
 
   private async apply(op: Op): Promise<Result> {
@@ -125,16 +119,13 @@ class IntelIommu implements Backend {
         const seen = op.access === 'read'
           ? await this.observer.read(op.endpoint, op.iova, candidates)
           : await this.observer.write(op.endpoint, op.iova, candidates);
-        this.record(seen.faults);
+        this.faults.keep(seen.faults);
         return seen.outcome;
       }
-      case 'faults': {
-        const faults = this.recorded;
-        this.recorded = [];
-        return { ok: true, faults };
-      }
+      case 'faults':
+        return this.faults.take();
       default:
-        throw new Error(`${op.op}: not an operation of this backend (its capabilities are ${this.info.capabilities.join(', ')})`);
+        throw notAnOperation(op, this.info);
     }
   }
 
@@ -142,14 +133,6 @@ class IntelIommu implements Backend {
     this.domains[domain]!.flush();
     await this.pool.settle();
     return ok;
-  }
-
-  /** QEMU has one fault recording register: each DMA's records are taken at once and kept here. */
-  private record(faults: RawFault[]): void {
-    for (const f of faults) {
-      const endpoint = EDU_SLOTS.findIndex((_, i) => devfnOf(i) === f.sid);
-      if (endpoint >= 0) this.recorded.push({ endpoint, iova: f.addr, access: f.access });
-    }
   }
 
   async dispose(): Promise<void> { await this.machine.dispose(); }

@@ -6,15 +6,14 @@
 //
 // version picks the QEMU (7.2, the default, or 11.1: ../build.ts). reset=restart starts a
 // fresh QEMU for every case instead of restoring the LUT in place (README.md compares them).
-import { formatOp } from '../../spec/viommu/format.ts';
 import type { Backend, BackendInfo } from '../../spec/viommu/backend.ts';
 import type { Op, Result } from '../../spec/viommu/ops.ts';
-import { argumentsValid } from '../args.ts';
 import { parseVersion, qemuCommand, type QemuCommand } from '../build.ts';
 import { CTRL_RESET, MPC } from './layout.ts';
 import { gate } from './lut.ts';
 import { Machine, type Geometry } from './machine.ts';
 import { Observer } from './observe.ts';
+import { notAnOperation, runOps } from '../operations.ts';
 
 /** The largest power of two not above `v`: the part of the region the declaration can name. */
 const log2Floor = (v: bigint): number => v.toString(2).length - 1;
@@ -42,7 +41,6 @@ function declaration(qemu: QemuCommand, g: Geometry): BackendInfo {
 }
 
 const ok: Result = { ok: true, events: [] };
-const einval: Result = { ok: false, errno: 'EINVAL' };
 
 class QemuMpc implements Backend {
   private observer: Observer;
@@ -77,13 +75,8 @@ class QemuMpc implements Backend {
     await this.machine.dma.checkDone();
   }
 
-  async execute(ops: readonly Op[]): Promise<Result[]> {
-    const results: Result[] = [];
-    for (const op of ops) {
-      this.machine.qtest.note(formatOp(op));
-      results.push(argumentsValid(this.info, op) ? await this.apply(op) : einval);
-    }
-    return results;
+  execute(ops: readonly Op[]): Promise<Result[]> {
+    return runOps(this.machine.qtest, this.info, ops, (op) => this.apply(op));
   }
 
   private async apply(op: Op): Promise<Result> {
@@ -100,7 +93,7 @@ class QemuMpc implements Backend {
       case 'dma':
         return op.access === 'read' ? this.observer.read(op.iova, op.secure) : this.observer.write(op.iova, op.secure);
       default:
-        throw new Error(`${op.op}: not an operation of this backend (its capabilities are ${this.info.capabilities.join(', ')})`);
+        throw notAnOperation(op, this.info);
     }
   }
 

@@ -6,10 +6,8 @@
 //
 // version picks the QEMU (7.2, the default, or 11.1: ../build.ts). reset=restart starts a fresh
 // QEMU for every case instead of clearing the one running (the default; see ../README.md).
-import { formatOp } from '../../spec/viommu/format.ts';
 import type { Backend, BackendInfo } from '../../spec/viommu/backend.ts';
-import type { FaultRecord, Op, Result } from '../../spec/viommu/ops.ts';
-import { argumentsValid } from '../args.ts';
+import type { Op, Result } from '../../spec/viommu/ops.ts';
 import { parseVersion, qemuCommand, type QemuCommand } from '../build.ts';
 import type { RawFault } from '../machine.ts';
 import { History, Observer } from '../observe.ts';
@@ -20,6 +18,7 @@ import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM, SCRATCH_TABLES, TABLE_POOL, TABLE_P
 import { LPAE_FORMAT, STAGE1_PERMS } from './lpae.ts';
 import { Machine, sidOf } from './machine.ts';
 import { asidOf, bytesOf, cdAddress, contextDescriptor } from './stream-table.ts';
+import { FaultLog, notAnOperation, runOps } from '../operations.ts';
 
 const DOMAINS = 4;
 
@@ -49,14 +48,13 @@ function declaration(qemu: QemuCommand): BackendInfo {
 }
 
 const ok: Result = { ok: true, events: [] };
-const einval: Result = { ok: false, errno: 'EINVAL' };
 
 class Smmuv3 implements Backend {
   private pool: TablePool;
   private domains: SecondLevel[] = [];
   private history = new History(DOMAINS);
   private observer: Observer;
-  private recorded: FaultRecord[] = [];
+  private readonly faults = new FaultLog((sid) => EDU_SLOTS.findIndex((_, i) => sidOf(i) === sid));
 
   constructor(private machine: Machine, private readonly qemu: QemuCommand, readonly info: BackendInfo, private readonly restart: boolean) {
     this.pool = new TablePool(machine.qtest, TABLE_POOL, TABLE_POOL_END);
@@ -86,17 +84,12 @@ class Smmuv3 implements Backend {
     }
     this.history.clear();
     this.observer.forget();
-    this.recorded = [];
+    this.faults.clear();
     await this.build();
   }
 
-  async execute(ops: readonly Op[]): Promise<Result[]> {
-    const results: Result[] = [];
-    for (const op of ops) {
-      this.machine.qtest.note(formatOp(op));
-      results.push(argumentsValid(this.info, op) ? await this.apply(op) : einval);
-    }
-    return results;
+  execute(ops: readonly Op[]): Promise<Result[]> {
+    return runOps(this.machine.qtest, this.info, ops, (op) => this.apply(op));
   }
 
   private async apply(op: Op): Promise<Result> {
@@ -128,13 +121,10 @@ class Smmuv3 implements Backend {
         this.record(seen.faults);
         return seen.outcome;
       }
-      case 'faults': {
-        const faults = this.recorded;
-        this.recorded = [];
-        return { ok: true, faults };
-      }
+      case 'faults':
+        return this.faults.take();
       default:
-        throw new Error(`${op.op}: not an operation of this backend (its capabilities are ${this.info.capabilities.join(', ')})`);
+        throw notAnOperation(op, this.info);
     }
   }
 
@@ -150,10 +140,7 @@ class Smmuv3 implements Backend {
       const e = this.machine.strange[0]!;
       throw new Error(`SMMU event 0x${e.type.toString(16)} for StreamID 0x${e.sid.toString(16)}: a stream table entry or context descriptor this adapter wrote is malformed`);
     }
-    for (const f of faults) {
-      const endpoint = EDU_SLOTS.findIndex((_, i) => sidOf(i) === f.sid);
-      if (endpoint >= 0) this.recorded.push({ endpoint, iova: f.addr, access: f.access });
-    }
+    this.faults.keep(faults);
   }
 
   async dispose(): Promise<void> { await this.machine.dispose(); }

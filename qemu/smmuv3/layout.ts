@@ -19,9 +19,7 @@ export const ECAM_BASE = 0x3f000000n;
 /** The edu devices: one per endpoint, each on a slot of its own on bus 0; StreamID = devfn. */
 export const EDU_SLOTS = [0x10, 0x11];
 export const EDU_BARS = [0x10000000n, 0x10100000n];
-export const EDU_VENDOR_DEVICE = 0x11e81234;
-/** edu's DMA buffer as the device addresses it. */
-export const EDU_BUFFER = 0x40000n;
+export { EDU_BUFFER, EDU_VENDOR_DEVICE } from '../edu.ts';
 
 /** SMMUv3 registers (Arm SMMUv3 specification, 6.3). */
 export const REG = {

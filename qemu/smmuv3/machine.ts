@@ -3,11 +3,12 @@
 // ECAM, the stream table, the command and event queues, and edu's DMA engine.
 import type { QemuCommand } from '../build.ts';
 import type { RawFault } from '../machine.ts';
+import { eduDma } from '../edu.ts';
 import { Qtest, QtestError } from '../qtest.ts';
 import { commandsFor, cfgiAll, tlbiAll, type Command } from './commands.ts';
 import { writeHaltA64 } from './firmware.ts';
 import {
-  COMMAND_QUEUE, CR0_CMDQEN, CR0_EVENTQEN, CR0_SMMUEN, ECAM_BASE, EDU_BARS, EDU_BUFFER, EDU_SLOTS, EDU_VENDOR_DEVICE, EVENT_QUEUE,
+  COMMAND_QUEUE, CR0_CMDQEN, CR0_EVENTQEN, CR0_SMMUEN, ECAM_BASE, EDU_BARS, EDU_SLOTS, EDU_VENDOR_DEVICE, EVENT_QUEUE,
   GUEST_RAM, PAGE, QUEUE_LOG2, REG, SCRATCH_IOVA, SCRATCH_PAGE, SCRATCH_TABLES, SMMU_BASE, STREAM_TABLE, STRTAB_LOG2,
 } from './layout.ts';
 import { LPAE_FORMAT } from './lpae.ts';
@@ -15,7 +16,6 @@ import { CommandQueue, EventQueue, type SmmuEvent } from './queues.ts';
 import { abortSte, bytesOf, steAddress, translateSte } from './stream-table.ts';
 import type { InvalidateScope } from '../../spec/viommu/ops.ts';
 
-const DMA_POLL_LIMIT = 10_000;
 const reg = (r: bigint) => SMMU_BASE + r;
 const ecam = (slot: number, offset: bigint) => ECAM_BASE + (BigInt(slot) << 15n) + offset;
 /** StreamID of an endpoint: its requester ID, bus 0. */
@@ -101,25 +101,9 @@ export class Machine {
     return this.commands.submit(Array.isArray(scope) ? scope : commandsFor(scope, sidOf, this.ril));
   }
 
-  /**
-   * One edu DMA of `count` bytes between its buffer start and bus address `addr`, run to
-   * completion. The register writes and the first status read go out together (qtest keeps
-   * their order): one round trip when the virtual clock has already reached edu's timer.
-   */
-  async eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n, before: Promise<unknown>[] = []): Promise<void> {
-    const bar = EDU_BARS[endpoint]!;
-    const q = this.qtest;
-    const [src, dst, cmd] = direction === 'to-buffer' ? [addr, EDU_BUFFER, 1n] : [EDU_BUFFER, addr, 3n];
-    const kicks = Promise.all([...before, q.writeq(bar + 0x80n, src), q.writeq(bar + 0x88n, dst), q.writeq(bar + 0x90n, count), q.writeq(bar + 0x98n, cmd)]);
-    kicks.catch(() => { /* the status read below fails the same way */ });
-    for (let i = 0; i < DMA_POLL_LIMIT; i++) {
-      if (((await q.readq(bar + 0x98n)) & 1n) === 0n) {
-        await kicks;
-        return;
-      }
-      if (i > 50) await new Promise((r) => setTimeout(r, 1));
-    }
-    throw new QtestError(`edu ${endpoint}: DMA still running after ${DMA_POLL_LIMIT} polls`);
+  /** One edu DMA through the SMMU (edu.ts). */
+  eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n, before: Promise<unknown>[] = []): Promise<void> {
+    return eduDma(this.qtest, EDU_BARS[endpoint]!, direction, addr, count, before);
   }
 
   /** The event queue drained: fault records of DMAs; any other record is kept in `strange`. */

@@ -4,9 +4,8 @@
 // (virtio_iommu_notify_map, virtio_iommu_notify_unmap): no cache, no invalidation.
 import { join } from 'node:path';
 import type { Backend, BackendInfo } from '../../spec/viommu/backend.ts';
-import { formatOp } from '../../spec/viommu/format.ts';
 import type { Op, Result } from '../../spec/viommu/ops.ts';
-import { argumentsValid } from '../args.ts';
+import { runOps } from '../operations.ts';
 import type { QemuCommand } from '../build.ts';
 import { Qtest } from '../qtest.ts';
 import { VirtioIommuDriver } from '../virtio-iommu/driver.ts';
@@ -117,20 +116,13 @@ export class VirtioVfioUser implements Backend {
     await this.drain();
   }
 
-  async execute(ops: readonly Op[]): Promise<Result[]> {
-    const results: Result[] = [];
-    for (const op of ops) {
-      this.rig.qtest.note(formatOp(op));
-      if (!argumentsValid(this.info, op)) {
-        results.push({ ok: false, errno: 'EINVAL' });
-        continue;
-      }
+  execute(ops: readonly Op[]): Promise<Result[]> {
+    return runOps(this.rig.qtest, this.info, ops, async (op) => {
       const r = await this.apply(op);
       const messages = await this.rig.barrier();
       this.held.apply(messages);
-      results.push(r.ok ? { ok: true, events: declaredEvents(messages, this.info.vfio!.notifiers, 1n << BigInt(this.info.iovaBits)) } : r);
-    }
-    return results;
+      return r.ok ? { ok: true, events: declaredEvents(messages, this.info.vfio!.notifiers, 1n << BigInt(this.info.iovaBits)) } : r;
+    });
   }
 
   private domainId(domain: number): number { return this.rig.driver.config.domainRange.start + domain; }

@@ -4,7 +4,7 @@
 // operation answers is what VFIO was told while it ran.
 import type { Backend, BackendInfo, VfioNotifier } from '../../spec/viommu/backend.ts';
 import type { Op, Result } from '../../spec/viommu/ops.ts';
-import { argumentsValid } from '../args.ts';
+import { runOps } from '../operations.ts';
 import type { QemuCommand } from '../build.ts';
 import { contextGlobal, descriptorsFor, didOf, iotlbGlobal } from '../descriptors.ts';
 import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM } from '../layout.ts';
@@ -43,7 +43,6 @@ export function declaration(qemu: QemuCommand, pageSizes: bigint[]): BackendInfo
 }
 
 const ok: Result = { ok: true, events: [] };
-const einval: Result = { ok: false, errno: 'EINVAL' };
 
 export class VtdVfioUser implements Backend {
   private readonly pool: TablePool;
@@ -71,21 +70,15 @@ export class VtdVfioUser implements Backend {
     await this.build();
   }
 
-  async execute(ops: readonly Op[]): Promise<Result[]> {
-    const results: Result[] = [];
-    for (const op of ops) {
-      if (!argumentsValid(this.info, op)) {
-        results.push(einval);
-        continue;
-      }
+  execute(ops: readonly Op[]): Promise<Result[]> {
+    return runOps(this.machine.qtest, this.info, ops, async (op) => {
       const r = await this.apply(op);
       const messages = await this.barrier();
       this.ops++;
       this.messages += messages.length;
       this.held.apply(messages);
-      results.push(r.ok ? { ok: true, events: declaredEvents(messages, this.info.vfio!.notifiers, 1n << BigInt(this.info.iovaBits)) } : r);
-    }
-    return results;
+      return r.ok ? { ok: true, events: declaredEvents(messages, this.info.vfio!.notifiers, 1n << BigInt(this.info.iovaBits)) } : r;
+    });
   }
 
   private async apply(op: Op): Promise<Result> {

@@ -7,15 +7,14 @@
 // bypass=on starts the device with boot-bypass=on: unattached endpoints pass untranslated.
 // version picks the QEMU (build.ts). reset=restart starts a fresh QEMU for every case instead
 // of resetting the device (the default on 7.2; 11.1 restarts, see create).
-import { capabilitiesFor, type Backend, type BackendInfo } from '../../spec/viommu/backend.ts';
-import { formatOp } from '../../spec/viommu/format.ts';
-import type { FaultRecord, Op, Result } from '../../spec/viommu/ops.ts';
-import { argumentsValid } from '../args.ts';
+import type { Backend, BackendInfo } from '../../spec/viommu/backend.ts';
+import type { Op, Result } from '../../spec/viommu/ops.ts';
 import { parseVersion, qemuCommand, type QemuCommand } from '../build.ts';
 import { History, Observer } from '../observe.ts';
 import { declaration, DOMAINS, windowOf } from './declaration.ts';
 import { EDUS, VirtioMachine, type MachineOptions } from './machine.ts';
 import * as req from './requests.ts';
+import { FaultLog, notAnOperation, runOps } from '../operations.ts';
 
 const ok: Result = { ok: true, events: [] };
 const failed = (errno: NonNullable<ReturnType<typeof req.errnoOf>>): Result => ({ ok: false, errno });
@@ -26,7 +25,7 @@ const machineOptions = (bypass: boolean): MachineOptions => ({ bootBypass: bypas
 class VirtioIommuBackend implements Backend {
   private history = new History(DOMAINS);
   private observer: Observer;
-  private recorded: FaultRecord[] = [];
+  private readonly faults = new FaultLog((sid) => EDUS.findIndex((_, i) => this.machine.endpointId(i) === sid));
   /** The domain each endpoint was last attached to, as the device answered. */
   private bound: (number | undefined)[] = [];
 
@@ -46,18 +45,12 @@ class VirtioIommuBackend implements Backend {
     }
     this.history.clear();
     this.observer.forget();
-    this.recorded = [];
+    this.faults.clear();
     this.bound = [];
   }
 
-  async execute(ops: readonly Op[]): Promise<Result[]> {
-    const results: Result[] = [];
-    for (const op of ops) {
-      this.machine.qtest.note(formatOp(op));
-      const valid = capabilitiesFor(op).every((c) => this.info.capabilities.includes(c)) && argumentsValid(this.info, op);
-      results.push(valid ? await this.apply(op) : failed('EINVAL'));
-    }
-    return results;
+  execute(ops: readonly Op[]): Promise<Result[]> {
+    return runOps(this.machine.qtest, this.info, ops, (op) => this.apply(op));
   }
 
   private domainId(domain: number): number { return this.machine.driver.config.domainRange.start + domain; }
@@ -106,19 +99,13 @@ class VirtioIommuBackend implements Backend {
         const seen = op.access === 'read'
           ? await this.observer.read(op.endpoint, op.iova, candidates)
           : await this.observer.write(op.endpoint, op.iova, candidates);
-        for (const f of seen.faults) {
-          const endpoint = EDUS.findIndex((_, i) => m.endpointId(i) === f.sid);
-          if (endpoint >= 0) this.recorded.push({ endpoint, iova: f.addr, access: f.access });
-        }
+        this.faults.keep(seen.faults);
         return seen.outcome;
       }
-      case 'faults': {
-        const faults = this.recorded;
-        this.recorded = [];
-        return { ok: true, faults };
-      }
+      case 'faults':
+        return this.faults.take();
       default:
-        throw new Error(`${op.op}: not an operation of this backend (its capabilities are ${this.info.capabilities.join(', ')})`);
+        throw notAnOperation(op, this.info);
     }
   }
 
