@@ -19,7 +19,7 @@ import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM } from './layout.ts';
 import { devfnOf, Machine, SCRATCH_TABLES, type VtdMode } from './machine.ts';
 import { History, Observer } from './observe.ts';
 import { FaultLog, notAnOperation, runOps } from './operations.ts';
-import { SecondLevel } from './second-level.ts';
+import { SecondLevel, writeThrough } from './second-level.ts';
 import { TablePool } from './table-pool.ts';
 
 const DOMAINS = 4;
@@ -101,24 +101,16 @@ class IntelIommu implements Backend {
       case 'detach':
         await this.binding.detach(op.endpoint);
         return ok;
-      case 'map':
-        this.domains[op.domain]!.map(op.iova, op.size, op.pa, op.perm, op.page);
-        this.history.add(op.domain, op.iova, op.size, op.pa);
-        return this.written(op.domain);
-      case 'unmap':
-        this.domains[op.domain]!.unmap(op.iova, op.iova + op.size);
-        return this.written(op.domain);
-      case 'protect':
-        this.domains[op.domain]!.protect(op.iova, op.span, op.perm);
-        return this.written(op.domain);
+      case 'map': case 'unmap': case 'protect':
+        if (op.op === 'map') this.history.add(op.domain, op.iova, op.size, op.pa);
+        await writeThrough(this.pool, this.domains[op.domain]!, op);
+        return ok;
       case 'invalidate':
         await this.binding.invalidate(op);
         return ok;
       case 'dma': {
         const candidates = this.history.candidates(op.iova);
-        const seen = op.access === 'read'
-          ? await this.observer.read(op.endpoint, op.iova, candidates)
-          : await this.observer.write(op.endpoint, op.iova, candidates);
+        const seen = await this.observer.dma(op, candidates);
         this.faults.keep(seen.faults);
         return seen.outcome;
       }
@@ -127,12 +119,6 @@ class IntelIommu implements Backend {
       default:
         throw notAnOperation(op, this.info);
     }
-  }
-
-  private async written(domain: number): Promise<Result> {
-    this.domains[domain]!.flush();
-    await this.pool.settle();
-    return ok;
   }
 
   async dispose(): Promise<void> { await this.machine.dispose(); }

@@ -76,6 +76,11 @@ export class Observer {
     return out;
   }
 
+  /** A `dma` operation, each of `candidates` an address it could reach. */
+  dma(op: { endpoint: number; iova: bigint; access: 'read' | 'write' }, candidates: bigint[]): Promise<Observation> {
+    return op.access === 'read' ? this.read(op.endpoint, op.iova, candidates) : this.write(op.endpoint, op.iova, candidates);
+  }
+
   /** A read of one byte at `iova` by `endpoint` into edu's buffer, then out to the scratch page. */
   async read(endpoint: number, iova: bigint, all: bigint[]): Promise<Observation> {
     const m = this.machine;

@@ -9,7 +9,7 @@
 // declaration covers); above it a fourth level whose slot 0 leads to that tree and whose slot 1
 // leads to the scratch page (layout.ts). A format whose tree is the fourth level keeps the
 // scratch in a slot of the tree's own table.
-import type { Perm } from '../spec/viommu/ops.ts';
+import type { Op, Perm } from '../spec/viommu/ops.ts';
 import { PAGE } from './layout.ts';
 import type { TablePool } from './table-pool.ts';
 
@@ -167,4 +167,13 @@ export class SecondLevel {
     this.touch(table, idx);
     return dir;
   }
+}
+
+/** A map, unmap or protect of a domain's table: the mirror changed, its writes sent, and every one settled. */
+export async function writeThrough(pool: TablePool, table: SecondLevel, op: Op & { op: 'map' | 'unmap' | 'protect' }): Promise<void> {
+  if (op.op === 'map') table.map(op.iova, op.size, op.pa, op.perm, op.page);
+  else if (op.op === 'unmap') table.unmap(op.iova, op.iova + op.size);
+  else table.protect(op.iova, op.span, op.perm);
+  table.flush();
+  await pool.settle();
 }

@@ -11,7 +11,7 @@ import type { Op, Result } from '../../spec/viommu/ops.ts';
 import { parseVersion, qemuCommand, type QemuCommand } from '../build.ts';
 import type { RawFault } from '../machine.ts';
 import { History, Observer } from '../observe.ts';
-import { SecondLevel } from '../second-level.ts';
+import { SecondLevel, writeThrough } from '../second-level.ts';
 import { TablePool } from '../table-pool.ts';
 import { cfgiAll, tlbiAll } from './commands.ts';
 import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM, SCRATCH_TABLES, TABLE_POOL, TABLE_POOL_END } from './layout.ts';
@@ -100,24 +100,16 @@ class Smmuv3 implements Backend {
       case 'detach':
         await this.machine.writeSte(op.endpoint, null);
         return ok;
-      case 'map':
-        this.domains[op.domain]!.map(op.iova, op.size, op.pa, op.perm, op.page);
-        this.history.add(op.domain, op.iova, op.size, op.pa);
-        return this.written(op.domain);
-      case 'unmap':
-        this.domains[op.domain]!.unmap(op.iova, op.iova + op.size);
-        return this.written(op.domain);
-      case 'protect':
-        this.domains[op.domain]!.protect(op.iova, op.span, op.perm);
-        return this.written(op.domain);
+      case 'map': case 'unmap': case 'protect':
+        if (op.op === 'map') this.history.add(op.domain, op.iova, op.size, op.pa);
+        await writeThrough(this.pool, this.domains[op.domain]!, op);
+        return ok;
       case 'invalidate':
         await this.machine.invalidate(op);
         return ok;
       case 'dma': {
         const candidates = this.history.candidates(op.iova);
-        const seen = op.access === 'read'
-          ? await this.observer.read(op.endpoint, op.iova, candidates)
-          : await this.observer.write(op.endpoint, op.iova, candidates);
+        const seen = await this.observer.dma(op, candidates);
         this.record(seen.faults);
         return seen.outcome;
       }
@@ -126,12 +118,6 @@ class Smmuv3 implements Backend {
       default:
         throw notAnOperation(op, this.info);
     }
-  }
-
-  private async written(domain: number): Promise<Result> {
-    this.domains[domain]!.flush();
-    await this.pool.settle();
-    return ok;
   }
 
   /** The event queue is drained after every DMA (the observer does): its fault records are kept here. */

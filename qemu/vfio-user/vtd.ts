@@ -9,7 +9,7 @@ import type { QemuCommand } from '../build.ts';
 import { contextGlobal, descriptorsFor, didOf, iotlbGlobal } from '../descriptors.ts';
 import { DECLARED_IOVA_BITS, EDU_SLOTS, RAM } from '../layout.ts';
 import { devfnOf, Machine } from '../machine.ts';
-import { SecondLevel } from '../second-level.ts';
+import { SecondLevel, writeThrough } from '../second-level.ts';
 import { TablePool } from '../table-pool.ts';
 import { declaredEvents, VfioMappings } from './events.ts';
 import type { VfioUserServer } from './server.ts';
@@ -89,27 +89,15 @@ export class VtdVfioUser implements Backend {
       case 'detach':
         await this.machine.writeContext(op.endpoint, null);
         return ok;
-      case 'map':
-        this.domains[op.domain]!.map(op.iova, op.size, op.pa, op.perm, op.page);
-        return this.written(op.domain);
-      case 'unmap':
-        this.domains[op.domain]!.unmap(op.iova, op.iova + op.size);
-        return this.written(op.domain);
-      case 'protect':
-        this.domains[op.domain]!.protect(op.iova, op.span, op.perm);
-        return this.written(op.domain);
+      case 'map': case 'unmap': case 'protect':
+        await writeThrough(this.pool, this.domains[op.domain]!, op);
+        return ok;
       case 'invalidate':
         await this.machine.invalidate(descriptorsFor(op, devfnOf, (this.machine.cap >> 48n) & 0x3fn));
         return ok;
       default:
         throw new Error(`${op.op}: not an operation of this backend (its capabilities are ${this.info.capabilities.join(', ')})`);
     }
-  }
-
-  private async written(domain: number): Promise<Result> {
-    this.domains[domain]!.flush();
-    await this.pool.settle();
-    return ok;
   }
 
   /**

@@ -91,14 +91,12 @@ class VirtioIommuBackend implements Backend {
         return this.send(req.unmap(this.domainId(op.domain), op.iova, op.iova + op.size - 1n));
       case 'dma': {
         const candidates = this.history.candidates(op.iova);
-        // VIOMMU-DMA-TRANSLATE's variant: QEMU may translate the byte before a mapping through
-        // that mapping, to the byte before its translation.
+        // QEMU translates the byte before a mapping through that mapping, to the byte before its
+        // translation (VIOMMU-VIRTIO-RANGE, a known divergence): where it lands must be seen.
         for (const c of this.history.candidates(op.iova + 1n)) if (!candidates.includes(c - 1n)) candidates.push(c - 1n);
         // Unattached with bypass: the IOVA is the address (the window is inside RAM).
         if (this.info.unattached === 'bypass' && !candidates.includes(op.iova)) candidates.push(op.iova);
-        const seen = op.access === 'read'
-          ? await this.observer.read(op.endpoint, op.iova, candidates)
-          : await this.observer.write(op.endpoint, op.iova, candidates);
+        const seen = await this.observer.dma(op, candidates);
         this.faults.keep(seen.faults);
         return seen.outcome;
       }
