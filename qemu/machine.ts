@@ -5,11 +5,13 @@
 import type { QemuCommand } from './build.ts';
 import {
   CONTEXT_TABLE, EDU_BARS, EDU_SLOTS, EDU_VENDOR_DEVICE, GCMD_QIE, GCMD_SRTP, GCMD_TE, GUEST_RAM,
-  INVALIDATION_QUEUE, PAGE, ROOT_TABLE, SCRATCH_IOVA, SCRATCH_PAGE, VTD, VTD_BASE, WAIT_STATUS,
+  PAGE, ROOT_TABLE, SCRATCH_IOVA, SCRATCH_PAGE, VTD, VTD_BASE,
 } from './layout.ts';
 import { eduDma } from './edu.ts';
 import { FIRST_STAGE_FORMAT } from './first-stage.ts';
 import { writeHaltBios } from './halt-bios.ts';
+import type { Descriptor } from './descriptors.ts';
+import { InvalidationQueue } from './invalidation-queue.ts';
 import { Qtest, QtestError } from './qtest.ts';
 import { VTD_FORMAT, type TableFormat } from './second-level.ts';
 
@@ -25,8 +27,6 @@ export const SCRATCH_TABLES = [0x00105000n, 0x00106000n, 0x00107000n];
 
 /** RTADDR.TTM (bits 11:10) = 01b: the root table holds scalable-mode root entries. */
 const RTADDR_SCALABLE = 1n << 10n;
-/** IQA.DW: 256-bit descriptors, which scalable mode's PASID-based ones need (vtd_inv_desc_reserved_check). */
-const IQA_256_BIT = 1n << 11n;
 
 /** A raw fault record: requester, faulting page address, read or write, reason code. */
 export interface RawFault { sid: number; addr: bigint; access: 'read' | 'write'; reason: number }
@@ -37,18 +37,13 @@ export const devfnOf = (endpoint: number) => EDU_SLOTS[endpoint]! << 3;
 
 export class Machine {
   cap = 0n;
-  private tail = 0n;
-  private waitToken = 0n;
   private gcmd = 0;
   readonly started: number;
-  /** Descriptor size in 64-bit words, and how many fit in the queue's one page (IQA.QS 0). */
-  private readonly words: number;
-  private readonly entries: bigint;
+  private readonly queue: InvalidationQueue;
 
   private constructor(readonly qtest: Qtest, private readonly bios: { remove(): void }, readonly cachingMode: boolean, private readonly edus: boolean, readonly mode: VtdMode) {
     this.started = performance.now();
-    this.words = mode === 'flts' ? 4 : 2;
-    this.entries = PAGE / BigInt(8 * this.words);
+    this.queue = new InvalidationQueue(qtest, mode === 'flts');
   }
 
   /** The format of the tables a domain's context (legacy) or PASID entry (flts) points to. */
@@ -123,9 +118,7 @@ export class Machine {
       await q.writeq(reg(VTD.RTADDR), ROOT_TABLE | RTADDR_SCALABLE);
     }
     await this.command(GCMD_SRTP, 1 << 30);
-    await q.memset(INVALIDATION_QUEUE, PAGE);
-    await q.writeq(reg(VTD.IQA), INVALIDATION_QUEUE | (this.mode === 'flts' ? IQA_256_BIT : 0n)); // QS 0: one page
-    await q.writeq(reg(VTD.IQT), 0n);
+    await this.queue.program();
     this.gcmd |= GCMD_QIE;
     await this.command(this.gcmd, GCMD_QIE);
     this.gcmd |= GCMD_TE;
@@ -170,29 +163,8 @@ export class Machine {
   /** Clears every context entry (a reset in place). */
   clearContexts(): Promise<string> { return this.qtest.memset(CONTEXT_TABLE, PAGE); }
 
-  /** Queued invalidation: the descriptors, then a wait descriptor whose status write is polled. */
-  async invalidate(descriptors: [bigint, bigint][]): Promise<void> {
-    const q = this.qtest;
-    this.waitToken = (this.waitToken + 1n) & 0xffffffffn || 1n;
-    const writes: Promise<unknown>[] = [q.writel(WAIT_STATUS, 0)];
-    const size = BigInt(8 * this.words);
-    for (const [lo, hi] of [...descriptors, [0x5n | (1n << 5n) | (this.waitToken << 32n), WAIT_STATUS] as [bigint, bigint]]) {
-      // A 256-bit descriptor's upper half is zero for every type used here (and reserved for most).
-      const at = INVALIDATION_QUEUE + size * this.tail;
-      writes.push(q.writeq(at, lo), q.writeq(at + 8n, hi));
-      if (this.words === 4) writes.push(q.writeq(at + 16n, 0n), q.writeq(at + 24n, 0n));
-      this.tail = (this.tail + 1n) % this.entries;
-    }
-    // IQT.QT counts descriptors: bits 18:4 for 128-bit ones, 18:5 for 256-bit ones.
-    writes.push(q.writeq(reg(VTD.IQT), this.tail * size));
-    await Promise.all(writes);
-    // QEMU drains the queue while handling the IQT write: the status is there by now.
-    for (let i = 0; i < 100; i++) {
-      if ((await q.readl(WAIT_STATUS)) === this.waitToken) return;
-    }
-    const fsts = await q.readl(reg(VTD.FSTS));
-    throw new QtestError(`invalidation wait descriptor never completed (FSTS 0x${fsts.toString(16)}, IQH 0x${(await q.readq(reg(VTD.IQH))).toString(16)})`);
-  }
+  /** Queued invalidation (invalidation-queue.ts). */
+  invalidate(descriptors: readonly Descriptor[]): Promise<void> { return this.queue.submit(descriptors); }
 
   /** One edu DMA of `count` bytes between its buffer and bus address `addr` (edu.ts). */
   eduDma(endpoint: number, direction: 'to-buffer' | 'from-buffer', addr: bigint, count = 1n, before: Promise<unknown>[] = []): Promise<void> {
