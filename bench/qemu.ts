@@ -12,6 +12,7 @@
 // compare rows of one run.
 import { viommu } from '../families/viommu.ts';
 import { loadBackend } from '../harness/load-backend.ts';
+import { bundledQemu } from '../qemu/bundled.ts';
 import type { Subject } from '../harness/check.ts';
 import type { BackendInfo } from '../spec/viommu/backend.ts';
 import type { Op, Result } from '../spec/viommu/ops.ts';
@@ -85,7 +86,7 @@ async function measure(name: string): Promise<Partial<Record<Column, number>>> {
 const fmt = (column: Column, v: number): string => column === 'start s' ? v.toFixed(2) : column.endsWith('ops/s') ? Math.round(v).toLocaleString('en-US') : v.toFixed(2);
 
 async function main(): Promise<void> {
-  const names = viommu.bundled.filter((b) => b.kind === 'real' && b.name.startsWith('qemu-') && (!ONLY || b.name.includes(ONLY))).map((b) => b.name);
+  const names = bundledQemu().map((b) => b.name).filter((name) => !ONLY || name.includes(ONLY));
   if (names.length === 0) throw new Error(`no bundled QEMU backend${ONLY ? ` matches ${ONLY}` : ''}`);
   console.log(`QEMU backends over qtest: ${REPS} repetitions each, medians [min..max]\n`);
   const rows: string[][] = [['backend', ...COLUMNS]];

@@ -6,33 +6,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { viommu } from '../families/viommu.ts';
 import { tsProgramArgv } from '../families/runner.ts';
 import { QEMU_VERSIONS } from './build.ts';
+import { bundledQemu, takeFlag } from './bundled.ts';
 
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const expectations = (name: string): string => fileURLToPath(new URL(`../expectations/${name}.json`, import.meta.url));
 
-/** Takes `--flag VALUE` out of `argv`: its values, and what is left. */
-function take(argv: string[], flag: string): [string[], string[]] {
-  const values: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === flag && i + 1 < argv.length) values.push(argv[++i]!);
-    else rest.push(argv[i]!);
-  }
-  return [values, rest];
-}
-
 function main(argv: string[]): number {
-  const [versions, afterVersion] = take(argv, '--version');
-  const [only, rest] = take(afterVersion, '--only');
+  const [versions, afterVersion] = takeFlag(argv, '--version');
+  const [only, rest] = takeFlag(afterVersion, '--only');
   const bad = versions.find((v) => !(QEMU_VERSIONS as readonly string[]).includes(v));
   if (bad) return usage(`--version ${bad}: expected ${QEMU_VERSIONS.join(' or ')}`);
-  const names = viommu.bundled.map((b) => b.name).filter((n) => {
-    const m = /^qemu-([\d.]+):(.+)$/.exec(n);
-    return m !== null && (versions.length === 0 || versions.includes(m[1]!)) && (only.length === 0 || only.includes(m[2]!));
-  });
+  const names = bundledQemu()
+    .filter((b) => (versions.length === 0 || versions.includes(b.version)) && (only.length === 0 || only.includes(b.iommu)))
+    .map((b) => b.name);
   if (names.length === 0) return usage(`no bundled QEMU backend matches${versions.length ? ` --version ${versions.join(',')}` : ''}${only.length ? ` --only ${only.join(',')}` : ''}`);
   const args = names.flatMap((n) => ['--backend', n, ...(existsSync(expectations(n)) ? ['--expect', expectations(n)] : [])]);
   const [node, ...pre] = tsProgramArgv(CLI);

@@ -6,24 +6,22 @@
 //   node --import tsx qemu/diff-versions.ts [--runs N] [--seed N] [--only IOMMU]
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { viommu } from '../families/viommu.ts';
+import { bundledQemu, takeFlag } from './bundled.ts';
 import { tsProgramArgv } from '../families/runner.ts';
 
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const [OLD, NEW] = ['7.2', '11.1'];
 
 function pairs(only: string | undefined): [string, string][] {
-  const names = new Set(viommu.bundled.map((b) => b.name));
-  const iommus = [...names].filter((n) => n.startsWith(`qemu-${OLD}:`)).map((n) => n.slice(`qemu-${OLD}:`.length));
-  return iommus
-    .filter((iommu) => names.has(`qemu-${NEW}:${iommu}`) && (only === undefined || iommu === only))
-    .map((iommu) => [`qemu-${OLD}:${iommu}`, `qemu-${NEW}:${iommu}`]);
+  const bundled = bundledQemu();
+  const on = (version: string) => new Map(bundled.filter((b) => b.version === version).map((b) => [b.iommu, b.name]));
+  const [old, now] = [on(OLD), on(NEW)];
+  return [...old].filter(([iommu]) => now.has(iommu) && (only === undefined || iommu === only)).map(([iommu, name]) => [name, now.get(iommu)!]);
 }
 
 function main(argv: string[]): number {
-  const i = argv.indexOf('--only');
-  const only = i >= 0 ? argv[i + 1] : undefined;
-  const rest = i >= 0 ? [...argv.slice(0, i), ...argv.slice(i + 2)] : argv;
+  const [onlys, rest] = takeFlag(argv, '--only');
+  const only = onlys.at(-1);
   const todo = pairs(only);
   if (todo.length === 0) {
     process.stderr.write(`diff-versions: no IOMMU is bundled for both QEMU ${OLD} and ${NEW}${only ? ` named ${only}` : ''}\n`);

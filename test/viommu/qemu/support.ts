@@ -12,6 +12,7 @@ import { firstViolation, type Subject, type Violation } from '../../../harness/c
 import { loadBackend } from '../../../harness/load-backend.ts';
 import type { RunReport } from '../../../harness/report.ts';
 import { viommu } from '../../../families/viommu.ts';
+import { bundledQemu as qemuBackends } from '../../../qemu/bundled.ts';
 import type { BackendInfo } from '../../../spec/viommu/backend.ts';
 import type { Op, Result } from '../../../spec/viommu/ops.ts';
 
@@ -46,12 +47,9 @@ export async function judged(subject: Subject, ops: Op[]): Promise<{ results: Re
   return { results, violation: firstViolation(viommu as never, subject.backend.info, ops, results) };
 }
 
-/** The bundled QEMU backends, `qemu-VERSION:IOMMU`, as `[version, name]`. */
+/** The bundled QEMU backends, `qemu-VERSION:IOMMU`, as `[version, IOMMU]` (qemu/bundled.ts). */
 export function bundledQemu(): [string, string][] {
-  return viommu.bundled.flatMap((b) => {
-    const m = /^qemu-([\d.]+):(.+)$/.exec(b.name);
-    return m ? [[m[1]!, m[2]!] as [string, string]] : [];
-  });
+  return qemuBackends().map((b) => [b.version, b.iommu]);
 }
 
 const expectationsFile = (backend: string): string => join(root, 'expectations', `${backend}.json`);
