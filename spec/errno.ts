@@ -2,7 +2,7 @@
 // with one of these, as the real uAPI returns them.
 export const ERRNOS = [
   'EPERM', 'ENOENT', 'EFAULT', 'EBUSY', 'EEXIST', 'EINVAL', 'ENOSPC', 'ENOMEM', 'EOVERFLOW',
-  'EACCES', 'ENOTTY', 'ENXIO', 'ERANGE',
+  'EACCES', 'ENOTTY', 'ENXIO', 'ERANGE', 'EOPNOTSUPP', 'EADDRINUSE', 'EMSGSIZE', 'ENODEV', 'EDEADLOCK',
 ] as const;
 export type Errno = (typeof ERRNOS)[number];
 
