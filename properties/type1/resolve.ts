@@ -386,6 +386,13 @@ export class Resolver {
         const last = dmas.at(Math.min(dmas.size - 1, i + r.count - 1))!;
         return { iova: d.iova, size: last.iova + last.size - d.iova };
       }
+      case 'spanCut': {
+        // The last mapping loses its last unit (or, a single page, is cut off after the first
+        // mapping's end): on v2 the bisect check decides with mappings before the cut one.
+        const last = dmas.at(Math.min(dmas.size - 1, i + r.count - 1))!;
+        const lastEnd = last.iova + last.size;
+        return { iova: d.iova, size: (last.size > u ? lastEnd - u : last.iova + u / 2n) - d.iova };
+      }
       case 'headCut': return { iova: d.iova, size: d.size > u ? d.size - u : d.size };
       case 'tailCut': return d.size > u ? { iova: d.iova + u, size: d.size - u } : { iova: d.iova, size: d.size };
       case 'inside': return d.size > 2n * u ? { iova: d.iova + u, size: u } : { iova: d.iova, size: d.size };

@@ -37,6 +37,8 @@ export type SizeChoice =
 export type UnmapRange =
   | { of: 'mapping'; pick: number }
   | { of: 'span'; pick: number; count: number }
+  /** A span whose range ends inside its last mapping: whole mappings, then one it cuts. */
+  | { of: 'spanCut'; pick: number; count: number }
   | { of: 'headCut'; pick: number }
   | { of: 'tailCut'; pick: number }
   | { of: 'inside'; pick: number }
@@ -120,6 +122,7 @@ export const sizeChoice: fc.Arbitrary<SizeChoice> = fc.oneof(
 const unmapRange: fc.Arbitrary<UnmapRange> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ of: fc.constant('mapping' as const), pick }) },
   { weight: 3, arbitrary: fc.record({ of: fc.constant('span' as const), pick, count: fc.integer({ min: 2, max: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ of: fc.constant('spanCut' as const), pick, count: fc.integer({ min: 2, max: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ of: fc.constant('headCut' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ of: fc.constant('tailCut' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ of: fc.constant('inside' as const), pick }) },
