@@ -190,7 +190,7 @@ export const RULES = [
     id: 'T1-UNMAP-EMPTY', group: 'UNMAP', level: 'MUST', profile: 'both',
     statement: 'UNMAP_DMA of a valid range with no mapping in it succeeds and reports size 0.',
     sources: [`${T1}: vfio_dma_do_unmap`],
-    variants: ['Compat: iopt_unmap_iova_range started from rc = -ENOENT, so an empty range failed with ENOENT until afb47765f923 ("iommufd: Make vfio_compat\'s unmap succeed if the range is already empty", 2025) made the compat path answer success with size 0, keeping ENOENT for IOMMU_IOAS_UNMAP; the fix reached the 6.12 stable series (Linux 6.12.117 answers success, measured). The suite expects success from a compat backend and accepts ENOENT; either way nothing changes.'],
+    variants: ['Compat: iopt_unmap_iova_range started from rc = -ENOENT, so an empty range failed with ENOENT until afb47765f923 ("iommufd: Make vfio_compat\'s unmap succeed if the range is already empty", 2025) made the compat path answer success with size 0, keeping ENOENT for IOMMU_IOAS_UNMAP; 6.12 has it since 6.12.59 (stable commit df21a2be8a47: 6.12.0 to 6.12.58 answer ENOENT, 6.12.117 answers success, measured). The suite expects success from a compat backend and accepts ENOENT; either way nothing changes.'],
   },
   {
     id: 'T1-UNMAP-V1-START-INSIDE', group: 'UNMAP', level: 'MUST', profile: 'v1', container: 'type1',
