@@ -34,8 +34,10 @@ export class CompatContainer extends Type1Container {
     const write = (flags & MAP_FLAG.WRITE) !== 0;
     // pages.c: iopt_alloc_pages, iopt_alloc_user_pages.
     if (size === 0n) return failWith('EINVAL', 'T1-MAP-SIZE-ZERO');
-    if (size > U64_LIMIT - 1n - PAGE_SIZE) return failWith('EINVAL', 'T1-MAP-WRAP');
-    if (vaddr + size >= U64_LIMIT) return failWith('EOVERFLOW', 'T1-MAP-WRAP', { accept: ['EFAULT'] });
+    const vaddrWraps = vaddr + size >= U64_LIMIT;
+    // iopt_alloc_user_pages (with IOAS_MAP_FILE) checks the vaddr before iopt_alloc_pages the size.
+    if (size > U64_LIMIT - 1n - PAGE_SIZE) return failWith('EINVAL', 'T1-MAP-WRAP', vaddrWraps ? { accept: ['EOVERFLOW'] } : {});
+    if (vaddrWraps) return failWith('EOVERFLOW', 'T1-MAP-WRAP', { accept: ['EFAULT'] });
     // io_pagetable.c: iopt_alloc_area_pages, iopt_check_iova.
     const align = this.alignment;
     if (size % align !== 0n || iova % align !== 0n) return failWith('EINVAL', 'T1-MAP-ALIGN');

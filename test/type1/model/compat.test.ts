@@ -33,13 +33,15 @@ describe('VFIO_IOMMU_MAP_DMA on the compat container', () => {
     expect(m.apply(map(IOVA + 0x10000n, B, P, 0))).toEqual({ result: err('EINVAL'), rule: 'T1-MAP-PERM', accept: [err('EFAULT')] });
   });
 
-  test('T1-MAP-WRAP: compat: an iova wrap or a vaddr range reaching 2^64 fails with EOVERFLOW', () => {
+  test('T1-MAP-WRAP: compat: an iova wrap or a vaddr range reaching 2^64 fails with EOVERFLOW, a size too large for a page count with EINVAL', () => {
     const m = fresh(V2);
     expect(m.apply(map(TOP - P, A, 2n * P))).toEqual({ result: err('EOVERFLOW'), rule: 'T1-MAP-WRAP' });
     expect(m.apply(map(IOVA, TOP - P, 2n * P))).toEqual({ result: err('EOVERFLOW'), rule: 'T1-MAP-WRAP', accept: [err('EFAULT')] });
     // iopt_alloc_user_pages: uptr + length overflows also for a range ending exactly at 2^64 - 1.
     expect(m.apply(map(IOVA, TOP - P, P))).toEqual({ result: err('EOVERFLOW'), rule: 'T1-MAP-WRAP', accept: [err('EFAULT')] });
     expect(fresh('type1v2').apply(map(IOVA, TOP - P, P)).result).toEqual(err('EFAULT'));
+    // A size above 2^64 - 1 - PAGE_SIZE: EINVAL, or EOVERFLOW where the vaddr is checked first.
+    expect(m.apply(map(0n, A, TOP - P))).toEqual({ result: err('EINVAL'), rule: 'T1-MAP-WRAP', accept: [err('EOVERFLOW')] });
   });
 
   test('T1-MAP-CHECK-ORDER: compat: a reserved range is checked before an overlap, the vaddr\'s alignment after both', () => {
