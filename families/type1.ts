@@ -30,10 +30,17 @@ const kernel = (name: string, args: string, description: string) => ({
 });
 
 
+/** A rule's container type, and the one implementation it binds when it binds only one. */
+function ruleBinding(rule: { id: string; profile: string }): string {
+  const container = RULE_BY_ID.get(rule.id)?.container;
+  return `${rule.profile === 'both' ? 'v1 and v2' : rule.profile}${container ? `, ${container} only` : ''}`;
+}
+
 export const type1: Family<Op, Result, BackendInfo> = {
   id: 'type1',
   title: 'VFIO type1: VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_IOMMU containers, served by type1 or by iommufd\'s compat layer',
   rules: RULES,
+  ruleBinding,
   groups: GROUPS,
   profiles: PROFILES,
   capabilities: CAPABILITIES,
@@ -78,10 +85,7 @@ export const type1: Family<Op, Result, BackendInfo> = {
           'containers; the profiles `type1v2-compat` and `type1v1-compat` are judged by it.',
         ],
         rules: RULES, groups: GROUPS, properties: PROPERTIES,
-        profileLabel: (p, r) => {
-          const container = RULE_BY_ID.get(r.id)?.container;
-          return `${p === 'both' ? 'v1 and v2' : p}${container ? `, ${container} only` : ''}`;
-        },
+        profileLabel: (_p, r) => ruleBinding(r),
       }),
     },
     { path: 'spec/type1/protocol.schema.json', text: JSON.stringify(protocolSchema(), null, 2) + '\n' },
