@@ -1,7 +1,7 @@
 // A type1 backend's declaration (BackendInfo) as plain data: the `info` of the protocol's
 // hello, and the checks an in-process declaration must pass before the suite trusts it.
 import { decodeU64 as u64, hex, isRecord, WireError } from '../u64.ts';
-import { CAPABILITIES, PROFILES, isProfile, type BackendInfo, type Capability } from './backend.ts';
+import { CAPABILITIES, PROFILES, isProfile, profileTraits, type BackendInfo, type Capability } from './backend.ts';
 
 function str(v: unknown, where: string): string {
   if (typeof v !== 'string') throw new WireError(`${where}: expected a string`);
@@ -77,5 +77,12 @@ export function checkInfo(info: unknown): string | null {
   }
   if (!Array.isArray(info.capabilities)) return 'capabilities must be an array';
   const unknown = info.capabilities.filter((c) => !(CAPABILITIES as readonly unknown[]).includes(c));
-  return unknown.length ? `unknown capabilities ${unknown.join(', ')}` : null;
+  if (unknown.length) return `unknown capabilities ${unknown.join(', ')}`;
+  if (profileTraits(info.profile).impl === 'compat') {
+    // iommufd_get_pagesizes folds smaller sizes into PAGE_SIZE; iopt_table_add_domain refuses larger.
+    if ((g.pgsizes & -g.pgsizes) !== 4096n) return `profile ${info.profile}: the smallest page size must be 0x1000 (iommufd's compat container)`;
+    // iommufd_vfio_check_extension(VFIO_UPDATE_VADDR) is 0.
+    if (info.capabilities.includes('vaddr')) return `profile ${info.profile}: iommufd's compat container has no vaddr capability`;
+  }
+  return null;
 }
