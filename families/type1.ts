@@ -3,9 +3,9 @@
 // and backends/type1 define.
 import { fileURLToPath } from 'node:url';
 import type { Family } from '../spec/family.ts';
-import { CAPABILITIES, capabilitiesFor, type BackendInfo, type Profile } from '../spec/type1/backend.ts';
+import { CAPABILITIES, PROFILES, capabilitiesFor, type BackendInfo } from '../spec/type1/backend.ts';
 import type { Op, Result } from '../spec/type1/ops.ts';
-import { GROUPS, RULES } from '../spec/type1/rules.ts';
+import { GROUPS, RULE_BY_ID, RULES } from '../spec/type1/rules.ts';
 import { decodeOp, decodeResult, encodeOp } from '../spec/type1/wire.ts';
 import { checkInfo, decodeInfo, encodeInfo } from '../spec/type1/info.ts';
 import { formatOp, formatResult } from '../spec/type1/format.ts';
@@ -19,8 +19,6 @@ import { symSequence } from '../properties/type1/symbolic.ts';
 import { BUNDLED } from '../backends/type1/index.ts';
 import { tsProgram } from './runner.ts';
 
-const PROFILES: readonly Profile[] = ['type1v2', 'type1v1'];
-
 /** The real Linux kernel in a QEMU guest (kernel/README.md), one name per emulated IOMMU. */
 const KERNEL_RUNNER = fileURLToPath(new URL('../kernel/vm/backend.ts', import.meta.url));
 const kernel = (name: string, args: string, description: string) => ({
@@ -32,10 +30,17 @@ const kernel = (name: string, args: string, description: string) => ({
 });
 
 
+/** A rule's container type, and the one implementation it binds when it binds only one. */
+function ruleBinding(rule: { id: string; profile: string }): string {
+  const container = RULE_BY_ID.get(rule.id)?.container;
+  return `${rule.profile === 'both' ? 'v1 and v2' : rule.profile}${container ? `, ${container} only` : ''}`;
+}
+
 export const type1: Family<Op, Result, BackendInfo> = {
   id: 'type1',
-  title: 'VFIO type1: VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_IOMMU containers',
+  title: 'VFIO type1: VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_IOMMU containers, served by type1 or by iommufd\'s compat layer',
   rules: RULES,
+  ruleBinding,
   groups: GROUPS,
   profiles: PROFILES,
   capabilities: CAPABILITIES,
@@ -72,11 +77,15 @@ export const type1: Family<Op, Result, BackendInfo> = {
           'Generated from `spec/type1/rules.ts` by `npm run spec`; do not edit by hand.',
           '',
           'Each rule has a stable ID, a level (MUST or MAY), the container profile it binds (v1 is',
-          '`VFIO_TYPE1_IOMMU`, v2 is `VFIO_TYPE1v2_IOMMU`), and the source it was read from',
+          '`VFIO_TYPE1_IOMMU`, v2 is `VFIO_TYPE1v2_IOMMU`; "type1 only" or "compat only" when it binds',
+          'only the container served by `drivers/vfio/vfio_iommu_type1.c` or only the one served by',
+          'iommufd\'s compat layer, `drivers/iommu/iommufd/vfio_compat.c`), the source it was read from',
           '(`L` = the Linux kernel tree), and the properties that check it (`properties/type1/catalog.ts`).',
+          'A variant that begins "Compat:" is how the compat layer answers under a rule that binds both',
+          'containers; the profiles `type1v2-compat` and `type1v1-compat` are judged by it.',
         ],
         rules: RULES, groups: GROUPS, properties: PROPERTIES,
-        profileLabel: (p) => (p === 'both' ? 'v1 and v2' : p),
+        profileLabel: (_p, r) => ruleBinding(r),
       }),
     },
     { path: 'spec/type1/protocol.schema.json', text: JSON.stringify(protocolSchema(), null, 2) + '\n' },

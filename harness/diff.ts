@@ -18,7 +18,11 @@ export interface Side {
   answer: FamilyResult;
   /** What its model expects: the answer and the variants it also accepts. */
   expected: readonly FamilyResult[];
-  /** The rule that decides the step for this backend's profile and geometry. */
+  /**
+   * The rule that decides the step for this backend's profile and geometry: for a departing
+   * answer the rule it breaks; for a conforming one the rule the other side's answer would
+   * break here, when it would break one.
+   */
   rule: string;
   conforms: boolean;
 }
@@ -116,20 +120,26 @@ async function minimizeDifference(a: Subject, b: Subject, found: Answers, option
 
 /** Each answer at the differing step, judged by the model of the backend that gave it. */
 export function judgeDifference(a: Subject, b: Subject, d: Answers): Difference {
-  const side = ({ family, backend }: Subject, results: readonly FamilyResult[]): Side => {
+  const side = ({ family, backend }: Subject, results: readonly FamilyResult[], other: FamilyResult): Side => {
     const model = family.model(backend.info);
     for (let i = 0; i < d.step; i++) {
       model.apply(d.ops[i]!);
       model.observe?.(d.ops[i]!, results[i]!);
     }
-    const e = model.apply(d.ops[d.step]!);
+    const op = d.ops[d.step]!;
+    const e = model.apply(op);
     const answer = results[d.step]!;
     const verdict = judge(e, answer);
-    const rule = verdict === null ? e.rule : verdict.rule ?? model.blame(d.ops[d.step]!, e, answer);
+    // A conforming answer is named by the rule the other side's answer would break here, if any:
+    // the rule on which the two profiles or geometries part.
+    const otherVerdict = verdict === null ? judge(e, other) : null;
+    const rule = verdict === null
+      ? (otherVerdict === null ? e.rule : otherVerdict.rule ?? model.blame(op, e, other))
+      : verdict.rule ?? model.blame(op, e, answer);
     return { answer, expected: [e.result, ...(e.accept ?? [])], rule, conforms: verdict === null };
   };
-  const sa = side(a, d.a);
-  const sb = side(b, d.b);
+  const sa = side(a, d.a, d.b[d.step]!);
+  const sb = side(b, d.b, d.a[d.step]!);
   const verdict: Verdict = sa.conforms ? (sb.conforms ? 'both-conform' : 'b-departs') : sb.conforms ? 'a-departs' : 'both-depart';
   return { step: d.step, a: sa, b: sb, verdict };
 }

@@ -109,6 +109,8 @@ export interface Family<O extends FamilyOp = FamilyOp, R extends FamilyResult = 
   id: string;
   title: string;
   rules: readonly Rule[];
+  /** How a rule's binding reads in listings (`vfio-conform rules`): its `profile` when absent. */
+  ruleBinding?(rule: Rule): string;
   /** Rule group keys to headings, in the order the rules are documented. */
   groups: Readonly<Record<string, string>>;
   profiles: readonly string[];

@@ -9,8 +9,8 @@ export interface RuleDoc {
   rules: readonly Rule[];
   groups: Readonly<Record<string, string>>;
   properties: readonly { id: string; rules: readonly string[] }[];
-  /** How a rule's `profile` reads in a heading. */
-  profileLabel(profile: string): string;
+  /** How a rule's `profile` reads in a heading (the rule itself for what else narrows it). */
+  profileLabel(profile: string, rule: Rule): string;
 }
 
 export function renderRuleDoc(doc: RuleDoc): string {
@@ -18,7 +18,7 @@ export function renderRuleDoc(doc: RuleDoc): string {
   for (const [group, heading] of Object.entries(doc.groups)) {
     out.push(`## ${heading}`, '');
     for (const r of doc.rules.filter((x) => x.group === group)) {
-      out.push(`### ${r.id} (${r.level}, ${doc.profileLabel(r.profile)})`, '', r.statement, '');
+      out.push(`### ${r.id} (${r.level}, ${doc.profileLabel(r.profile, r)})`, '', r.statement, '');
       for (const s of r.sources) out.push(`- Source: ${s}`);
       const by = doc.properties.filter((p) => p.rules.includes(r.id)).map((p) => `\`${p.id}\``);
       out.push(`- Checked by: ${by.join(', ')}`);

@@ -3,7 +3,15 @@
 import type { RuleId } from '../../spec/type1/rules.ts';
 import type { MutantId } from './sim/policy.ts';
 
-export type MutantBase = 'sim-type1' | 'sim-type1-v1';
+export type MutantBase = 'sim-type1' | 'sim-type1-v1' | 'sim-type1-compat' | 'sim-type1-compat-v1';
+
+/** What each base simulator is: its container type and whether iommufd's compat layer serves it. */
+export const MUTANT_BASES: Readonly<Record<MutantBase, { v2: boolean; compat: boolean }>> = {
+  'sim-type1': { v2: true, compat: false },
+  'sim-type1-v1': { v2: false, compat: false },
+  'sim-type1-compat': { v2: true, compat: true },
+  'sim-type1-compat-v1': { v2: false, compat: true },
+};
 
 export interface Mutant {
   /** The bundled backend name: `${base}~${id}`. */
@@ -57,4 +65,12 @@ export const MUTANTS: readonly Mutant[] = [
     'A v1 UNMAP_DMA starting inside a mapping skips that mapping and removes the later mappings in range instead of doing nothing.'),
   mutant('sim-type1', 'empty-unmap-enoent', 'T1-UNMAP-EMPTY',
     'UNMAP_DMA of a range with no mapping fails with ENOENT (the iommufd habit) instead of succeeding with size 0.'),
+  mutant('sim-type1-compat', 'compat-bisect-atomic', 'T1-COMPAT-UNMAP-V2-BISECT',
+    'A v2 UNMAP_DMA that cuts a mapping checks every mapping of the range before removing any, so it fails with ENOENT having removed nothing, where iommufd has already removed the mappings before the cut one.'),
+  mutant('sim-type1-compat-v1', 'compat-v1-no-cut', 'T1-COMPAT-UNMAP-V1-CUT',
+    'VFIO_TYPE1_IOMMU is served like v2: UNMAP_DMA never cuts the mappings at its edges, so unmapping part of a mapping fails with ENOENT instead of unmapping exactly the range.'),
+  mutant('sim-type1-compat', 'compat-dma-avail-limit', 'T1-INFO-DMA-AVAIL',
+    'GET_INFO\'s DMA_AVAIL counts the live mappings down from U32_MAX, as type1 does from dma_entry_limit, where iommufd always reports U32_MAX.'),
+  mutant('sim-type1-compat', 'compat-mmio-followed', 'T1-COMPAT-MAP-PFNMAP',
+    'Pinning follows PFNMAP (MMIO) page-table entries as type1\'s vaddr_get_pfns does, so MMIO is mapped (uncharged) where iommufd\'s pin_user_pages refuses it with EFAULT.'),
 ];

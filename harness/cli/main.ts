@@ -146,7 +146,7 @@ function listRules(args: string[]): number {
       console.log(heading);
       for (const rule of f.rules.filter((r) => r.group === group)) {
         const by = f.properties.filter((p) => p.rules.includes(rule.id)).map((p) => p.id);
-        console.log(`  ${rule.id.padEnd(28)} ${rule.level.padEnd(4)} ${rule.profile.padEnd(4)} checked by: ${by.join(', ') || 'NONE'}`);
+        console.log(`  ${rule.id.padEnd(28)} ${rule.level.padEnd(4)} ${(f.ruleBinding?.(rule) ?? rule.profile).padEnd(4)} checked by: ${by.join(', ') || 'NONE'}`);
         console.log(`      ${rule.statement}`);
       }
     }

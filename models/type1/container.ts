@@ -5,7 +5,7 @@
 // iova: an operation costs O(log n) to find its place and O(k) for the k mappings it touches.
 import type { Errno, MappingDump } from '../../spec/type1/ops.ts';
 import { MAP_FLAG, UNMAP_FLAG } from '../../spec/type1/ops.ts';
-import type { Geometry, Profile } from '../../spec/type1/backend.ts';
+import { profileTraits, type Geometry, type Profile } from '../../spec/type1/backend.ts';
 import type { RuleId } from '../../spec/type1/rules.ts';
 import { PAGE_SIZE, type FrameRun, type Process } from '../host.ts';
 import { IntervalMap, type ReadonlyIntervalMap } from '../interval-map.ts';
@@ -34,22 +34,28 @@ export interface Dma {
 }
 
 export type Outcome<T = {}> =
-  | ({ ok: true; rule: RuleId } & T)
+  | ({ ok: true; rule: RuleId; accept?: Errno[] } & T)
   | { ok: false; errno: Errno; rule: RuleId; accept?: Errno[]; alsoBroken?: RuleId[]; laterErrnos?: Errno[] };
 
 /** A check that fails: its errno and the rule that states it. */
-interface Check { errno: Errno; rule: RuleId }
+export interface Check { errno: Errno; rule: RuleId }
 
-interface PinScan { runs: FrameRun[]; charge: bigint; failed: Check[]; faulted: FrameRun[] }
+export interface PinScan { runs: FrameRun[]; charge: bigint; failed: Check[]; faulted: FrameRun[] }
 
-const failWith = (errno: Errno, rule: RuleId, extra: { accept?: Errno[]; alsoBroken?: RuleId[]; laterErrnos?: Errno[] } = {}) =>
+/**
+ * How pinning meets a PFNMAP (MMIO) page: type1 follows its page-table entry (vaddr_get_pfns,
+ * follow_fault_pfn); iommufd's pin_user_pages refuses it (T1-COMPAT-MAP-PFNMAP).
+ */
+export type PfnmapPolicy = 'follow' | 'refuse';
+
+export const failWith = (errno: Errno, rule: RuleId, extra: { accept?: Errno[]; alsoBroken?: RuleId[]; laterErrnos?: Errno[] } = {}) =>
   ({ ok: false as const, errno, rule, ...extra });
 
 /**
  * The first of `failed` decides; the others fail too, later in kernel order. Answering one of
  * their errnos instead breaks the first check's rule and T1-MAP-CHECK-ORDER.
  */
-function firstOf(failed: readonly Check[]) {
+export function firstOf(failed: readonly Check[]) {
   const [first, ...rest] = failed;
   if (!first) return undefined;
   const later = [...new Set(rest.map((c) => c.errno))].filter((e) => e !== first.errno);
@@ -61,17 +67,17 @@ const WRAP_ACCEPT: Errno[] = ['EOVERFLOW'];
 
 export class Type1Container {
   /** By iova: [iova, iova + size). */
-  private readonly dmas = new IntervalMap<Dma>();
-  private readonly pins = new PinIndex<Dma>();
+  protected readonly dmas = new IntervalMap<Dma>();
+  protected readonly pins = new PinIndex<Dma>();
   readonly minPageSize: bigint;
   readonly v2: boolean;
 
   constructor(
     readonly geometry: Geometry,
     profile: Profile,
-    private readonly procs: readonly Process[],
+    protected readonly procs: readonly Process[],
   ) {
-    this.v2 = profile === 'type1v2';
+    this.v2 = profileTraits(profile).v2;
     this.minPageSize = geometry.pgsizes & -geometry.pgsizes;
   }
 
@@ -117,7 +123,7 @@ export class Type1Container {
     return failed;
   }
 
-  private iovaValid(first: bigint, last: bigint): boolean {
+  protected iovaValid(first: bigint, last: bigint): boolean {
     return this.geometry.iovaRanges.some((r) => r.start <= first && last <= r.end);
   }
 
@@ -131,7 +137,7 @@ export class Type1Container {
    * PFNMAP runs whose page-table entries the walk faults in before its first failure; they stay
    * even when the map fails (T1-MAP-UNBACKED).
    */
-  private pinScan(proc: number, vaddr: bigint, size: bigint, write: boolean): PinScan {
+  protected pinScan(proc: number, vaddr: bigint, size: bigint, write: boolean, pfnmap: PfnmapPolicy = 'follow'): PinScan {
     const mm = this.procs[proc]!;
     const failed: Check[] = [];
     const faulted: FrameRun[] = [];
@@ -142,6 +148,10 @@ export class Type1Container {
     // The backed pieces of the range in address order, hole by hole (one lookup per hole).
     for (let at: bigint | undefined = vaddr, piece = first; at !== undefined && at < end;) {
       for (const run of piece.runs) {
+        if (run.backing === 'mmio' && pfnmap === 'refuse') {
+          if (!has('EFAULT')) failed.push({ errno: 'EFAULT', rule: 'T1-COMPAT-MAP-PFNMAP' });
+          continue;
+        }
         if (run.backing === 'mmio') {
           // vaddr_get_pfns: GUP refuses a PFNMAP VMA, so follow_fault_pfn reads the page-table
           // entry. A present entry is taken as it is, PROT_NONE included, and only a WRITE map
@@ -165,7 +175,7 @@ export class Type1Container {
   }
 
   /** vfio_pin_map_dma once every check passed: pin, charge and map (T1-MAP-EXACT, T1-ACCT-CHARGE). */
-  private commitMap(proc: number, iova: bigint, vaddr: bigint, size: bigint, read: boolean, write: boolean,
+  protected commitMap(proc: number, iova: bigint, vaddr: bigint, size: bigint, read: boolean, write: boolean,
     pin: { runs: FrameRun[]; charge: bigint }): Outcome {
     const mm = this.procs[proc]!;
     mm.lockedVm += pin.charge;
@@ -286,7 +296,7 @@ export class Type1Container {
     return dma.frames.some((f) => this.pins.sharedWithOthers(f.object, f.pgoff, f.pages, dma));
   }
 
-  private release(d: Dma): void {
+  protected release(d: Dma): void {
     this.procs[d.owner]!.lockedVm -= d.lockedVm;
     for (const run of d.frames) this.pins.remove(run.object, run.pgoff, d);
   }

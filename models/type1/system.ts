@@ -5,12 +5,13 @@
 // changed state (`Context`), because that is the operation a wrong observation convicts: a
 // stale page right after an unmap breaks T1-NO-STALE, wrong counters right after a failed map
 // break T1-MAP-ATOMIC.
-import { taskSizeOf, type BackendInfo } from '../../spec/type1/backend.ts';
+import { profileTraits, taskSizeOf, type BackendInfo } from '../../spec/type1/backend.ts';
 import type { Errno, Op, OpOf, Result } from '../../spec/type1/ops.ts';
 import { fail, MAP_FLAG, ok, UNMAP_FLAG } from '../../spec/type1/ops.ts';
 import type { RuleId } from '../../spec/type1/rules.ts';
 import { FrameStore, Process } from '../host.ts';
 import { Type1Container, U64_LIMIT, type Dma, type Outcome } from './container.ts';
+import { CompatContainer } from './compat.ts';
 
 export interface Expectation {
   result: Result;
@@ -49,7 +50,8 @@ export class SystemModel {
     const count = info.capabilities.includes('secondProcess') ? 2 : 1;
     const taskSize = taskSizeOf(info.host);
     this.procs = Array.from({ length: count }, () => new Process(this.frames, info.host.hugePageSize, taskSize));
-    this.container = new Type1Container(info.geometry, info.profile, this.procs);
+    const Container = profileTraits(info.profile).impl === 'compat' ? CompatContainer : Type1Container;
+    this.container = new Container(info.geometry, info.profile, this.procs);
   }
 
   apply(op: Op): Expectation {
@@ -178,7 +180,7 @@ export class SystemModel {
     }
     const removed = out.unmapped > 0n && out.rule !== 'T1-VADDR-INVALIDATE';
     this.context = { reach: out.rule, fault: removed ? 'T1-NO-STALE' : out.rule, acct: removed ? 'T1-ACCT-UNCHARGE' : out.rule };
-    return { result: ok<'unmap'>({ unmapped: out.unmapped }), rule: out.rule };
+    return { result: ok<'unmap'>({ unmapped: out.unmapped }), rule: out.rule, ...(out.accept ? { accept: out.accept.map(fail) } : {}) };
   }
 
   private dmaRead(op: OpOf<'dmaRead'>): Expectation {

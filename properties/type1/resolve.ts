@@ -165,7 +165,7 @@ export class Resolver {
       case 'unmap': {
         let { iova, size } = this.unmapRange(sym.range);
         if (sym.misalign === 1) iova += u / 2n;
-        if (sym.misalign >= 2 && size > 0n) size += u / 2n;
+        if (sym.misalign >= 2 && size > 0n) size += sym.misalign === 2 ? u / 2n : 1n;
         return [{ op: 'unmap', proc, flags: this.flags(sym.flags, 'unmap'), iova, size }];
       }
       case 'unmapAll': {
@@ -385,6 +385,17 @@ export class Resolver {
       case 'span': {
         const last = dmas.at(Math.min(dmas.size - 1, i + r.count - 1))!;
         return { iova: d.iova, size: last.iova + last.size - d.iova };
+      }
+      case 'spanCut': {
+        // Whole mappings on one side of a cut one: v2 refuses it (type1) or stops at it having
+        // removed those before (compat); v1 does nothing when it starts inside (type1) or cuts.
+        const last = dmas.at(Math.min(dmas.size - 1, i + r.count - 1))!;
+        const lastEnd = last.iova + last.size;
+        if (r.cut === 'first') {
+          const iova = d.size > u ? d.iova + u : d.iova + u / 2n;
+          return { iova, size: lastEnd - iova };
+        }
+        return { iova: d.iova, size: (last.size > u ? lastEnd - u : last.iova + u / 2n) - d.iova };
       }
       case 'headCut': return { iova: d.iova, size: d.size > u ? d.size - u : d.size };
       case 'tailCut': return d.size > u ? { iova: d.iova + u, size: d.size - u } : { iova: d.iova, size: d.size };

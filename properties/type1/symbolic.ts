@@ -37,6 +37,8 @@ export type SizeChoice =
 export type UnmapRange =
   | { of: 'mapping'; pick: number }
   | { of: 'span'; pick: number; count: number }
+  /** A span that cuts its first mapping (starts inside it) or its last (ends inside it). */
+  | { of: 'spanCut'; pick: number; count: number; cut: 'first' | 'last' }
   | { of: 'headCut'; pick: number }
   | { of: 'tailCut'; pick: number }
   | { of: 'inside'; pick: number }
@@ -60,7 +62,11 @@ export interface Part { pages: number; prot: Prot; backing: Backing }
  */
 export interface Across { parts: Part[]; hole: number; from: 'first' | 'last'; to: 'end' | 'first' }
 
-/** 0: aligned; 1: iova, 2: vaddr, 3: size off by half an IOMMU page. */
+/**
+ * 0: aligned; 1: iova, 2: vaddr, 3: size off by half an IOMMU page. An unmap has no vaddr: 2
+ * puts its size off by half a page, 3 by one byte, so that its last byte is the first of the
+ * next page (where the compat layer's v1 cut leaves a mapping whole, T1-COMPAT-UNMAP-V1-CUT).
+ */
 export type Misalign = 0 | 1 | 2 | 3;
 
 export type SymOp =
@@ -120,6 +126,7 @@ export const sizeChoice: fc.Arbitrary<SizeChoice> = fc.oneof(
 const unmapRange: fc.Arbitrary<UnmapRange> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ of: fc.constant('mapping' as const), pick }) },
   { weight: 3, arbitrary: fc.record({ of: fc.constant('span' as const), pick, count: fc.integer({ min: 2, max: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ of: fc.constant('spanCut' as const), pick, count: fc.integer({ min: 2, max: 4 }), cut: fc.constantFrom('first' as const, 'last' as const) }) },
   { weight: 2, arbitrary: fc.record({ of: fc.constant('headCut' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ of: fc.constant('tailCut' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ of: fc.constant('inside' as const), pick }) },

@@ -6,7 +6,26 @@
 import type { Backend as FamilyBackend, BackendFactory as FamilyBackendFactory, BackendInfoBase } from '../family.ts';
 import type { IovaInterval, Op, Result } from './ops.ts';
 
-export type Profile = 'type1v2' | 'type1v1';
+/**
+ * The container a backend implements: VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU, served either by
+ * drivers/vfio/vfio_iommu_type1.c or by iommufd's compat layer
+ * (drivers/iommu/iommufd/vfio_compat.c: `/dev/vfio/vfio` opened on a kernel built with
+ * CONFIG_IOMMUFD_VFIO_CONTAINER), which answers the same ioctls with the departures its rules list.
+ */
+export type Profile = 'type1v2' | 'type1v1' | 'type1v2-compat' | 'type1v1-compat';
+export const PROFILES: readonly Profile[] = ['type1v2', 'type1v1', 'type1v2-compat', 'type1v1-compat'];
+
+/** Which implementation serves the container: vfio_iommu_type1.c or iommufd's vfio_compat.c. */
+export type ContainerImpl = 'type1' | 'compat';
+
+/** A profile as the two choices it makes: `iommu->v2`, and who serves the ioctls. */
+export interface ProfileTraits { v2: boolean; impl: ContainerImpl }
+
+export function profileTraits(profile: Profile): ProfileTraits {
+  return { v2: profile.startsWith('type1v2'), impl: profile.endsWith('-compat') ? 'compat' : 'type1' };
+}
+
+export const isProfile = (v: unknown): v is Profile => (PROFILES as readonly unknown[]).includes(v);
 
 /**
  * Optional abilities. A property that needs one the backend lacks is reported as skipped,

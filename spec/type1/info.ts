@@ -1,7 +1,7 @@
 // A type1 backend's declaration (BackendInfo) as plain data: the `info` of the protocol's
 // hello, and the checks an in-process declaration must pass before the suite trusts it.
 import { decodeU64 as u64, hex, isRecord, WireError } from '../u64.ts';
-import { CAPABILITIES, type BackendInfo, type Capability } from './backend.ts';
+import { CAPABILITIES, PROFILES, isProfile, profileTraits, type BackendInfo, type Capability } from './backend.ts';
 
 function str(v: unknown, where: string): string {
   if (typeof v !== 'string') throw new WireError(`${where}: expected a string`);
@@ -27,7 +27,7 @@ export function decodeInfo(v: unknown, where = 'info'): BackendInfo {
   const h = v.host;
   if (!isRecord(g)) throw new WireError(`${where}.geometry: expected an object`);
   if (!isRecord(h) || !isRecord(h.arena)) throw new WireError(`${where}.host: expected an object with an arena`);
-  if (v.profile !== 'type1v2' && v.profile !== 'type1v1') throw new WireError(`${where}.profile: expected "type1v2" or "type1v1"`);
+  if (!isProfile(v.profile)) throw new WireError(`${where}.profile: expected one of ${PROFILES.map((p) => `"${p}"`).join(', ')}`);
   if (!Array.isArray(g.iovaRanges)) throw new WireError(`${where}.geometry.iovaRanges: expected an array`);
   if (!Array.isArray(v.capabilities)) throw new WireError(`${where}.capabilities: expected an array`);
   const capabilities = v.capabilities.map((c, i) => {
@@ -59,7 +59,7 @@ export function decodeInfo(v: unknown, where = 'info'): BackendInfo {
 /** What is wrong with an in-process backend's declaration (bigints, not wire strings), or null. */
 export function checkInfo(info: unknown): string | null {
   if (!isRecord(info)) return 'has no "info"';
-  if (info.profile !== 'type1v2' && info.profile !== 'type1v1') return `unknown profile ${JSON.stringify(info.profile)}`;
+  if (!isProfile(info.profile)) return `unknown profile ${JSON.stringify(info.profile)}`;
   const g = info.geometry as Record<string, unknown> | undefined;
   if (!isRecord(g) || typeof g.pgsizes !== 'bigint' || g.pgsizes <= 0n) return 'geometry.pgsizes must be a positive bigint';
   if (typeof g.dmaEntryLimit !== 'bigint' || g.dmaEntryLimit < 0n) return 'geometry.dmaEntryLimit must be a bigint';
@@ -77,5 +77,12 @@ export function checkInfo(info: unknown): string | null {
   }
   if (!Array.isArray(info.capabilities)) return 'capabilities must be an array';
   const unknown = info.capabilities.filter((c) => !(CAPABILITIES as readonly unknown[]).includes(c));
-  return unknown.length ? `unknown capabilities ${unknown.join(', ')}` : null;
+  if (unknown.length) return `unknown capabilities ${unknown.join(', ')}`;
+  if (profileTraits(info.profile).impl === 'compat') {
+    // iommufd_get_pagesizes folds smaller sizes into PAGE_SIZE; iopt_table_add_domain refuses larger.
+    if ((g.pgsizes & -g.pgsizes) !== 4096n) return `profile ${info.profile}: the smallest page size must be 0x1000 (iommufd's compat container)`;
+    // iommufd_vfio_check_extension(VFIO_UPDATE_VADDR) is 0.
+    if (info.capabilities.includes('vaddr')) return `profile ${info.profile}: iommufd's compat container has no vaddr capability`;
+  }
+  return null;
 }

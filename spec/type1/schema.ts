@@ -1,6 +1,6 @@
 // The protocol as JSON Schema (draft 2020-12) for type1 backends, generated from OP_FIELDS, for
 // backend authors in other languages. `npm run spec` writes spec/type1/protocol.schema.json.
-import { CAPABILITIES } from './backend.ts';
+import { CAPABILITIES, PROFILES } from './backend.ts';
 import { ERRNOS } from './ops.ts';
 import { ACCEPTED_PROTOCOLS, MAX_BATCH, PROTOCOL_VERSION } from '../protocol.ts';
 import { OP_FIELDS } from './wire.ts';
@@ -44,7 +44,7 @@ export function protocolSchema(): Record<string, unknown> {
         ],
       },
       info: object({
-        name: { type: 'string' }, description: { type: 'string' }, profile: { enum: ['type1v2', 'type1v1'] },
+        name: { type: 'string' }, description: { type: 'string' }, profile: { enum: [...PROFILES] },
         geometry: object({ pgsizes: u64, iovaRanges: { type: 'array', items: range }, dmaEntryLimit: u64 }),
         host: {
           ...object({ pageSize: u64, hugePageSize: u64, arena: object({ start: u64, size: u64 }) }),

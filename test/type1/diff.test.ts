@@ -25,6 +25,18 @@ describe('diff', () => {
     expect(outcome.ops.length).toBeLessThanOrEqual(6);
   });
 
+  test('sim-type1 against sim-type1-compat: both conform, each named by the rule the other\'s answer breaks (T1-INFO-DMA-AVAIL)', async () => {
+    const info = PROPERTIES.find((p) => p.id === 'info')!;
+    const outcome = await diffProperty(await loadBackend('sim-type1'), await loadBackend('sim-type1-compat'), info, { seed: 1, runs: 20, maxOps: 40 });
+    expect(outcome.status).toBe('differ');
+    if (outcome.status !== 'differ') return;
+    const { a, b, verdict, step } = outcome.difference;
+    expect(verdict).toBe('both-conform');
+    expect(outcome.ops[step]!.op).toBe('getInfo');
+    expect([a.rule, b.rule]).toEqual(['T1-INFO-DMA-AVAIL', 'T1-INFO-DMA-AVAIL']);
+    expect(b.answer).toMatchObject({ dmaAvail: 0xffffffffn });
+  });
+
   test('a mutant against its correct base: the mutant departs from the spec', async () => {
     const outcome = await diffProperty(await loadBackend('sim-type1'), await loadBackend('sim-type1~v2-bisect-allowed'), unmap, { seed: 1, runs: 100, maxOps: 40 });
     expect(outcome.status).toBe('differ');

@@ -21,22 +21,22 @@ const UNMAP_FLAGS = UNMAP_FLAG.GET_DIRTY_BITMAP | UNMAP_FLAG.ALL | UNMAP_FLAG.VA
 export interface StaleEntry { frame: Frame; read: boolean; write: boolean }
 
 export class Container {
-  private readonly dmas = new ChunkedList<Dma>();
+  protected readonly dmas = new ChunkedList<Dma>();
   /** mutant unmap-stale-tail: iova page -> stale translation; always empty otherwise. */
   readonly staleTail = new Map<bigint, StaleEntry>();
   /** The smallest IOMMU page: every iova, vaddr and size must be a multiple of it. */
   readonly minPageSize: bigint;
 
-  constructor(private readonly geometry: Geometry, private readonly policy: Policy, private readonly host: Host) {
+  constructor(protected readonly geometry: Geometry, protected readonly policy: Policy, protected readonly host: Host) {
     this.minPageSize = geometry.pgsizes & -geometry.pgsizes;
   }
 
-  private bug(id: MutantId): boolean {
+  protected bug(id: MutantId): boolean {
     return hasBug(this.policy, id);
   }
 
   /** Index of the first mapping that ends after `iova`. */
-  private firstEndingAfter(iova: bigint): number {
+  protected firstEndingAfter(iova: bigint): number {
     return this.dmas.partitionPoint((d) => d.end > iova);
   }
 
@@ -46,7 +46,7 @@ export class Container {
   }
 
   /** vfio_find_dma: a mapping overlapping [iova, end). */
-  private findOverlap(iova: bigint, end: bigint): Dma | undefined {
+  protected findOverlap(iova: bigint, end: bigint): Dma | undefined {
     const dma = this.dmas.at(this.firstEndingAfter(iova));
     if (dma === undefined) return undefined;
     const lastPage = end - this.minPageSize;
@@ -214,8 +214,8 @@ export class Container {
     return [...this.dmas].map((d) => ({ iova: d.iova, size: d.size, read: d.read, write: d.write }));
   }
 
-  /** mutant v2-bisect-allowed: cut the mapping containing `at` in two. */
-  private splitAt(at: bigint): void {
+  /** Cut the mapping containing `at` in two (the compat layer's v1 cuts; mutant v2-bisect-allowed). */
+  protected splitAt(at: bigint): void {
     const i = this.firstEndingAfter(at);
     const dma = this.dmas.at(i);
     if (dma !== undefined && dma.iova < at) this.dmas.splice(i, 1, ...splitDma(dma, at));

@@ -1,16 +1,18 @@
 // sim-type1: a simulated process pair sharing one VFIO type1 container, as a Backend.
 //
 // host.ts holds the processes, container.ts the dma list and its ioctls, iommu.ts what the
-// device reaches. `v2` selects VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU; `bugs` turns the
-// simulator into one of the mutants of backends/type1/mutants.ts.
+// device reaches. `v2` selects VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU; `compat` serves them as
+// iommufd's compat layer does (compat.ts); `bugs` turns the simulator into one of the mutants
+// of backends/type1/mutants.ts.
 import { CAPABILITIES, type Backend, type BackendInfo } from '../../../spec/type1/backend.ts';
 import { fail, ok, type Errno, type Op, type Result } from '../../../spec/type1/ops.ts';
 import { OP_FIELDS } from '../../../spec/type1/wire.ts';
 import { PAGE_SIZE, U64_MAX } from './constants.ts';
+import { CompatContainer } from './compat.ts';
 import { Container } from './container.ts';
 import { Host } from './host.ts';
 import { translate } from './iommu.ts';
-import { machineFromOptions, type SimMachine } from './options.ts';
+import { compatMachineFromOptions, machineFromOptions, type SimMachine } from './options.ts';
 import type { MutantId, Policy } from './policy.ts';
 
 export { MUTANT_IDS, type MutantId } from './policy.ts';
@@ -19,6 +21,8 @@ export interface SimType1Config {
   name: string;
   description: string;
   v2: boolean;
+  /** Served by iommufd's compat layer (profiles type1v2-compat, type1v1-compat). */
+  compat?: boolean;
   bugs?: readonly MutantId[];
 }
 
@@ -44,23 +48,29 @@ export class SimType1 implements Backend {
   private container: Container;
 
   constructor(config: SimType1Config, private readonly machine: SimMachine) {
-    this.policy = { v2: config.v2, bugs: new Set(config.bugs ?? []) };
+    this.policy = { v2: config.v2, compat: config.compat ?? false, bugs: new Set(config.bugs ?? []) };
     const { geometry, host } = machine;
     this.info = {
       name: config.name,
       description: config.description,
-      profile: config.v2 ? 'type1v2' : 'type1v1',
+      profile: `${config.v2 ? 'type1v2' : 'type1v1'}${this.policy.compat ? '-compat' : ''}`,
       geometry,
       host: { pageSize: PAGE_SIZE, hugePageSize: host.hugePageSize, arena: { ...host.arena }, taskSize: host.taskSize },
-      capabilities: [...CAPABILITIES],
+      // VFIO_CHECK_EXTENSION(VFIO_UPDATE_VADDR) is 0 on the compat layer.
+      capabilities: CAPABILITIES.filter((c) => !(this.policy.compat && c === 'vaddr')),
     };
     this.host = new Host(this.policy, host);
-    this.container = new Container(geometry, this.policy, this.host);
+    this.container = this.newContainer();
+  }
+
+  private newContainer(): Container {
+    const Kind = this.policy.compat ? CompatContainer : Container;
+    return new Kind(this.machine.geometry, this.policy, this.host);
   }
 
   reset(): void {
     this.host = new Host(this.policy, this.machine.host);
-    this.container = new Container(this.machine.geometry, this.policy, this.host);
+    this.container = this.newContainer();
   }
 
   execute(ops: readonly Op[]): Result[] {
@@ -93,7 +103,7 @@ export class SimType1 implements Backend {
       case 'getInfo': return ok<'getInfo'>(this.container.info());
       case 'closeContainer':
         this.container.release();
-        this.container = new Container(this.machine.geometry, this.policy, host);
+        this.container = this.newContainer();
         return ok({});
       case 'dmaRead': {
         const frame = translate(this.container, host, this.policy, op.iova, 'read');
@@ -112,7 +122,7 @@ export class SimType1 implements Backend {
 }
 
 export function createSimType1(config: SimType1Config, options: Record<string, string> = {}): SimType1 {
-  return new SimType1(config, machineFromOptions(config.name, options));
+  return new SimType1(config, (config.compat ? compatMachineFromOptions : machineFromOptions)(config.name, options));
 }
 
 /** The correct simulators' descriptions (BackendInfo.description). */
@@ -120,6 +130,11 @@ export const SIM_TYPE1_DESCRIPTION =
   'In-process simulator of two Linux processes sharing a VFIO_TYPE1v2_IOMMU container (drivers/vfio/vfio_iommu_type1.c semantics, dma_entry_limit 32 by default)';
 export const SIM_TYPE1_V1_DESCRIPTION =
   'In-process simulator of two Linux processes sharing a VFIO_TYPE1_IOMMU (v1) container (drivers/vfio/vfio_iommu_type1.c semantics, dma_entry_limit 32 by default)';
+
+export const SIM_TYPE1_COMPAT_DESCRIPTION =
+  'In-process simulator of two Linux processes sharing a VFIO_TYPE1v2_IOMMU container served by iommufd\'s compat layer (/dev/vfio/vfio with CONFIG_IOMMUFD_VFIO_CONTAINER: drivers/iommu/iommufd/vfio_compat.c semantics, VT-d page tables)';
+export const SIM_TYPE1_COMPAT_V1_DESCRIPTION =
+  'In-process simulator of two Linux processes sharing a VFIO_TYPE1_IOMMU (v1) container served by iommufd\'s compat layer (/dev/vfio/vfio with CONFIG_IOMMUFD_VFIO_CONTAINER: drivers/iommu/iommufd/vfio_compat.c semantics, large pages disabled, VT-d page tables)';
 
 /** The module form of spec/type1/backend.ts: the correct v2 simulator. */
 export default function create(options: Record<string, string>): Backend {

@@ -113,3 +113,21 @@ export function machineFromOptions(backend: string, options: Record<string, stri
   }
   return { geometry: { pgsizes, iovaRanges, dmaEntryLimit }, host: { hugePageSize, arena, taskSize } };
 }
+
+/** What iommufd_fill_cap_dma_avail reports: iommufd has no entry limit. */
+const COMPAT_DMA_ENTRIES = 0xffffffffn;
+
+/**
+ * The machine of a compat-layer simulator: no dma_entry_limit to set (the geometry declares the
+ * U32_MAX that DMA_AVAIL reports), and a smallest IOMMU page of PAGE_SIZE (io_pagetable.c:
+ * iopt_table_add_domain refuses a domain whose smallest page is larger).
+ */
+export function compatMachineFromOptions(backend: string, options: Record<string, string>): SimMachine {
+  if (options.dmaEntryLimit !== undefined) {
+    throw new Error(`${backend}: option dmaEntryLimit does not apply (iommufd's compat container has no entry limit)`);
+  }
+  const machine = machineFromOptions(backend, options);
+  const { pgsizes } = machine.geometry;
+  if ((pgsizes & -pgsizes) !== PAGE_SIZE) throw bad(backend, 'pgsizes', options.pgsizes!, 'the smallest page size must be 0x1000');
+  return { ...machine, geometry: { ...machine.geometry, dmaEntryLimit: COMPAT_DMA_ENTRIES } };
+}

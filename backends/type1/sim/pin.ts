@@ -33,11 +33,13 @@ export interface PinRequest {
   size: bigint;
   write: boolean;
   policy: Policy;
+  /** iommufd's pin_user_pages: a PFNMAP VMA is refused with EFAULT (T1-COMPAT-MAP-PFNMAP). */
+  refusePfnmap?: boolean;
   /** mutant charge-once: how many of these frames another mapping already pinned. */
   pinnedElsewhere?: (first: Frame, pages: bigint) => bigint;
 }
 
-export function pinPages({ process, vaddr, size, write, policy, pinnedElsewhere }: PinRequest): PinResult {
+export function pinPages({ process, vaddr, size, write, policy, refusePfnmap, pinnedElsewhere }: PinRequest): PinResult {
   const end = vaddr + size;
   const limit = process.capIpcLock ? undefined : process.memlockLimitPages;
   const runs: PinnedRun[] = [];
@@ -48,6 +50,7 @@ export function pinPages({ process, vaddr, size, write, policy, pinnedElsewhere 
     const pages = pagesIn(seg.end - seg.start);
     const first = frameAt(seg, seg.start);
     const pfnmap = seg.obj.backing === 'mmio';
+    if (pfnmap && refusePfnmap) return { ok: false, errno: 'EFAULT', chargedBeforeFailure: charge };
     const readable = seg.prot !== 'none' || (pfnmap && !write && process.ptes.has(first, pages));
     // mutant readonly-write-allowed: the pin does not ask for FOLL_WRITE.
     const writable = seg.prot === 'rw' || hasBug(policy, 'readonly-write-allowed');

@@ -24,12 +24,18 @@ export const MUTANT_IDS = [
   'vaddr-no-revert',
   'v1-unmap-inside',
   'empty-unmap-enoent',
+  'compat-bisect-atomic',
+  'compat-v1-no-cut',
+  'compat-dma-avail-limit',
+  'compat-mmio-followed',
 ] as const;
 export type MutantId = (typeof MUTANT_IDS)[number];
 
 export interface Policy {
   /** VFIO_TYPE1v2_IOMMU (true) or VFIO_TYPE1_IOMMU (false): `iommu->v2`. */
   readonly v2: boolean;
+  /** Served by iommufd's compat layer (drivers/iommu/iommufd/vfio_compat.c) instead of type1. */
+  readonly compat: boolean;
   /** The bugs switched on; empty for the correct simulator. */
   readonly bugs: ReadonlySet<MutantId>;
 }
