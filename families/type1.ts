@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Family } from '../spec/family.ts';
 import { CAPABILITIES, PROFILES, capabilitiesFor, type BackendInfo } from '../spec/type1/backend.ts';
-import type { Op, Result } from '../spec/type1/ops.ts';
+import { OBSERVATIONS, type Op, type Result } from '../spec/type1/ops.ts';
 import { GROUPS, RULE_BY_ID, RULES } from '../spec/type1/rules.ts';
 import { decodeOp, decodeResult, encodeOp } from '../spec/type1/wire.ts';
 import { checkInfo, decodeInfo, encodeInfo } from '../spec/type1/info.ts';
@@ -44,6 +44,7 @@ export const type1: Family<Op, Result, BackendInfo> = {
   groups: GROUPS,
   profiles: PROFILES,
   capabilities: CAPABILITIES,
+  observations: OBSERVATIONS,
   properties: PROPERTIES.map((p) => ({
     ...p,
     cases: (info: BackendInfo, maxOps: number) => symSequence(p.weights, maxOps).map((syms) => expand(syms, info)),

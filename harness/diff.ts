@@ -7,7 +7,7 @@
 // answer is judged by the model of the backend that gave it, so the report says which side
 // departs, or that the spec allows both (two profiles, or two valid geometries).
 import fc from 'fast-check';
-import type { Backend, FamilyOp, FamilyResult, Property } from '../spec/family.ts';
+import type { Backend, Expectation, FamilyOp, FamilyResult, Model, Property } from '../spec/family.ts';
 import { BackendFault, executeCase, judge, oneLine, type Subject } from './check.ts';
 import { sameResult } from './compare.ts';
 import { minimizeOps } from './minimize.ts';
@@ -37,7 +37,7 @@ export type DiffOutcome =
   | { status: 'differ'; property: string; runs: number; ops: FamilyOp[]; results: [FamilyResult[], FamilyResult[]]; difference: Difference; shrunkFrom: number }
   | { status: 'error'; property: string; message: string; ops: FamilyOp[] };
 
-type Answers = { ops: readonly FamilyOp[]; a: FamilyResult[]; b: FamilyResult[]; step: number };
+export type Answers = { ops: readonly FamilyOp[]; a: FamilyResult[]; b: FamilyResult[]; step: number };
 
 /** What both can be sent: A's declaration with only the capabilities B also has. */
 function commonInfo(a: Backend, b: Backend): Backend['info'] {
@@ -120,26 +120,41 @@ async function minimizeDifference(a: Subject, b: Subject, found: Answers, option
 
 /** Each answer at the differing step, judged by the model of the backend that gave it. */
 export function judgeDifference(a: Subject, b: Subject, d: Answers): Difference {
-  const side = ({ family, backend }: Subject, results: readonly FamilyResult[], other: FamilyResult): Side => {
-    const model = family.model(backend.info);
-    for (let i = 0; i < d.step; i++) {
-      model.apply(d.ops[i]!);
-      model.observe?.(d.ops[i]!, results[i]!);
+  return judgeSteps(a, b, d.ops, d.a, d.b, d.step + 1).find((x) => x.step === d.step)!;
+}
+
+/**
+ * Every step of `ops` (up to `limit`) where the two backends answered differently, each answer
+ * judged by its own backend's model after that model has seen its own backend's earlier answers.
+ */
+export function judgeSteps(a: Subject, b: Subject, ops: readonly FamilyOp[], ra: readonly FamilyResult[], rb: readonly FamilyResult[], limit = ops.length): Difference[] {
+  const ma = a.family.model(a.backend.info);
+  const mb = b.family.model(b.backend.info);
+  const out: Difference[] = [];
+  const end = Math.min(limit, ra.length, rb.length);
+  for (let step = 0; step < end; step++) {
+    const op = ops[step]!;
+    const ea = ma.apply(op);
+    const eb = mb.apply(op);
+    if (!sameResult(ra[step]!, rb[step]!)) {
+      const sa = side(ma, ea, op, ra[step]!, rb[step]!);
+      const sb = side(mb, eb, op, rb[step]!, ra[step]!);
+      const verdict: Verdict = sa.conforms ? (sb.conforms ? 'both-conform' : 'b-departs') : sb.conforms ? 'a-departs' : 'both-depart';
+      out.push({ step, a: sa, b: sb, verdict });
     }
-    const op = d.ops[d.step]!;
-    const e = model.apply(op);
-    const answer = results[d.step]!;
-    const verdict = judge(e, answer);
-    // A conforming answer is named by the rule the other side's answer would break here, if any:
-    // the rule on which the two profiles or geometries part.
-    const otherVerdict = verdict === null ? judge(e, other) : null;
-    const rule = verdict === null
-      ? (otherVerdict === null ? e.rule : otherVerdict.rule ?? model.blame(op, e, other))
-      : verdict.rule ?? model.blame(op, e, answer);
-    return { answer, expected: [e.result, ...(e.accept ?? [])], rule, conforms: verdict === null };
-  };
-  const sa = side(a, d.a, d.b[d.step]!);
-  const sb = side(b, d.b, d.a[d.step]!);
-  const verdict: Verdict = sa.conforms ? (sb.conforms ? 'both-conform' : 'b-departs') : sb.conforms ? 'a-departs' : 'both-depart';
-  return { step: d.step, a: sa, b: sb, verdict };
+    ma.observe?.(op, ra[step]!);
+    mb.observe?.(op, rb[step]!);
+  }
+  return out;
+}
+
+function side(model: Model, e: Expectation, op: FamilyOp, answer: FamilyResult, other: FamilyResult): Side {
+  const verdict = judge(e, answer);
+  // A conforming answer is named by the rule the other side's answer would break here, if any:
+  // the rule on which the two profiles or geometries part.
+  const otherVerdict = verdict === null ? judge(e, other) : null;
+  const rule = verdict === null
+    ? (otherVerdict === null ? e.rule : otherVerdict.rule ?? model.blame(op, e, other))
+    : verdict.rule ?? model.blame(op, e, answer);
+  return { answer, expected: [e.result, ...(e.accept ?? [])], rule, conforms: verdict === null };
 }

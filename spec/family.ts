@@ -115,6 +115,12 @@ export interface Family<O extends FamilyOp = FamilyOp, R extends FamilyResult = 
   groups: Readonly<Record<string, string>>;
   profiles: readonly string[];
   capabilities: readonly string[];
+  /**
+   * Optional: the operations that only look at state. A differential run looks past a
+   * difference in one of them (the states have not parted); after a difference in any other
+   * operation it takes what follows in that case as consequences.
+   */
+  observations?: ReadonlySet<string>;
   properties: readonly Property<O, I>[];
   bundled: readonly BundledBackend<Backend<O, R, I>>[];
   /** What `run` checks when no backend is named. */

@@ -5,6 +5,8 @@ import type { FamilyOp, FamilyResult } from '../../spec/family.ts';
 import { readCase, writeCase } from '../case-file.ts';
 import type { Subject } from '../check.ts';
 import { answer, diffProperty, judgeDifference, type Difference, type DiffOutcome } from '../diff.ts';
+import { everyDifference, type Kind } from '../diff-every.ts';
+import type { RunOptions } from '../run.ts';
 import { checkBackendSpec } from '../backend-spec.ts';
 import { loadBackend } from '../load-backend.ts';
 import { checkOutputDir } from '../outputs.ts';
@@ -21,7 +23,7 @@ const VERDICT: Record<Difference['verdict'], (a: string, b: string) => string> =
 };
 
 export async function diffCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...commonRunOptions, case: { type: 'string' }, 'fail-on': { type: 'string' } });
+  const { values } = parse(args, { ...commonRunOptions, case: { type: 'string' }, 'fail-on': { type: 'string' }, every: { type: 'boolean' } });
   const failOn = values['fail-on'] ?? 'difference';
   if (failOn !== 'difference' && failOn !== 'departure') throw new UsageError(`--fail-on ${String(failOn)}: expected difference or departure`);
   const specs = (values.backend as string[] | undefined) ?? [];
@@ -47,6 +49,12 @@ export async function diffCommand(args: string[]): Promise<number> {
     const interrupted = () => signals.received() !== null;
     const progress = new Progress(process.stderr);
     process.stderr.write(visible(`${a.backend.info.name} (${a.backend.info.profile}) against ${b.backend.info.name} (${b.backend.info.profile})`) + '\n');
+    if (values.every) {
+      const found = await everyKind(a, b, specs as [string, string], rules, { ...options, interrupted }, progress, casesDir, seed);
+      const signal = signals.received();
+      const failing = failOn === 'departure' ? found.departures : found.kinds;
+      return signal ? SIGNAL_EXIT[signal]! : failing + found.faults > 0 ? 1 : 0;
+    }
     let differ = 0;
     let departures = 0;
     let faults = 0;
@@ -80,6 +88,42 @@ export async function diffCommand(args: string[]): Promise<number> {
     await a.backend.dispose?.();
     await b.backend.dispose?.();
   }
+}
+
+/** `--every`: each kind of difference over every property, with one minimized example each. */
+async function everyKind(a: Subject, b: Subject, specs: [string, string], rules: string[], options: RunOptions, progress: Progress, casesDir: string, seed: number): Promise<{ kinds: number; departures: number; faults: number }> {
+  const known = new Map<string, Kind>();
+  let faults = 0;
+  let cases = 0;
+  for (const property of selectProperties(a.family, rules)) {
+    if (options.interrupted?.()) break;
+    const outcome = await everyDifference(a, b, property, {
+      ...options,
+      onCase: (done) => progress.tick(property.id, done, options.runs),
+      onShrink: (tried, length) => progress.shrink(property.id, tried, length),
+    }, known);
+    progress.clear();
+    const line = outcome.status === 'done' ? `DONE  ${property.id.padEnd(16)} ${outcome.runs} cases, ${outcome.kinds.length} new kinds of difference`
+      : outcome.status === 'skip' ? `SKIP  ${property.id.padEnd(16)} ${outcome.reason}` : `ERROR ${property.id.padEnd(16)} ${outcome.message}`;
+    process.stderr.write(`  ${visible(line)}\n`);
+    if (outcome.status === 'error') faults++;
+    if (outcome.status === 'done') cases += outcome.runs;
+  }
+  let n = 0;
+  for (const kind of known.values()) {
+    const path = join(casesDir, `${stem(a)}--vs--${stem(b)}--kind-${++n}.case.json`);
+    writeCase(path, {
+      family: a.family, profile: a.backend.info.profile, backend: specs[0], property: kind.property, seed, ops: kind.ops, info: a.backend.info,
+      difference: { step: kind.difference.step, against: specs[1], verdict: kind.difference.verdict },
+    });
+    console.log(`KIND ${n}: ${kind.signature}\n  seen in ${kind.cases} ${kind.cases === 1 ? 'case' : 'cases'}, first by ${kind.property}, minimized ${kind.shrunkFrom} -> ${kind.ops.length} operations`);
+    printDifference(a, b, kind.ops, kind.results, kind.difference);
+    console.log(`  case:   ${path}\n`);
+  }
+  const departures = [...known.values()].filter((k) => k.difference.verdict !== 'both-conform').length;
+  const signal = options.interrupted?.() ? ' (interrupted)' : '';
+  console.log(`vfio-conform diff: ${known.size} ${known.size === 1 ? 'kind' : 'kinds'} of difference in ${cases} cases${known.size ? ` (${departures} departing from the spec)` : ''}${faults ? `, ${faults} backend faults` : ''}${signal}`);
+  return { kinds: known.size, departures, faults };
 }
 
 async function replayDifference(a: Subject, b: Subject, ops: FamilyOp[], path: string): Promise<number> {

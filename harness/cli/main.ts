@@ -32,7 +32,11 @@ const HELP: Record<string, string> = {
     --case FILE      re-run a recorded difference instead of generating cases
     --fail-on difference|departure
                      exit 1 on any difference (the default), or only where a side departs from
-                     the spec; a difference the spec allows is still printed and written`,
+                     the spec; a difference the spec allows is still printed and written
+    --every          run every case to its end and report each kind of difference (the
+                     operation, both answers, the rules they are judged by) with one minimized
+                     example, not only the first per property; differences in observations do
+                     not stop a case, a difference in anything else ends what it can tell`,
   merge: MERGE_HELP,
   replay: `usage: vfio-conform replay CASE.json [--backend SPEC] [--timeout SECS]
   re-run a written case on the bundled backend it names, or on --backend SPEC; a case file

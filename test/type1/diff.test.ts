@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { diffProperty } from '../../harness/diff.ts';
+import { everyDifference, type Kind } from '../../harness/diff-every.ts';
 import { loadBackend } from '../../harness/load-backend.ts';
 import { PROPERTIES } from './support/subject.ts';
 
@@ -83,5 +84,36 @@ describe('diff --fail-on', () => {
     const r = diff('sim-type1-v1', '--fail-on', 'never');
     expect(r.stderr.trim()).toBe('vfio-conform: --fail-on never: expected difference or departure');
     expect(r.status).toBe(2);
+  });
+});
+
+describe('diff --every', () => {
+  const run = async (a: string, b: string, runs = 30) => {
+    const known = new Map<string, Kind>();
+    for (const property of PROPERTIES) {
+      const outcome = await everyDifference(await loadBackend(a), await loadBackend(b), property, { seed: 1, runs, maxOps: 40 }, known);
+      expect(outcome.status, property.id).not.toBe('error');
+    }
+    return [...known.values()];
+  };
+
+  test('sim-type1 against sim-type1-compat: past the first difference (DMA_AVAIL at GET_INFO) to every kind, each allowed by its own profile', async () => {
+    const kinds = await run('sim-type1', 'sim-type1-compat');
+    const signatures = kinds.map((k) => k.signature);
+    expect(signatures).toContain('getInfo: ok / ok, both-conform (T1-INFO-DMA-AVAIL / T1-INFO-DMA-AVAIL)');
+    expect(signatures.some((s) => s.startsWith('unmap: EINVAL / ENOENT, both-conform (T1-UNMAP-V2-BISECT / T1-COMPAT-UNMAP-V2-BISECT)'))).toBe(true);
+    expect(signatures.some((s) => s.startsWith('map: ok / EFAULT, both-conform') && s.includes('T1-COMPAT-MAP-PFNMAP'))).toBe(true);
+    expect(kinds.every((k) => k.difference.verdict === 'both-conform')).toBe(true);
+    // Each example is minimized and ends at its differing step.
+    for (const k of kinds) expect(k.difference.step).toBe(k.ops.length - 1);
+  });
+
+  test('a mutant against its base: the departing kind is found and named by the mutant\'s rule', async () => {
+    const kinds = await run('sim-type1', 'sim-type1~v2-bisect-allowed');
+    expect(kinds.some((k) => k.difference.verdict === 'b-departs' && k.difference.b.rule === 'T1-UNMAP-V2-BISECT')).toBe(true);
+  });
+
+  test('a backend against itself: no kind of difference', async () => {
+    expect(await run('sim-type1', 'sim-type1', 10)).toEqual([]);
   });
 });
