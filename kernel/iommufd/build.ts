@@ -103,11 +103,25 @@ async function build(k: BuiltKernel): Promise<void> {
   fs.copyFileSync(path.join(tree, 'arch/x86/boot/bzImage'), path.join(staging, 'bzImage'));
   fs.copyFileSync(path.join(tree, '.config'), path.join(staging, 'config'));
   // only legacy's tree is kept (compat's incremental build starts from it)
-  if (k.variant !== 'legacy') fs.rmSync(tree, { recursive: true, force: true });
+  if (k.variant === 'legacy') pruneTree(tree);
+  else fs.rmSync(tree, { recursive: true, force: true });
   fs.writeFileSync(path.join(staging, READY), `${SOURCE_PACKAGE} ${SOURCE_VERSION} ${k.variant}\n`);
   fs.rmSync(k.dir, { recursive: true, force: true });
   fs.renameSync(staging, k.dir);
   progress(`${k.variant}: ${k.bzImage} ready in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
+
+/** What an incremental build does not need from a built tree: the documentation (but its
+ *  Kconfig, which the top Kconfig sources) and the link products (make relinks after any
+ *  configuration change anyway). About 300 MB of 2 GB; the rest is the source (Kconfig parses
+ *  every architecture's files, so they stay) and the objects. */
+const LINK_PRODUCTS = ['vmlinux', 'vmlinux.o', 'arch/x86/boot/compressed/vmlinux.bin', 'arch/x86/boot/compressed/vmlinux', 'arch/x86/boot/vmlinux.bin', 'arch/x86/boot/bzImage'];
+
+function pruneTree(tree: string): void {
+  for (const f of LINK_PRODUCTS) fs.rmSync(path.join(tree, f), { force: true });
+  for (const f of fs.readdirSync(tree)) if (f.startsWith('.tmp_vmlinux')) fs.rmSync(path.join(tree, f), { force: true });
+  const docs = path.join(tree, 'Documentation');
+  for (const f of fs.readdirSync(docs)) if (f !== 'Kconfig') fs.rmSync(path.join(docs, f), { recursive: true, force: true });
 }
 
 function unpackSource(staging: string, tree: string): void {
@@ -162,7 +176,13 @@ function run(cmd: string, args: string[]): void {
 
 function runIn(cwd: string, cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr ?? '').trim().split('\n').pop() || r.error?.message || `status ${r.status}`}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${firstError((r.stderr ?? '').split('\n')) || r.error?.message || `status ${r.status}`}`);
+}
+
+/** The line that says what went wrong: the first one that is not make's own "*** ... Error N". */
+function firstError(lines: string[]): string {
+  const said = lines.map((l) => l.trim()).filter(Boolean);
+  return said.find((l) => !/^make(\[\d+\])?: \*\*\*/.test(l)) ?? said.pop() ?? '';
 }
 
 /** make, niced, asynchronous (progress stays alive), its last lines kept for the error. */
@@ -182,7 +202,7 @@ function make(cwd: string, args: string[]): Promise<void> {
     p.stdout!.on('data', keep);
     p.stderr!.on('data', keep);
     p.on('error', reject);
-    p.on('exit', (code) => code === 0 ? resolve() : reject(new Error(`make ${args.join(' ')} failed (${code}): ${tail.filter((l) => /error/i.test(l)).pop() ?? tail.pop() ?? ''}`)));
+    p.on('exit', (code) => code === 0 ? resolve() : reject(new Error(`make ${args.join(' ')} failed (${code}): ${firstError(tail.filter((l) => /error/i.test(l)))}`)));
   });
 }
 
