@@ -2,7 +2,8 @@
 // first run builds them (15-20 min on 2 cores, root for apt-get), then each boot takes ~10 s:
 //   VFIO_IOMMUFD_KERNEL_TEST=1 npx vitest run test/kernel-iommufd.test.ts
 // Per variant: the guest has /dev/iommu and the cdev /dev/vfio/devices/vfio0, and /dev/vfio/vfio
-// is VFIO's container (legacy) or iommufd's (compat). On legacy the type1 suite passes (--runs 2):
+// is VFIO's container (legacy) or iommufd's (compat); in both a group accepts a /dev/iommu fd as
+// its container (iommufd's type1 compat layer). On legacy the type1 suite passes (--runs 2):
 // /dev/vfio/vfio there is the real type1 driver, as on the stock kernel.
 import { spawn } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
@@ -36,6 +37,7 @@ describe.skipIf(!enabled)('iommufd kernels: the character devices', () => {
       expect(c.get('/dev/vfio/devices/vfio0')).toBe('present');
       expect(c.get('/dev/vfio/vfio')).toBe('present');
       expect(c.get('iommufd-ioas-alloc')).toBe('ok');
+      expect(c.get('group-iommufd')).toBe('ok'); // the compat layer, beside legacy's real type1 too
       expect(c.get('vfio-container')).toMatch(container);
     }, 3_600_000); // the first run builds the kernels
   }
