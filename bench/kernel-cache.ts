@@ -1,6 +1,6 @@
 // npm run bench:kernel-cache: what asking for a built iommufd kernel (kernel/iommufd/) costs once
 // it is in the machine's cache, the price every kernel-backend start and CI's kernel-build job
-// pay. A cold build (15-20 min) cannot be repeated here: kernel/README.md records it. A variant
+// pay. A cold build (10-20 min) cannot be repeated here: kernel/README.md records it. A variant
 // not built yet is reported n/a, never built by the benchmark.
 //   - lookup: ensureIommufdKernel in this process (hash the recipe, stat the ready file);
 //   - prepare: `kernel/vm/backend.ts --kernel iommufd-<variant> --prepare-only` as a process

@@ -1,5 +1,5 @@
 // The self-built iommufd kernels (kernel/iommufd/) booted by the kernel backend. Opt-in: the
-// first run builds them (15-20 min on 2 cores, root for apt-get), then each boot takes ~10 s:
+// first run builds them (10-20 min on 2 cores, root for apt-get), then each boot takes ~10 s:
 //   VFIO_IOMMUFD_KERNEL_TEST=1 npx vitest run test/kernel-iommufd.test.ts
 // Per variant: the guest has /dev/iommu and the cdev /dev/vfio/devices/vfio0, and /dev/vfio/vfio
 // is VFIO's container (legacy) or iommufd's (compat); in both a group accepts a /dev/iommu fd as

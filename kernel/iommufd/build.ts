@@ -10,7 +10,7 @@
 // Cache: <cacheDir()>/linux-<version>-iommufd-<variant>-<key>/{bzImage,config}, the key a hash
 // of exactly what the kernel is built from (source package and version, variant, the text of both
 // fragments, the make targets). The legacy directory also keeps its build tree: compat is built
-// from a copy of it, incrementally (under a minute instead of a cold build). A build holds a
+// from a copy of it, incrementally (2-3 min instead of 10-20). A build holds a
 // lock; concurrent first uses wait for it.
 //
 //   node --import tsx kernel/iommufd/build.ts [legacy|compat ...]   # builds (or finds), prints the bzImage paths
@@ -32,7 +32,7 @@ export type Variant = (typeof VARIANTS)[number];
 /** What the build needs beyond a compiler (make, gcc, libc6-dev are there for the agent). */
 const BUILD_PACKAGES = ['bison', 'flex', 'libelf-dev', 'libssl-dev', 'bc', 'dwarves', 'make', 'gcc', 'libc6-dev', 'xz-utils'];
 const BASE_TARGETS = ['defconfig', 'kvm_guest.config'];
-/** A cold build takes 15-20 min on 2 cores: a second first use waits that long. */
+/** A cold build takes 10-20 min on 2 cores: a second first use waits that long. */
 const LOCK_WAIT_MS = 45 * 60_000;
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -90,7 +90,8 @@ async function build(k: BuiltKernel): Promise<void> {
   const tree = path.join(staging, TREE);
   const legacyTree = path.join(built('legacy').dir, TREE);
   const t = Date.now();
-  if (k.variant === 'compat' && fs.existsSync(path.join(legacyTree, '.config'))) {
+  const incremental = k.variant === 'compat' && fs.existsSync(path.join(legacyTree, '.config'));
+  if (incremental) {
     progress(`compat: copying the legacy build tree (incremental build)`);
     run('cp', ['-a', legacyTree, tree]);
   } else {
@@ -98,7 +99,7 @@ async function build(k: BuiltKernel): Promise<void> {
   }
   configure(tree, k.variant);
   const jobs = String(os.availableParallelism());
-  progress(`${k.variant}: make -j${jobs} bzImage (a cold build takes 15-20 min on 2 cores)`);
+  progress(`${k.variant}: make -j${jobs} bzImage (${incremental ? 'incremental: a few minutes' : 'cold: 10-20 min on 2 cores'})`);
   await make(tree, ['-j', jobs, 'bzImage']);
   fs.copyFileSync(path.join(tree, 'arch/x86/boot/bzImage'), path.join(staging, 'bzImage'));
   fs.copyFileSync(path.join(tree, '.config'), path.join(staging, 'config'));
