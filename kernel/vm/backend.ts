@@ -205,7 +205,8 @@ function ensureAgent(cache: string): string {
 async function ensureGuestKernel(o: Options): Promise<{ vmlinuz: string; moddir: string | null; label: string }> {
   if (o.kernel === 'stock') return { ...ensureKernel(o.cache), label: KERNEL_VERSION };
   const variant = o.kernel === 'iommufd-legacy' ? 'legacy' : 'compat';
-  const k = await ensureIommufdKernel(variant);
+  // the first use builds it (about 10 min): run --prepare-only before a suite that waits on us
+  const k = await ensureIommufdKernel(variant).catch((e: unknown) => { throw new Fatal(e instanceof Error ? e.message : String(e)); });
   return { vmlinuz: k.bzImage, moddir: null, label: `${o.kernel} (${path.basename(k.dir)})` };
 }
 
