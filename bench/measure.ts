@@ -54,7 +54,7 @@ export class Samples {
   }
 }
 
-export type Unit = 'ops/s' | 'µs/op' | '×' | '%';
+export type Unit = 'ops/s' | 'µs/op' | 's' | '×' | '%';
 
 /** One table row; `values` null prints `n/a` with the reason in `note`. */
 export interface Row { label: string; unit: Unit; values: number[] | null; note?: string }
