@@ -256,13 +256,13 @@ export const RULES = [
   },
   {
     id: 'IOMMUFD-ATTACH-FILL', group: 'ATTACH', level: 'MUST', profile: P,
-    statement: 'A new domain is filled with every area of the IOAS in ascending iova order, pinning and charging the pages not already pinned (IOMMUFD-MAP-UNBACKED, IOMMUFD-MAP-RLIMIT): a failure (EFAULT, ENOMEM) undoes the whole fill and leaves the IOAS, the counters and the device\'s previous attachment unchanged. A device joining a domain already attached to the IOAS (same group) fills nothing.',
+    statement: 'A new domain is filled with every area of the IOAS in ascending iova order, pinning and charging the pages not already pinned (IOMMUFD-MAP-UNBACKED, IOMMUFD-MAP-RLIMIT): a failure (EFAULT, ENOMEM) undoes the whole fill and leaves the IOAS, the counters and the device\'s previous attachment unchanged. A device joining a domain already attached to the IOAS fills nothing: a device takes the first domain of the IOAS (in the order they were added) that its IOMMU accepts, which the suite reads as the same page sizes, aperture and hw_info type, and gets a new one only when none does.',
     sources: [`${IOPT}: iopt_table_add_domain, iopt_fill_domain (out_unfill)`, `${PAGES}: iopt_area_fill_domain`],
   },
   {
     id: 'IOMMUFD-ATTACH-REPLACE', group: 'ATTACH', level: 'MUST', profile: P,
-    statement: 'ATTACH_IOMMUFD_PT of an attached device replaces: its group moves to the new IOAS atomically (on failure it stays where it was), DMA then sees only the new IOAS, and the old IOAS loses the group\'s reservations and, with its last device, the domain (unpinning what no other domain holds). Attaching to the IOAS it is already attached to succeeds and changes nothing.',
-    sources: [`${VFIO_IOMMUFD}: vfio_iommufd_physical_attach_ioas (iommufd_device_replace when attached)`, `${DEVICE}: iommufd_device_replace, iommufd_device_do_replace (hwpt == igroup->hwpt: no change)`],
+    statement: 'ATTACH_IOMMUFD_PT of an attached device replaces: its group moves to the new IOAS atomically (on failure it stays where it was), DMA then sees only the new IOAS, and the old IOAS loses the group\'s reservations and, with its last device, the domain (unpinning what no other domain holds). Attaching to the IOAS it is already attached to succeeds and changes nothing, but for a Linux quirk the suite follows: when a domain that does not take the device was added to that IOAS before the group\'s own, trying it first drops the reserved regions of the group\'s devices from the IOAS (the error path of iommufd_device_do_replace removes them from the domain\'s IOAS, which is their own).',
+    sources: [`${VFIO_IOMMUFD}: vfio_iommufd_physical_attach_ioas (iommufd_device_replace when attached)`, `${DEVICE}: iommufd_device_replace, iommufd_device_auto_get_domain, iommufd_device_do_replace (hwpt == igroup->hwpt: no change; err_unresv: iommufd_group_remove_reserved_iova)`],
   },
   {
     id: 'IOMMUFD-ATTACH-GROUP', group: 'ATTACH', level: 'MUST', profile: P,
