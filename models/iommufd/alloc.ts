@@ -5,7 +5,7 @@ import type { Errno } from '../../spec/iommufd/ops.ts';
 import { U64_MAX } from '../../spec/u64.ts';
 import { PAGE_SIZE } from '../host.ts';
 import { lowestBit, TOP, type Area, type Ioas } from './ioas.ts';
-import { holes, meets, union, type Span } from './spans.ts';
+import { meets, union, type Span } from './spans.ts';
 
 const roundUpPow2 = (n: bigint): bigint => {
   let p = 1n;
@@ -55,7 +55,7 @@ export function kernelIova(ioas: Ioas, uptr: bigint, length: bigint): bigint | E
   for (const [s, l] of searchSpans(ioas)) {
     const start = fit(s, l, length, want, offset);
     if (start === null) continue;
-    for (const [hs, he] of holes(start, l + 1n, used(ioas, start, l + 1n))) {
+    for (const [hs, he] of ioas.gaps(start, l + 1n)) {
       const at = fit(hs, he - 1n, length, want, offset);
       if (at !== null) return at;
     }

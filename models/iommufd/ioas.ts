@@ -53,9 +53,40 @@ export class Ioas {
     return union(this.reserved.map((r) => [r.start, r.end]));
   }
 
+  /** Whether an area has a byte in [start, end): O(log areas). */
+  hasAreaIn(start: bigint, end: bigint): boolean {
+    const a = this.areas.lastBelow(end);
+    return a !== undefined && a.iova + a.length > start;
+  }
+
   /** Whether [start, end) meets an area or an allowed range: iopt_reserve_iova's EADDRINUSE. */
   blocksReserve(start: bigint, end: bigint): boolean {
-    return this.areas.overlapping(start, end).length > 0 || this.allowed.some(([s, e]) => s < end && start < e);
+    return this.hasAreaIn(start, end) || this.allowed.some(([s, e]) => s < end && start < e);
+  }
+
+  /**
+   * The parts of [start, end) that neither an area nor a reserved range takes, ascending, found
+   * one at a time: an allocation that fits early does not walk every area.
+   */
+  *gaps(start: bigint, end: bigint): Generator<Span> {
+    const reserved = this.reservedSpans();
+    let at = start;
+    while (at < end) {
+      const a = this.areas.lastBelow(at + 1n);
+      if (a && a.iova + a.length > at) {
+        at = a.iova + a.length;
+        continue;
+      }
+      const r = reserved.find(([s, e]) => s <= at && at < e);
+      if (r) {
+        at = r[1];
+        continue;
+      }
+      const next = [this.areas.firstAtOrAbove(at)?.iova ?? TOP, reserved.find(([s]) => s > at)?.[0] ?? TOP, end];
+      const stop = next.reduce((x, y) => (x < y ? x : y));
+      yield [at, stop];
+      at = stop;
+    }
   }
 
   removeReserved(owner: string): void {

@@ -35,7 +35,7 @@ function fixedChecks(ioas: Ioas, iova: bigint, length: bigint): Refusal[] {
   if (iova % ioas.alignment !== 0n) fails.push({ errno: 'EINVAL', rule: 'IOMMUFD-MAP-ALIGN' });
   if (iova + length - 1n > U64_MAX) return [...fails, { errno: 'EOVERFLOW', rule: 'IOMMUFD-MAP-OVERFLOW' }];
   if (meets(ioas.reservedSpans(), iova, iova + length)) fails.push({ errno: 'EINVAL', rule: 'IOMMUFD-MAP-RESERVED' });
-  if (ioas.areas.overlapping(iova, iova + length).length > 0) fails.push({ errno: 'EEXIST', rule: 'IOMMUFD-MAP-OVERLAP' });
+  if (ioas.hasAreaIn(iova, iova + length)) fails.push({ errno: 'EEXIST', rule: 'IOMMUFD-MAP-OVERLAP' });
   return fails;
 }
 

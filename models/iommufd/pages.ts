@@ -60,8 +60,9 @@ export class IoptPages {
     return added.reduce((n, r) => n + (r.end - r.first), 0n);
   }
 
-  /** Unpins every page outside `keep` (sorted, disjoint). */
-  keepOnly(keep: readonly Span[]): void {
+  /** Unpins every page outside `keep` (sorted, disjoint); returns how many were unpinned. */
+  keepOnly(keep: readonly Span[]): bigint {
+    const was = this.npinned;
     const out: PinnedRun[] = [];
     for (const r of this.runs) {
       for (const [s, e] of keep) {
@@ -71,6 +72,7 @@ export class IoptPages {
       }
     }
     this.runs = out;
+    return was - this.npinned;
   }
 
   snapshot(): PinnedRun[] {

@@ -1,9 +1,9 @@
 // The iommufd context and its process: the IOASes (named by handles, or alive unnamed), the
 // devices, the account mode, and the pinning and charging every IOAS shares.
 //
-// Counters are derived, never kept: a page is charged to its iopt_pages' account mode exactly
-// while it is pinned (IOMMUFD-ACCT-EXACT), so locked_vm and pinned_vm are sums over the live
-// pages, and undoing a failed fill is restoring the pins it added.
+// A page is charged to its iopt_pages' account mode exactly while it is pinned
+// (IOMMUFD-ACCT-EXACT): the counters move only where pins do, in `fill` and `refresh`, and
+// undoing a failed fill is restoring the pins it added and the counters before it.
 import type { BackendInfo } from '../../spec/iommufd/backend.ts';
 import type { Errno } from '../../spec/iommufd/ops.ts';
 import type { Process } from '../host.ts';
@@ -22,6 +22,8 @@ export class Context {
   /** IOMMU_OPTION_RLIMIT_MODE: 0 per user, 1 per mm. */
   rlimitMode = 0n;
   nextDomainId = 1;
+  /** Pinned pages of the live iopt_pages by account mode: the charges, kept as pins change. */
+  private pinned: Record<AccountMode, bigint> = { none: 0n, user: 0n, mm: 0n };
 
   constructor(readonly info: BackendInfo, readonly proc: Process) {
     this.devices = info.devices.map(() => ({ bound: false, ioas: null }));
@@ -38,24 +40,14 @@ export class Context {
     return this.rlimitMode === 1n ? 'mm' : 'user';
   }
 
-  livePages(): Set<IoptPages> {
-    const out = new Set<IoptPages>();
-    for (const ioas of this.ioases) for (const a of ioas.areas) out.add(a.pages);
-    return out;
-  }
-
   /** Pages charged in `mode`: the user's locked_vm for 'user', mm->locked_vm for 'mm'. */
   charged(mode: AccountMode): bigint {
-    let n = 0n;
-    for (const p of this.livePages()) if (p.mode === mode) n += p.npinned;
-    return n;
+    return this.pinned[mode];
   }
 
   /** mm->pinned_vm: every pinned page in every mode (IOMMUFD-ACCT-PINNED). */
   pinnedVm(): bigint {
-    let n = 0n;
-    for (const p of this.livePages()) n += p.npinned;
-    return n;
+    return this.pinned.none + this.pinned.user + this.pinned.mm;
   }
 
   /**
@@ -64,24 +56,30 @@ export class Context {
    */
   fill(areas: readonly Area[]): Errno | null {
     const saved = new Map<IoptPages, PinnedRun[]>();
+    const before = { ...this.pinned };
     const undo = (errno: Errno): Errno => {
       for (const [p, runs] of saved) p.restore(runs);
+      this.pinned = before;
       return errno;
     };
     for (const a of areas) {
       if (!saved.has(a.pages)) saved.set(a.pages, a.pages.snapshot());
-      const before = this.charged(a.pages.mode);
+      const mode = a.pages.mode;
       const added = a.pages.pin(this.proc, [pageSpan(a)]);
       if (typeof added === 'string') return undo(added);
       // Nothing newly pinned is nothing to charge, whatever the limit (pfn_reader_user_update_pinned).
-      if (added > 0n && a.pages.mode !== 'none' && before + added > this.proc.memlockLimitPages) return undo('ENOMEM');
+      if (added > 0n && mode !== 'none' && this.pinned[mode] + added > this.proc.memlockLimitPages) return undo('ENOMEM');
+      this.pinned = { ...this.pinned, [mode]: this.pinned[mode] + added };
     }
     return null;
   }
 
   /** Unpins every page of `pages` that no area of an IOAS with a domain covers any more. */
   refresh(pages: Iterable<IoptPages>): void {
-    for (const p of pages) p.keepOnly(union([...p.areas].filter((a) => a.ioas.domains.size > 0).map(pageSpan)));
+    for (const p of pages) {
+      const removed = p.keepOnly(union([...p.areas].filter((a) => a.ioas.domains.size > 0).map(pageSpan)));
+      this.pinned = { ...this.pinned, [p.mode]: this.pinned[p.mode] - removed };
+    }
   }
 
   /** The IOAS the devices of `group` are attached to, if any. */
