@@ -45,11 +45,13 @@ function used(ioas: Ioas, start: bigint, end: bigint, except: ReadonlySet<Area> 
 
 /**
  * The iova Linux allocates for `length` bytes at user address `uptr`, or the errno it answers
- * (L drivers/iommu/iommufd/io_pagetable.c: iopt_alloc_iova).
+ * (L drivers/iommu/iommufd/io_pagetable.c: iopt_alloc_iova). `cap`: the most alignment it
+ * wants, for kernels that cap it at the huge page size (IOMMUFD-MAP-ALLOC, variant).
  */
-export function kernelIova(ioas: Ioas, uptr: bigint, length: bigint): bigint | Errno {
+export function kernelIova(ioas: Ioas, uptr: bigint, length: bigint, cap?: bigint): bigint | Errno {
   if (length === 0n || length >= U64_MAX / 2n) return 'EOVERFLOW';
-  const want = uptr === 0n ? roundUpPow2(length) : [roundUpPow2(length), lowestBit(uptr)].reduce((a, b) => (a < b ? a : b));
+  const natural = uptr === 0n ? roundUpPow2(length) : [roundUpPow2(length), lowestBit(uptr)].reduce((a, b) => (a < b ? a : b));
+  const want = cap !== undefined && natural >= cap ? cap : natural;
   if (want < ioas.alignment) return 'EINVAL';
   const offset = uptr % PAGE_SIZE;
   for (const [s, l] of searchSpans(ioas)) {

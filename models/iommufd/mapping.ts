@@ -18,7 +18,16 @@ const KNOWN = MAP_FLAG.FIXED_IOVA | MAP_FLAG.WRITEABLE | MAP_FLAG.READABLE;
 /** A slice of an iopt_pages that becomes one area: bytes [startByte, startByte + length). */
 export interface Piece { pages: IoptPages; startByte: bigint; length: bigint }
 
-export type Placed = { ok: true; iova: bigint; areas: Area[]; lazy: boolean } | { ok: false; fails: Refusal[] };
+/**
+ * `backport`: where Linux answers ENOSPC but a kernel capping the allocator's alignment at the
+ * huge page size finds room, what that kernel answers (IOMMUFD-MAP-ALLOC, variant).
+ */
+export type Placed =
+  | { ok: true; iova: bigint; areas: Area[]; lazy: boolean }
+  | { ok: false; fails: Refusal[]; backport?: Backport };
+
+/** The backported kernel's answer, and how to make its placement at the iova it chose. */
+export interface Backport { errno: Errno | null; placeAt(iova: bigint): Placed }
 
 /** The flag, bound and permission checks IOAS_MAP and IOAS_COPY share, before any lookup. */
 export function argChecks(flags: number, u64s: readonly bigint[], rules: { flags: RuleId; overflow: RuleId; perm: RuleId }): Refusal[] {
@@ -62,7 +71,10 @@ export function place(ctx: Context, ioas: Ioas, pieces: readonly Piece[], length
     if (write && !p.pages.writable) fails.push({ errno: 'EPERM', rule: 'IOMMUFD-COPY-WRITE' });
     if ((p.startByte % PAGE_SIZE) % align !== 0n) fails.push({ errno: 'EINVAL', rule: 'IOMMUFD-MAP-ALIGN' });
   }
-  if (fails.length > 0) return { ok: false, fails };
+  if (fails.length > 0) {
+    const backport = fails[0]!.errno === 'ENOSPC' ? cappedOutcome(ctx, ioas, pieces, length, flags, allocUptr) : undefined;
+    return { ok: false, fails, ...(backport ? { backport } : {}) };
+  }
   const areas: Area[] = [];
   let at = iova;
   for (const p of pieces) {
@@ -78,6 +90,22 @@ export function place(ctx: Context, ioas: Ioas, pieces: readonly Piece[], length
     return { ok: false, fails: [{ errno: err, rule: err === 'ENOMEM' ? 'IOMMUFD-MAP-RLIMIT' : 'IOMMUFD-MAP-UNBACKED' }] };
   }
   return { ok: true, iova, areas, lazy };
+}
+
+/**
+ * What a kernel whose allocator caps its alignment at the huge page size answers where Linux
+ * v6.12 answers ENOSPC: a trial placement at the iova it finds, undone at once. Undefined when
+ * it finds no room either.
+ */
+function cappedOutcome(ctx: Context, ioas: Ioas, pieces: readonly Piece[], length: bigint, flags: number, allocUptr: bigint): Backport | undefined {
+  const at = kernelIova(ioas, allocUptr, length, ctx.info.host.hugePageSize);
+  if (typeof at === 'string') return undefined;
+  const placeAt = (iova: bigint): Placed => place(ctx, ioas, pieces, length, iova, flags | MAP_FLAG.FIXED_IOVA, allocUptr);
+  const trial = placeAt(at);
+  if (!trial.ok) return { errno: trial.fails[0]!.errno, placeAt };
+  for (const a of trial.areas) ioas.removeArea(a);
+  ctx.refresh(new Set(trial.areas.map((a) => a.pages)));
+  return { errno: null, placeAt };
 }
 
 /** IOAS_MAP after its argument checks and the IOAS lookup (pages.c: iopt_alloc_pages onwards). */

@@ -118,6 +118,24 @@ describe('IOMMU_IOAS_MAP', () => {
     expect(at(m, mapAuto(B + P, 3n * P)).result).toEqual(iovaOk(0x50001000n));
   });
 
+  test('IOMMUFD-MAP-ALLOC: ENOSPC where only a kernel capping the alignment at the huge page size finds room: both conform', () => {
+    const m = fresh();
+    // 4 MiB from a 2 MiB boundary that is not a 4 MiB one: v6.12 wants 4 MiB alignment.
+    run(m, [alloc(0), allow([{ start: 0x50200000n, last: 0x505fffffn }])]);
+    const e = m.apply(mapAuto(A, 2n * HUGE));
+    expect(e.result).toEqual(err('ENOSPC'));
+    expect(e.judge?.(err('ENOSPC'))).toBeNull();
+    expect(e.judge?.(iovaOk(0x50200000n))).toBeNull();
+    expect(e.judge?.(iovaOk(0x50300000n))?.rule).toBe('IOMMUFD-MAP-ALLOC');
+    expect(e.judge?.(err('EINVAL'))?.rule).toBe('IOMMUFD-MAP-ALLOC');
+    // Told the backend placed it, the model follows; not told, it keeps v6.12's answer.
+    m.observe(mapAuto(A, 2n * HUGE), iovaOk(0x50200000n));
+    expect(at(m, map(0x50200000n, B, P))).toEqual({ result: err('EEXIST'), rule: 'IOMMUFD-MAP-OVERLAP' });
+    const n = fresh();
+    run(n, [alloc(0), allow([{ start: 0x50200000n, last: 0x505fffffn }]), mapAuto(A, 2n * HUGE)]);
+    expect(at(n, map(0x50200000n, B, P)).result).toEqual(iovaOk(0x50200000n));
+  });
+
   test('IOMMUFD-MAP-LAZY: with no domain a map of unmapped, PROT_NONE or MMIO memory succeeds and pins nothing', () => {
     const m = fresh();
     run(m, [...uncapped, alloc(0), mmap(B, P, 'none'), mmap(B + P, P, 'rw', 'mmio')]);
