@@ -169,7 +169,10 @@ export class IommufdModel implements Model<Op, Result> {
     if (!ioas) fails.push({ errno: 'ENOENT', rule: 'IOMMUFD-OBJ-ID' });
     if (fails.length > 0 || !ioas) return this.failedMap(fails);
     const out = mapUser(this.ctx, ioas, op.flags, op.iova, op.vaddr, op.length);
-    return this.placed(op, out, ioas, op.length, out.ok && out.lazy ? 'IOMMUFD-MAP-LAZY' : 'IOMMUFD-MAP-EXACT');
+    const e = this.placed(op, out, ioas, op.length, out.ok && out.lazy ? 'IOMMUFD-MAP-LAZY' : 'IOMMUFD-MAP-EXACT');
+    // Kernels after v6.12 check user_va + length before the length (IOMMUFD-MAP-LENGTH-ZERO, variant).
+    if (!out.ok && out.fails[0]!.rule === 'IOMMUFD-MAP-LENGTH-ZERO' && out.fails[1]?.errno === 'EOVERFLOW') return { ...e, accept: [fail('EOVERFLOW')] };
+    return e;
   }
 
   private copy(op: OpOf<'copy'>): Exp {

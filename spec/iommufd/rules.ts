@@ -91,6 +91,7 @@ export const RULES = [
     id: 'IOMMUFD-MAP-LENGTH-ZERO', group: 'MAP', level: 'MUST', profile: P,
     statement: 'IOAS_MAP with length 0, or a length above SIZE_MAX - PAGE_SIZE that passed the bound check, fails with EINVAL (iopt_alloc_pages, after the IOAS lookup).',
     sources: [`${PAGES}: iopt_alloc_pages`],
+    variants: ['Upstream splits iopt_alloc_pages and checks user_va + length for overflow first (iopt_alloc_user_pages): a length above SIZE_MAX - PAGE_SIZE whose user range also overflows is EOVERFLOW there, EINVAL in v6.12. The suite accepts either.'],
   },
   {
     id: 'IOMMUFD-MAP-OVERFLOW', group: 'MAP', level: 'MUST', profile: P,

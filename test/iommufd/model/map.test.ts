@@ -27,6 +27,11 @@ describe('IOMMU_IOAS_MAP', () => {
     expect(at(m, map(IOVA, A, 0n))).toEqual({ result: err('EINVAL'), rule: 'IOMMUFD-MAP-LENGTH-ZERO' });
     expect(at(m, map(IOVA, A, 0n, FIXED | RW, 2))).toEqual({ result: err('ENOENT'), rule: 'IOMMUFD-OBJ-ID' });
     expect(at(m, map(0n, 0n, U64_MAX - 1n))).toEqual({ result: err('EINVAL'), rule: 'IOMMUFD-MAP-LENGTH-ZERO' });
+    // Too long and past the top of the user range: v6.12 says EINVAL, later kernels EOVERFLOW.
+    const e = m.apply(map(0n, A, U64_MAX - 1n));
+    expect(e.result).toEqual(err('EINVAL'));
+    expect(e.accept).toEqual([err('EOVERFLOW')]);
+    expect(m.apply(map(0n, 0n, U64_MAX - 1n)).accept).toBeUndefined();
   });
 
   test('IOMMUFD-MAP-OVERFLOW: u64 bounds, a user range past 2^64 - 1, a fixed range past it, a huge automatic length', () => {
