@@ -5,36 +5,20 @@
 // that changed what it observes (`Blame`): a device still reaching a page right after an
 // unmap breaks IOMMUFD-NO-STALE, counters wrong right after a failed map break
 // IOMMUFD-MAP-ATOMIC.
-import type { Expectation, Model } from '../../spec/family.ts';
+import type { Model } from '../../spec/family.ts';
 import type { BackendInfo } from '../../spec/iommufd/backend.ts';
 import { fail, MAP_FLAG, ok, type Errno, type Op, type OpOf, type Result } from '../../spec/iommufd/ops.ts';
 import type { RuleId } from '../../spec/iommufd/rules.ts';
 import { taskSizeOf } from '../../spec/type1/backend.ts';
 import { U64_MAX } from '../../spec/u64.ts';
-import { FrameStore, PAGE_SIZE, Process } from '../host.ts';
+import { FrameStore, Process } from '../host.ts';
 import { badAutoIova } from './alloc.ts';
 import { attach, bind, detach, type Refusal } from './devices.ts';
 import { Ioas, TOP, type Area } from './ioas.ts';
 import { argChecks, mapUser, place, sourcePieces, unmapRange, type Backport, type Placed } from './mapping.ts';
 import { holes } from './spans.ts';
+import { counters, countersRule, dmaRead, dmaWrite, INITIAL, uniform, type Blame, type Exp } from './observations.ts';
 import { Context } from './state.ts';
-
-type Exp = Expectation<Result> & { laterErrnos?: readonly Errno[] };
-
-/** The rules an observation breaks, set by the last operation that changed what it sees. */
-interface Blame {
-  /** A device reaching the wrong frame. */
-  reach: RuleId;
-  /** A device faulting where it should reach a frame. */
-  missing: RuleId;
-  /** A device reaching a frame where it should fault. */
-  fault: RuleId;
-  acct: RuleId;
-  ranges: RuleId;
-}
-
-const uniform = (rule: RuleId): Blame => ({ reach: rule, missing: rule, fault: rule, acct: rule, ranges: rule });
-const INITIAL: Blame = { ...uniform('IOMMUFD-DMA-REACH'), acct: 'IOMMUFD-ACCT-EXACT', ranges: 'IOMMUFD-RANGES-REPORT' };
 
 /** The first failing check decides; the others are the errnos of a backend checking out of order. */
 function refused(fails: readonly Refusal[]): Exp {
@@ -106,9 +90,9 @@ export class IommufdModel implements Model<Op, Result> {
         this.ctx = new Context(this.info, this.proc);
         this.blameFor = uniform('IOMMUFD-OBJ-CLOSE');
         return { result: ok<'closeCtx'>({}), rule: 'IOMMUFD-OBJ-CLOSE' };
-      case 'dmaRead': return this.dmaRead(op);
-      case 'dmaWrite': return this.dmaWrite(op);
-      case 'counters': return this.counters();
+      case 'dmaRead': return dmaRead(this.ctx, this.frames, this.blameFor, op);
+      case 'dmaWrite': return dmaWrite(this.ctx, this.frames, this.blameFor, op);
+      case 'counters': return counters(this.ctx, this.blameFor);
     }
   }
 
@@ -117,7 +101,7 @@ export class IommufdModel implements Model<Op, Result> {
     if (!actual.ok && !exp.ok) return expected.laterErrnos?.includes(actual.errno) ? 'IOMMUFD-MAP-ORDER' : expected.rule;
     if (op.op === 'dmaRead' || op.op === 'dmaWrite') return !exp.ok ? this.blameFor.fault : actual.ok ? this.blameFor.reach : this.blameFor.missing;
     if (!actual.ok && (op.op === 'map' || op.op === 'copy')) return wrongFailure(actual.errno, expected.rule as RuleId);
-    if (op.op === 'counters' && exp.ok && actual.ok) return this.countersRule(exp, actual);
+    if (op.op === 'counters' && exp.ok && actual.ok) return countersRule(this.ctx, this.blameFor, exp, actual);
     if (op.op === 'iovaRanges') return this.blameFor.ranges;
     return expected.rule;
   }
@@ -315,56 +299,6 @@ export class IommufdModel implements Model<Op, Result> {
     };
   }
 
-  /** The area and page a device's DMA at `iova` reaches, if it is attached and an area covers it. */
-  private translate(dev: number, iova: bigint): { area: Area; frame: { object: number; page: bigint } } | null {
-    const state = this.ctx.devices[dev]!;
-    const area = state.bound && state.ioas ? state.ioas.areas.containing(iova) : undefined;
-    const frame = area?.pages.frameAt((area.startByte + (iova - area.iova)) / PAGE_SIZE);
-    return area && frame ? { area, frame } : null;
-  }
-
-  private dmaRead(op: OpOf<'dmaRead'>): Exp {
-    const t = this.translate(op.dev, op.iova);
-    if (!t) return { result: fail('EFAULT'), rule: this.blameFor.fault };
-    const result = ok<'dmaRead'>({ token: this.frames.read(t.frame.object, t.frame.page) });
-    // Whether an IOMMU can express a write-only entry depends on the hardware.
-    if (!t.area.read) return { result: fail('EFAULT'), accept: [result], rule: 'IOMMUFD-DMA-REACH' };
-    return { result, rule: this.blameFor.reach };
-  }
-
-  private dmaWrite(op: OpOf<'dmaWrite'>): Exp {
-    const t = this.translate(op.dev, op.iova);
-    if (!t || !t.area.write) return { result: fail('EFAULT'), rule: t ? 'IOMMUFD-DMA-REACH' : this.blameFor.fault };
-    this.frames.write(t.frame.object, t.frame.page, op.token);
-    return { result: ok<'dmaWrite'>({}), rule: this.blameFor.reach };
-  }
-
-  private counters(): Exp {
-    const result = ok<'counters'>({ lockedVm: this.ctx.charged('mm'), pinnedVm: this.ctx.pinnedVm() });
-    if (this.info.capabilities.includes('pinnedVm')) return { result, rule: this.blameFor.acct };
-    const lockedVm = this.ctx.charged('mm');
-    return {
-      result, rule: this.blameFor.acct,
-      // Without the `pinnedVm` capability only VmLck is judged.
-      judge: (actual) => (actual.ok && (actual as { lockedVm: bigint }).lockedVm === lockedVm ? null : { rule: this.blameFor.acct, why: 'locked_vm differs' }),
-    };
-  }
-
-  /**
-   * Which accounting rule wrong counters break: with the pins right and VmLck wrong, the rule
-   * of the account mode that charges elsewhere; otherwise the last change's.
-   */
-  private countersRule(exp: Result, actual: Result): RuleId {
-    const e = exp as { lockedVm: bigint; pinnedVm: bigint };
-    const a = actual as { lockedVm: bigint; pinnedVm: bigint };
-    if (e.pinnedVm === a.pinnedVm && e.lockedVm !== a.lockedVm) {
-      if (a.lockedVm < e.lockedVm) return 'IOMMUFD-ACCT-MM';
-      if (this.ctx.charged('user') > 0n) return 'IOMMUFD-ACCT-USER';
-      if (this.ctx.charged('none') > 0n) return 'IOMMUFD-ACCT-CAP';
-    }
-    if (this.blameFor.acct === 'IOMMUFD-ACCT-EXACT' && e.lockedVm === a.lockedVm) return 'IOMMUFD-ACCT-PINNED';
-    return this.blameFor.acct;
-  }
 }
 
 /** The check a map or copy answering each errno applied, where success was due (EINVAL names too many). */
