@@ -8,13 +8,14 @@
 import type { Property } from '../../spec/family.ts';
 import type { BackendInfo, Capability } from '../../spec/iommufd/backend.ts';
 import type { Op } from '../../spec/iommufd/ops.ts';
+import type { RuleId } from '../../spec/iommufd/rules.ts';
 import { expand, type Oracle } from './expand.ts';
 import { symSequence, type Prelude, type Weights } from './symbolic.ts';
 
 export interface IommufdPropertySpec {
   id: string;
   title: string;
-  rules: string[];
+  rules: RuleId[];
   requires: Capability[];
   weights: Weights;
   prelude: Prelude;
@@ -28,7 +29,7 @@ export const SPECS: readonly IommufdPropertySpec[] = [
     id: 'map-validation',
     title: 'IOMMU_IOAS_MAP arguments: exact errno with several faults at once, FIXED maps at reserved and aperture edges, nothing left by a failure',
     rules: ['IOMMUFD-MAP-FLAGS', 'IOMMUFD-MAP-PERM', 'IOMMUFD-MAP-LENGTH-ZERO', 'IOMMUFD-MAP-OVERFLOW', 'IOMMUFD-MAP-ALIGN', 'IOMMUFD-MAP-RESERVED',
-      'IOMMUFD-MAP-OVERLAP', 'IOMMUFD-MAP-UNBACKED', 'IOMMUFD-MAP-ATOMIC', 'IOMMUFD-MAP-EXACT', 'IOMMUFD-OBJ-ID', 'IOMMUFD-DMA-REACH'],
+      'IOMMUFD-MAP-OVERLAP', 'IOMMUFD-MAP-ORDER', 'IOMMUFD-MAP-UNBACKED', 'IOMMUFD-MAP-ATOMIC', 'IOMMUFD-MAP-EXACT', 'IOMMUFD-OBJ-ID', 'IOMMUFD-DMA-REACH'],
     requires: [],
     weights: { ...BASE, map: 12, badMap: 5, munmap: 1, alloc: 1, attach: 1, dmaWrite: 1 },
     prelude: { attach: true },
@@ -62,7 +63,7 @@ export const SPECS: readonly IommufdPropertySpec[] = [
     id: 'attach-domains',
     title: 'Domains attached after mapping, replaced between IOASes and detached: the IOAS replayed, reservations and conflicts, DMA follows',
     rules: ['IOMMUFD-BIND', 'IOMMUFD-ATTACH-RESERVE', 'IOMMUFD-ATTACH-CONFLICT', 'IOMMUFD-ATTACH-ALIGN', 'IOMMUFD-ATTACH-FILL',
-      'IOMMUFD-ATTACH-REPLACE', 'IOMMUFD-DETACH', 'IOMMUFD-MAP-LAZY', 'IOMMUFD-DMA-REACH'],
+      'IOMMUFD-ATTACH-REPLACE', 'IOMMUFD-ATTACH-GROUP', 'IOMMUFD-DETACH', 'IOMMUFD-MAP-LAZY', 'IOMMUFD-DMA-REACH'],
     requires: [],
     weights: { ...BASE, munmap: 1, alloc: 2, bind: 2, attach: 6, detach: 3, allow: 1, ranges: 1, dmaWrite: 1 },
     prelude: { attach: false },
@@ -86,10 +87,18 @@ export const SPECS: readonly IommufdPropertySpec[] = [
   {
     id: 'objects',
     title: 'IOAS and device lifetimes: destroy while attached, dead handles, close and reopen in the middle of a case',
-    rules: ['IOMMUFD-OBJ-ID', 'IOMMUFD-OBJ-DESTROY-BUSY', 'IOMMUFD-OBJ-DESTROY', 'IOMMUFD-OBJ-CLOSE', 'IOMMUFD-BIND'],
+    rules: ['IOMMUFD-OBJ-ID', 'IOMMUFD-OBJ-ALLOC', 'IOMMUFD-OBJ-DESTROY-BUSY', 'IOMMUFD-OBJ-DESTROY', 'IOMMUFD-OBJ-CLOSE', 'IOMMUFD-BIND'],
     requires: [],
-    weights: { ...BASE, alloc: 4, destroy: 4, close: 2, bind: 2, attach: 3, detach: 2, copy: 1, ranges: 1 },
+    weights: { ...BASE, alloc: 4, realloc: 1, destroy: 4, close: 2, bind: 2, attach: 3, detach: 2, copy: 1, ranges: 1 },
     prelude: { attach: true },
+  },
+  {
+    id: 'host-memory',
+    title: 'munmap and re-mmap of memory behind areas, before and after a domain pins it: pinned frames stay, lazy areas follow the user range',
+    rules: ['IOMMUFD-HOST-PIN', 'IOMMUFD-HOST-ENV', 'IOMMUFD-MAP-LAZY', 'IOMMUFD-ATTACH-FILL', 'IOMMUFD-DETACH'],
+    requires: [],
+    weights: { ...BASE, mmap: 5, munmap: 4, attach: 3, detach: 2, dmaWrite: 2 },
+    prelude: { attach: false },
   },
   {
     id: 'hw-info',

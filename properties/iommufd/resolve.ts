@@ -5,7 +5,7 @@
 // from an area of the case; host memory stays inside the arena.
 import { MAP_FLAG, MAX_IOAS, type IovaRange, type Op } from '../../spec/iommufd/ops.ts';
 import { U64_MAX } from '../../spec/u64.ts';
-import { alignDown, alignUp, maxB, minB, slotAddr, U64_END, type Layout } from './layout.ts';
+import { alignDown, alignUp, maxB, minB, SLOTS, slotAddr, U64_END, type Layout } from './layout.ts';
 import { areaEnd, type Tracker } from './tracker.ts';
 import type { AllowShape, CopySource, IovaChoice, LengthChoice, MapFault, SymOp, UnmapRange, VaddrChoice } from './symbolic.ts';
 
@@ -30,6 +30,18 @@ export class Resolver {
     return i < BigInt(l.slots) ? Number(i) : undefined;
   };
 
+  /** A handle as the symbolic op gives it: below MAX_IOAS as is, above one of the live handles. */
+  private handle(n: number): number {
+    const live = this.tracker.live();
+    return n < MAX_IOAS || live.length === 0 ? n % MAX_IOAS : live[n % live.length]!;
+  }
+
+  /** A slot as the symbolic op gives it: below SLOTS as is, above one of the slots holding memory. */
+  private slot(n: number): number {
+    const held = [...this.tracker.vmas.keys()].sort((a, b) => a - b);
+    return n < SLOTS || held.length === 0 ? n % SLOTS : held[n % held.length]!;
+  }
+
   resolve(sym: SymOp): Op[] {
     const l = this.layout;
     const t = this.tracker;
@@ -37,38 +49,42 @@ export class Resolver {
     switch (sym.k) {
       case 'mmap': return this.mmap(sym);
       case 'munmap': {
-        const vma = t.vmas.get(sym.slot % Math.max(1, l.slots));
+        const vma = t.vmas.get(this.slot(sym.slot));
         return vma ? [{ op: 'munmap', vaddr: vma.vaddr, size: vma.size }] : [];
       }
-      // A live handle is never allocated again: its kernel id would leak in the backend.
-      case 'alloc': return t.ioas[sym.ioas % MAX_IOAS] ? [] : [{ op: 'ioasAlloc', ioas: sym.ioas % MAX_IOAS }];
-      case 'destroy': return [{ op: 'destroy', ioas: sym.ioas % MAX_IOAS }];
+      // `alloc` aims at a dead handle; `realloc` re-allocates whatever the handle names.
+      case 'alloc': {
+        const h = sym.ioas < MAX_IOAS ? sym.ioas : this.deadHandle();
+        return h === undefined || t.ioas[h] ? [] : [{ op: 'ioasAlloc', ioas: h }];
+      }
+      case 'realloc': return [{ op: 'ioasAlloc', ioas: this.handle(sym.ioas) }];
+      case 'destroy': return [{ op: 'destroy', ioas: this.handle(sym.ioas) }];
       case 'map': {
-        const h = sym.ioas % MAX_IOAS;
+        const h = this.handle(sym.ioas);
         const src = this.vaddr(h, sym.vaddr);
         const length = this.length(sym.length, src.room);
         const iova = sym.fixed ? this.iova(h, sym.iova, length) : 0n;
         return [{ op: 'map', ioas: h, flags: sym.perm | (sym.fixed ? MAP_FLAG.FIXED_IOVA : 0), iova, vaddr: src.vaddr, length }];
       }
-      case 'badMap': return [this.badMap(sym.ioas % MAX_IOAS, sym.faults, sym.vaddr)];
+      case 'badMap': return [this.badMap(this.handle(sym.ioas), sym.faults, sym.vaddr)];
       case 'unmap': {
-        const h = sym.ioas % MAX_IOAS;
+        const h = this.handle(sym.ioas);
         const r = this.unmapRange(h, sym.range);
         return r ? [{ op: 'unmap', ioas: h, ...r }] : [];
       }
-      case 'unmapAll': return [{ op: 'unmap', ioas: sym.ioas % MAX_IOAS, iova: 0n, length: U64_MAX }];
+      case 'unmapAll': return [{ op: 'unmap', ioas: this.handle(sym.ioas), iova: 0n, length: U64_MAX }];
       case 'copy': {
-        const src = sym.src % MAX_IOAS;
-        const dst = sym.dst % MAX_IOAS;
+        const src = this.handle(sym.src);
+        const dst = this.handle(sym.dst);
         const s = this.copySource(src, sym.source);
         if (!s) return [];
         const dstIova = sym.fixed ? this.iova(dst, sym.iova, s.length) : 0n;
         return [{ op: 'copy', dstIoas: dst, srcIoas: src, flags: sym.perm | (sym.fixed ? MAP_FLAG.FIXED_IOVA : 0), dstIova, srcIova: s.iova, length: s.length }];
       }
-      case 'allow': return this.allow(sym.ioas % MAX_IOAS, sym.allow);
-      case 'ranges': return [{ op: 'iovaRanges', ioas: sym.ioas % MAX_IOAS }];
+      case 'allow': return this.allow(this.handle(sym.ioas), sym.allow);
+      case 'ranges': return [{ op: 'iovaRanges', ioas: this.handle(sym.ioas) }];
       case 'bind': return [{ op: 'bind', dev: dev(sym.dev) }];
-      case 'attach': return [{ op: 'attach', dev: dev(sym.dev), ioas: sym.ioas % MAX_IOAS }];
+      case 'attach': return [{ op: 'attach', dev: dev(sym.dev), ioas: this.handle(sym.ioas) }];
       case 'detach': return [{ op: 'detach', dev: dev(sym.dev) }];
       case 'hwInfo': return [{ op: 'hwInfo', dev: dev(sym.dev) }];
       // Headroom in pages above what is pinned now: one more map of a few pages crosses it.
@@ -114,8 +130,8 @@ export class Resolver {
       const a = at(this.tracker.areas(h), c.pick) ?? at(this.tracker.live().flatMap((x) => this.tracker.areas(x)), c.pick);
       if (a) return { vaddr: a.vaddr, room: a.length };
     }
-    const slot = c.from === 'slot' ? c.slot : 0;
-    const vma = this.tracker.vmas.get(slot % Math.max(1, l.slots));
+    const slot = this.slot(c.from === 'slot' ? c.slot : 0);
+    const vma = this.tracker.vmas.get(slot);
     if (!vma) return { vaddr: slotAddr(l, slot) ?? l.info.host.arena.start, room: 0n };
     const units = vma.size / l.unit;
     const page = c.from === 'slot' ? c.page : 0;

@@ -5,7 +5,8 @@
 // the start of a reserved region", "allowed ranges exactly one length wide". `pick` values are
 // taken modulo the length of the list they index, so every shrink is still a valid sequence.
 import fc from 'fast-check';
-import type { Backing, Prot } from '../../spec/iommufd/ops.ts';
+import { MAX_IOAS, type Backing, type Prot } from '../../spec/iommufd/ops.ts';
+import { SLOTS } from './layout.ts';
 import { U64_MAX } from '../../spec/u64.ts';
 
 /** Where an iova goes: relative to the areas of the IOAS, or to an anchor of the layout. */
@@ -57,6 +58,8 @@ export type SymOp =
   | { k: 'mmap'; slot: number; units: number; prot: Prot; backing: Backing }
   | { k: 'munmap'; slot: number }
   | { k: 'alloc'; ioas: number }
+  /** IOMMU_IOAS_ALLOC of a live handle: it names the new IOAS, the old one lives on unnamed (IOMMUFD-OBJ-ALLOC). */
+  | { k: 'realloc'; ioas: number }
   | { k: 'destroy'; ioas: number }
   | { k: 'map'; ioas: number; perm: number; fixed: boolean; iova: IovaChoice; vaddr: VaddrChoice; length: LengthChoice }
   | { k: 'badMap'; ioas: number; faults: MapFault[]; vaddr: VaddrChoice }
@@ -81,9 +84,15 @@ export type SymKind = SymOp['k'];
 export type WeightKind = SymKind | 'autoMap';
 
 const pick = fc.nat({ max: 63 });
-const ioas = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) });
+/**
+ * An IOAS: below MAX_IOAS a handle as is (live or dead), from MAX_IOAS on one of the live
+ * handles, picked modulo their number, so that most operations meet an IOAS that exists.
+ */
+const ioas = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: MAX_IOAS, max: 63 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_IOAS - 1 }) });
 const dev = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 2 }) });
-const slot = fc.nat({ max: 11 });
+/** A slot of the arena: below SLOTS as is, from SLOTS on one of the slots holding memory. */
+const slot = fc.nat({ max: SLOTS - 1 });
+const memorySlot = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: SLOTS, max: 63 }) }, { weight: 1, arbitrary: slot });
 /** READABLE|WRITEABLE mostly, sometimes one of them (include/uapi/linux/iommufd.h: WRITEABLE 2, READABLE 4). */
 const perm = fc.constantFrom(6, 6, 6, 6, 4, 2);
 
@@ -97,7 +106,7 @@ export const iovaChoice: fc.Arbitrary<IovaChoice> = fc.oneof(
 );
 
 const vaddrChoice: fc.Arbitrary<VaddrChoice> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ from: fc.constant('slot' as const), slot, page: fc.constantFrom(0, 0, 0, 1, 2, -1) }) },
+  { weight: 8, arbitrary: fc.record({ from: fc.constant('slot' as const), slot: memorySlot, page: fc.constantFrom(0, 0, 0, 1, 2, -1) }) },
   { weight: 2, arbitrary: fc.record({ from: fc.constant('area' as const), pick }) },
 );
 
@@ -136,8 +145,9 @@ export const SYM_ARBITRARIES: { [K in WeightKind]: fc.Arbitrary<Extract<SymOp, {
     k: fc.constant('mmap'), slot, units: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(512)),
     prot: fc.constantFrom<Prot>('rw', 'rw', 'rw', 'rw', 'r', 'none'), backing: fc.constantFrom<Backing>('anon', 'anon', 'anon', 'hugetlb', 'mmio'),
   }),
-  munmap: fc.record({ k: fc.constant('munmap'), slot }),
+  munmap: fc.record({ k: fc.constant('munmap'), slot: memorySlot }),
   alloc: fc.record({ k: fc.constant('alloc'), ioas }),
+  realloc: fc.record({ k: fc.constant('realloc'), ioas }),
   destroy: fc.record({ k: fc.constant('destroy'), ioas }),
   map: fc.record({ k: fc.constant('map'), ioas, perm, fixed: fc.constantFrom(true, true, true, false), iova: iovaChoice, vaddr: vaddrChoice, length: lengthChoice }),
   autoMap: fc.record({ k: fc.constant('map'), ioas, perm, fixed: fc.constant(false), iova: iovaChoice, vaddr: vaddrChoice, length: lengthChoice }),

@@ -13,10 +13,13 @@ export interface Vma { vaddr: bigint; size: bigint; prot: Prot; backing: Backing
 /** The end (one past the last byte) of an area. */
 export const areaEnd = (a: Area): bigint => a.iova + a.length;
 
+/** The IOAS a device is attached to when no handle names it any more. */
+const UNNAMED = -2;
+
 export class Tracker {
   /** Per IOAS handle: its areas in ascending iova order, or null when the handle is dead. */
   readonly ioas: (Area[] | null)[] = Array.from({ length: MAX_IOAS }, () => null);
-  /** Per device: bound to the context, and the IOAS it is attached to (-1: none). */
+  /** Per device: bound to the context, and the IOAS it is attached to (-1: none, UNNAMED: one no handle names). */
   readonly bound: boolean[];
   readonly attached: number[];
   /** Per slot of the arena: the VMA the case mapped there, if any. */
@@ -55,7 +58,11 @@ export class Tracker {
       return;
     }
     switch (op.op) {
-      case 'ioasAlloc': this.ioas[op.ioas] = []; break;
+      case 'ioasAlloc':
+        // A live handle re-allocated: its devices stay on the old IOAS, which no handle names now.
+        for (const d of this.attachedTo(op.ioas)) this.attached[d] = UNNAMED;
+        this.ioas[op.ioas] = [];
+        break;
       case 'destroy': this.ioas[op.ioas] = null; break;
       case 'map': if ('iova' in r) this.insert(op.ioas, { iova: r.iova, length: op.length, vaddr: op.vaddr, writable: (op.flags & 2) !== 0 }); break;
       case 'copy': {
