@@ -73,16 +73,16 @@ export const SPECS: readonly IommufdPropertySpec[] = [
     title: 'locked_vm and pinned_vm: RLIMIT_MEMLOCK one page from exhaustion, CAP_IPC_LOCK toggled between maps, two maps of one vaddr, release on unmap, destroy and close',
     rules: ['IOMMUFD-ACCT-USER', 'IOMMUFD-ACCT-CAP', 'IOMMUFD-ACCT-PINNED', 'IOMMUFD-ACCT-EXACT', 'IOMMUFD-MAP-RLIMIT', 'IOMMUFD-ATTACH-FILL'],
     requires: ['rlimit', 'capIpcLock'],
-    weights: { ...BASE, map: 8, rlimit: 4, cap: 3, attach: 2, detach: 1, copy: 2, alloc: 1, destroy: 1, close: 1 },
-    prelude: { attach: true },
+    weights: { ...BASE, map: 8, rlimit: 4, cap: 2, attach: 2, detach: 1, copy: 2, alloc: 1, destroy: 1, close: 1 },
+    prelude: { attach: true, noCap: true },
   },
   {
     id: 'rlimit-mode',
     title: 'IOMMU_OPTION_RLIMIT_MODE set before and after objects exist: charges to the user or to the mm',
     rules: ['IOMMUFD-OPTION-RLIMIT', 'IOMMUFD-ACCT-MM', 'IOMMUFD-ACCT-USER', 'IOMMUFD-ACCT-PINNED'],
     requires: ['rlimitMode'],
-    weights: { ...BASE, mode: 4, getMode: 2, close: 3, destroy: 2, alloc: 2, bind: 1, attach: 2, rlimit: 1, cap: 1 },
-    prelude: { attach: false },
+    weights: { ...BASE, mode: 4, getMode: 2, close: 2, destroy: 1, alloc: 3, bind: 3, attach: 4, rlimit: 2, cap: 1 },
+    prelude: { attach: false, bare: true, noCap: true },
   },
   {
     id: 'objects',
@@ -117,3 +117,4 @@ export function properties(oracle: (info: BackendInfo) => Oracle): Property<Op, 
     cases: (info: BackendInfo, maxOps: number) => symSequence(weights, maxOps, prelude).map((syms) => expand(syms, info, oracle(info))),
   }));
 }
+

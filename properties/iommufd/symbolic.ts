@@ -161,7 +161,7 @@ export const SYM_ARBITRARIES: { [K in WeightKind]: fc.Arbitrary<Extract<SymOp, {
   attach: fc.record({ k: fc.constant('attach'), dev, ioas }),
   detach: fc.record({ k: fc.constant('detach'), dev }),
   hwInfo: fc.record({ k: fc.constant('hwInfo'), dev }),
-  rlimit: fc.record({ k: fc.constant('rlimit'), headroom: fc.integer({ min: -1, max: 10 }) }),
+  rlimit: fc.record({ k: fc.constant('rlimit'), headroom: fc.constantFrom(-1, 0, 0, 1, 1, 2, 3, 5, 8) }),
   cap: fc.record({ k: fc.constant('cap'), enabled: fc.boolean() }),
   mode: fc.record({ k: fc.constant('mode'), value: fc.constantFrom(0, 1, 1, 2) }),
   getMode: fc.record({ k: fc.constant('getMode') }),
@@ -172,10 +172,11 @@ export const SYM_ARBITRARIES: { [K in WeightKind]: fc.Arbitrary<Extract<SymOp, {
 export type Weights = Partial<Record<WeightKind, number>>;
 
 /**
- * What every case starts with: memory in slot 0, IOAS 0, and device 0 bound (and, unless the
- * property attaches late, attached), so that the first maps already have something to reach.
+ * What every case starts with: memory in slot 0, then, unless `bare`, IOAS 0 and device 0 bound
+ * and, when `attach`, attached, so that the first maps already have something to reach. `noCap`
+ * drops CAP_IPC_LOCK first, so that RLIMIT_MEMLOCK binds from the first map.
  */
-export interface Prelude { attach: boolean }
+export interface Prelude { attach: boolean; bare?: boolean; noCap?: boolean }
 
 /** A sequence of symbolic operations drawn with the given weights, after the prelude. */
 export function symSequence(weights: Weights, maxOps: number, prelude: Prelude): fc.Arbitrary<SymOp[]> {
@@ -184,9 +185,9 @@ export function symSequence(weights: Weights, maxOps: number, prelude: Prelude):
     .map(([kind, weight]) => ({ weight, arbitrary: SYM_ARBITRARIES[kind] as fc.Arbitrary<SymOp> }));
   const start: SymOp[] = [
     { k: 'mmap', slot: 0, units: 16, prot: 'rw', backing: 'anon' },
-    { k: 'alloc', ioas: 0 },
-    { k: 'bind', dev: 0 },
-    ...(prelude.attach ? [{ k: 'attach', dev: 0, ioas: 0 } as const] : []),
+    ...(prelude.noCap ? [{ k: 'cap', enabled: false } as const] : []),
+    ...(prelude.bare ? [] : [{ k: 'alloc', ioas: 0 } as const, { k: 'bind', dev: 0 } as const]),
+    ...(prelude.attach && !prelude.bare ? [{ k: 'attach', dev: 0, ioas: 0 } as const] : []),
   ];
   return fc.array(fc.oneof(...choices), { maxLength: Math.max(0, maxOps - start.length), size: 'max' })
     .map((rest): SymOp[] => [...start, ...rest]);
