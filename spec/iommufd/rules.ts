@@ -94,7 +94,7 @@ export const RULES = [
   },
   {
     id: 'IOMMUFD-MAP-OVERFLOW', group: 'MAP', level: 'MUST', profile: P,
-    statement: 'IOAS_MAP fails with EOVERFLOW when iova or length is at least 2^64 - 1 (before the permission check and the IOAS lookup); when user_va + length passes 2^64 (a range ending exactly at 2^64 - 1 is accepted); without FIXED_IOVA when length is at least 2^63 - 1 (iopt_alloc_iova protects roundup_pow_of_two); with FIXED_IOVA when iova + length - 1 passes 2^64 - 1.',
+    statement: 'IOAS_MAP fails with EOVERFLOW when iova or length is at least 2^64 - 1 (before the permission check and the IOAS lookup); when user_va + length does not fit in 64 bits (check_add_overflow(uptr, length): a user range whose last byte is 2^64 - 1 is refused too); without FIXED_IOVA when length is at least 2^63 - 1 (iopt_alloc_iova protects roundup_pow_of_two); with FIXED_IOVA when iova + length - 1 passes 2^64 - 1 (an iova range whose last byte is 2^64 - 1 is accepted).',
     sources: [`${IOAS}: iommufd_ioas_map`, `${PAGES}: iopt_alloc_pages (check_add_overflow(uptr, length))`, `${IOPT}: iopt_alloc_iova, iopt_check_iova`],
     variants: ['The user_va + length check was added by "iommufd: Check for uptr overflow" (2023) and is in v6.12 and upstream; a kernel without it maps such a range lazily. The suite reports that as a violation.'],
   },
