@@ -9,6 +9,7 @@ import type { Property } from '../../spec/family.ts';
 import type { BackendInfo, Capability } from '../../spec/iommufd/backend.ts';
 import type { Op } from '../../spec/iommufd/ops.ts';
 import type { RuleId } from '../../spec/iommufd/rules.ts';
+import { IommufdModel } from '../../models/iommufd/system.ts';
 import { expand, type Oracle } from './expand.ts';
 import { symSequence, type Prelude, type Weights } from './symbolic.ts';
 
@@ -118,3 +119,6 @@ export function properties(oracle: (info: BackendInfo) => Oracle): Property<Op, 
   }));
 }
 
+
+/** The catalog the family runs: aimed with the reference model's expected answers. */
+export const PROPERTIES: readonly Property<Op, BackendInfo>[] = properties((info) => new IommufdModel(info));
