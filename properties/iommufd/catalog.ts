@@ -66,7 +66,7 @@ export const SPECS: readonly IommufdPropertySpec[] = [
     rules: ['IOMMUFD-BIND', 'IOMMUFD-ATTACH-RESERVE', 'IOMMUFD-ATTACH-CONFLICT', 'IOMMUFD-ATTACH-ALIGN', 'IOMMUFD-ATTACH-FILL',
       'IOMMUFD-ATTACH-REPLACE', 'IOMMUFD-ATTACH-GROUP', 'IOMMUFD-DETACH', 'IOMMUFD-MAP-LAZY', 'IOMMUFD-DMA-REACH'],
     requires: [],
-    weights: { ...BASE, munmap: 1, alloc: 2, bind: 2, attach: 6, detach: 3, allow: 1, ranges: 1, dmaWrite: 1 },
+    weights: { ...BASE, munmap: 1, alloc: 2, bind: 4, attach: 6, detach: 3, allow: 1, ranges: 1, dmaWrite: 1 },
     prelude: { attach: false },
   },
   {
@@ -80,7 +80,7 @@ export const SPECS: readonly IommufdPropertySpec[] = [
   {
     id: 'rlimit-mode',
     title: 'IOMMU_OPTION_RLIMIT_MODE set before and after objects exist: charges to the user or to the mm',
-    rules: ['IOMMUFD-OPTION-RLIMIT', 'IOMMUFD-ACCT-MM', 'IOMMUFD-ACCT-USER', 'IOMMUFD-ACCT-PINNED'],
+    rules: ['IOMMUFD-OPTION-RLIMIT', 'IOMMUFD-ACCT-MM', 'IOMMUFD-ACCT-PINNED'],
     requires: ['rlimitMode'],
     weights: { ...BASE, mode: 4, getMode: 2, close: 2, destroy: 1, alloc: 3, bind: 3, attach: 4, rlimit: 2, cap: 1 },
     prelude: { attach: false, bare: true, noCap: true },

@@ -84,7 +84,14 @@ export class Resolver {
       case 'allow': return this.allow(this.handle(sym.ioas), sym.allow);
       case 'ranges': return [{ op: 'iovaRanges', ioas: this.handle(sym.ioas) }];
       case 'bind': return [{ op: 'bind', dev: dev(sym.dev) }];
-      case 'attach': return [{ op: 'attach', dev: dev(sym.dev), ioas: this.handle(sym.ioas) }];
+      case 'attach': {
+        const d = dev(sym.dev);
+        const group = l.info.devices[d]!.group;
+        const mate = t.attached.findIndex((x, m) => m !== d && x >= 0 && l.info.devices[m]!.group === group);
+        const elsewhere = mate >= 0 ? t.live().filter((h) => h !== t.attached[mate]) : [];
+        const ioas = sym.away && elsewhere.length ? elsewhere[sym.ioas % elsewhere.length]! : this.handle(sym.ioas);
+        return [{ op: 'attach', dev: d, ioas }];
+      }
       case 'detach': return [{ op: 'detach', dev: dev(sym.dev) }];
       case 'hwInfo': return [{ op: 'hwInfo', dev: dev(sym.dev) }];
       // Headroom in pages above what is pinned now: one more map of a few pages crosses it.

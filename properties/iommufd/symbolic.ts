@@ -69,7 +69,8 @@ export type SymOp =
   | { k: 'allow'; ioas: number; allow: AllowShape }
   | { k: 'ranges'; ioas: number }
   | { k: 'bind'; dev: number }
-  | { k: 'attach'; dev: number; ioas: number }
+  /** `away`: to an IOAS other than the one a device of its group is attached to (IOMMUFD-ATTACH-GROUP). */
+  | { k: 'attach'; dev: number; ioas: number; away: boolean }
   | { k: 'detach'; dev: number }
   | { k: 'hwInfo'; dev: number }
   | { k: 'rlimit'; headroom: number }
@@ -89,12 +90,15 @@ const pick = fc.nat({ max: 63 });
  * handles, picked modulo their number, so that most operations meet an IOAS that exists.
  */
 const ioas = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: MAX_IOAS, max: 63 }) }, { weight: 1, arbitrary: fc.nat({ max: MAX_IOAS - 1 }) });
-const dev = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 2 }) });
+/** A device, taken modulo the devices the case uses. */
+const dev = fc.constantFrom(0, 0, 1, 1, 2);
 /** A slot of the arena: below SLOTS as is, from SLOTS on one of the slots holding memory. */
 const slot = fc.nat({ max: SLOTS - 1 });
 const memorySlot = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: SLOTS, max: 63 }) }, { weight: 1, arbitrary: slot });
 /** READABLE|WRITEABLE mostly, sometimes one of them (include/uapi/linux/iommufd.h: WRITEABLE 2, READABLE 4). */
 const perm = fc.constantFrom(6, 6, 6, 6, 4, 2);
+/** A copy's permission, and now and then none or an unknown bit (IOMMUFD-COPY-FLAGS). */
+const copyPerm = fc.oneof({ weight: 12, arbitrary: perm }, { weight: 1, arbitrary: fc.constantFrom(0, 6 | 8, 6 | 0x100) });
 
 export const iovaChoice: fc.Arbitrary<IovaChoice> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ at: fc.constant('busy' as const), offset: fc.nat({ max: 47 }) }) },
@@ -118,7 +122,7 @@ const lengthChoice: fc.Arbitrary<LengthChoice> = fc.oneof(
 
 const unmapRange: fc.Arbitrary<UnmapRange> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ of: fc.constant('area' as const), pick }) },
-  { weight: 5, arbitrary: fc.record({ of: fc.constant('span' as const), pick, count: fc.integer({ min: 1, max: 4 }), cutEnd: fc.boolean(), cutStart: fc.constantFrom(false, false, false, true) }) },
+  { weight: 6, arbitrary: fc.record({ of: fc.constant('span' as const), pick, count: fc.integer({ min: 2, max: 4 }), cutEnd: fc.boolean(), cutStart: fc.constantFrom(false, false, false, true) }) },
   { weight: 2, arbitrary: fc.record({ of: fc.constant('around' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ of: fc.constant('gap' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ of: fc.constant('raw' as const), iova: iovaChoice, length: fc.constantFrom('zero' as const, 'wrap' as const, 'max' as const, 'unit' as const) }) },
@@ -154,11 +158,11 @@ export const SYM_ARBITRARIES: { [K in WeightKind]: fc.Arbitrary<Extract<SymOp, {
   badMap: fc.record({ k: fc.constant('badMap'), ioas, faults: mapFaults, vaddr: vaddrChoice }),
   unmap: fc.record({ k: fc.constant('unmap'), ioas, range: unmapRange }),
   unmapAll: fc.record({ k: fc.constant('unmapAll'), ioas }),
-  copy: fc.record({ k: fc.constant('copy'), dst: ioas, src: ioas, perm, fixed: fc.boolean(), source: copySource, iova: iovaChoice }),
+  copy: fc.record({ k: fc.constant('copy'), dst: ioas, src: ioas, perm: copyPerm, fixed: fc.boolean(), source: copySource, iova: iovaChoice }),
   allow: fc.record({ k: fc.constant('allow'), ioas, allow: allowShape }),
   ranges: fc.record({ k: fc.constant('ranges'), ioas }),
   bind: fc.record({ k: fc.constant('bind'), dev }),
-  attach: fc.record({ k: fc.constant('attach'), dev, ioas }),
+  attach: fc.record({ k: fc.constant('attach'), dev, ioas, away: fc.constantFrom(false, false, false, true) }),
   detach: fc.record({ k: fc.constant('detach'), dev }),
   hwInfo: fc.record({ k: fc.constant('hwInfo'), dev }),
   rlimit: fc.record({ k: fc.constant('rlimit'), headroom: fc.constantFrom(-1, 0, 0, 1, 1, 2, 3, 5, 8) }),
@@ -187,7 +191,7 @@ export function symSequence(weights: Weights, maxOps: number, prelude: Prelude):
     { k: 'mmap', slot: 0, units: 16, prot: 'rw', backing: 'anon' },
     ...(prelude.noCap ? [{ k: 'cap', enabled: false } as const] : []),
     ...(prelude.bare ? [] : [{ k: 'alloc', ioas: 0 } as const, { k: 'bind', dev: 0 } as const]),
-    ...(prelude.attach && !prelude.bare ? [{ k: 'attach', dev: 0, ioas: 0 } as const] : []),
+    ...(prelude.attach && !prelude.bare ? [{ k: 'attach', dev: 0, ioas: 0, away: false } as const] : []),
   ];
   return fc.array(fc.oneof(...choices), { maxLength: Math.max(0, maxOps - start.length), size: 'max' })
     .map((rest): SymOp[] => [...start, ...rest]);
