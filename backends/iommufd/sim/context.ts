@@ -45,10 +45,15 @@ export class Context {
     for (let h = 0; h < this.handles.length; h++) if (this.handles[h] === id) this.handles[h] = 0;
   }
 
-  /** The domain a device's DMA goes through: its iommu_group's, whichever device attached it. */
+  /**
+   * The domain a device's DMA goes through: its group's, while the device itself is attached
+   * (IOMMUFD-DMA-REACH). The hardware translates for the whole iommu_group, so a bound but
+   * detached device whose group mate is still attached would reach the domain too; the suite
+   * treats that device as blocked, and so does the simulator.
+   */
   domainOf(index: number): Domain | undefined {
-    const decl = this.decls[index];
-    if (decl === undefined) return undefined;
-    return this.groups.get(decl.group)?.hwpt?.domain ?? this.stale.get(index);
+    const idev = this.bound[index];
+    if (idev?.attached) return idev.igroup.hwpt?.domain;
+    return this.stale.get(index);
   }
 }

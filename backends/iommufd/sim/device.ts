@@ -75,8 +75,8 @@ function newHwpt(ctx: Context, ioas: IoasObject, idev: DeviceObject, immediate: 
   }
   const err = ioas.iopt.addDomain(hwpt.domain);
   if (err !== undefined) {
-    // mutant attach-conflict-keeps-reservation: the device's regions stay reserved.
-    if (immediate) hwptDetach(idev, hasBug(ctx.policy, 'attach-conflict-keeps-reservation'));
+    // mutant attach-conflict-keeps-reservation: after a reservation conflict the device's regions stay reserved.
+    if (immediate) hwptDetach(idev, err === 'EADDRINUSE' && hasBug(ctx.policy, 'attach-conflict-keeps-reservation'));
     ctx.objects.remove(hwpt.id);
     return err;
   }
@@ -94,11 +94,15 @@ function doReplace(ctx: Context, idev: DeviceObject, hwpt: HwptObject): HwptObje
   if (hwpt === ig.hwpt) return null;
   const old = ig.hwpt;
   // err_unresv (iommufd_group_remove_reserved_iova) drops the group's regions from the new
-  // hwpt's IOAS, also when that is the IOAS they are attached to.
+  // hwpt's IOAS. v6.12 does so also when that is the IOAS the group stays attached to (a
+  // domain of the same IOAS refusing the device), losing their reservation there; the
+  // simulator keeps them, as IOMMUFD-ATTACH-RESERVE requires (mutant replace-drops-reserved).
+  const sameIoas = old.ioas === hwpt.ioas;
   const unreserve = (): void => {
+    if (sameIoas && !hasBug(ctx.policy, 'replace-drops-reserved')) return;
     for (const cur of ig.attached) hwpt.ioas.iopt.removeReserved(cur);
   };
-  if (old.ioas !== hwpt.ioas) {
+  if (!sameIoas) {
     for (const cur of ig.attached) {
       const err = hwpt.ioas.iopt.enforceDeviceRegions(cur.decl, cur);
       if (err !== undefined) {
@@ -111,7 +115,7 @@ function doReplace(ctx: Context, idev: DeviceObject, hwpt: HwptObject): HwptObje
     unreserve();
     return 'EINVAL';
   }
-  if (old.ioas !== hwpt.ioas) for (const cur of ig.attached) old.ioas.iopt.removeReserved(cur);
+  if (!sameIoas) for (const cur of ig.attached) old.ioas.iopt.removeReserved(cur);
   ig.hwpt = hwpt;
   return old;
 }

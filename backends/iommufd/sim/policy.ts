@@ -17,6 +17,7 @@ export const BUG_IDS = [
   'attach-no-replay',
   'attach-conflict-keeps-reservation',
   'detach-stale',
+  'replace-drops-reserved',
   'destroy-attached',
   'rlimit-mode-busy-ignored',
   'user-mode-charges-mm',

@@ -28,6 +28,7 @@ const WITNESSES: Record<BugId, { ops: Op[]; correct: ReturnType<typeof okv> }> =
   'attach-no-replay': { ops: [mmap(A, P), alloc(), map(IOVA, A, P), ...attached(), dmaRead(IOVA)], correct: okv({ token: 0n }) },
   'attach-conflict-keeps-reservation': { ops: [alloc(), map(1n << 48n, A, P), ...attached(), map(MSI, A, P)], correct: okv({ iova: MSI }) },
   'detach-stale': { ops: [mmap(A, P), alloc(), ...attached(), map(IOVA, A, P), detach(), dmaRead(IOVA)], correct: err('EFAULT') },
+  'replace-drops-reserved': { ops: [alloc(), ...attached(0), ...attached(1), attach(1), map(0x8000000n, A, P)], correct: err('EINVAL') },
   'destroy-attached': { ops: [alloc(), ...attached(), destroy()], correct: err('EBUSY') },
   'rlimit-mode-busy-ignored': { ops: [alloc(), setMode(1n)], correct: err('EBUSY') },
   'user-mode-charges-mm': { ops: [capIpcLock(false), mmap(A, P), alloc(), ...attached(), map(IOVA, A, P), counters], correct: pins(0n, 1n) },
