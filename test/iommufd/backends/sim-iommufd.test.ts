@@ -78,6 +78,12 @@ describe('IOAS_MAP (IOMMUFD-MAP-*)', () => {
     expect(r.slice(1)).toEqual([okv({ iova: P }), okv({ iova: 4n * P }), okv({ iova: 0x2003n }), okv({ iova: HUGE })]);
   });
 
+  it('caps the allocation alignment at HPAGE_SIZE (iopt_alloc_iova: "Protect against ALIGN() overflow")', () => {
+    // The VA is 2^40-aligned and the length 8 MiB: the alignment is 8 MiB, capped at 2 MiB.
+    expect(last(sim(), [alloc(), mapAuto(A, 4n * HUGE)])).toEqual(okv({ iova: HUGE }));
+    expect(last(sim(), [alloc(), allow([{ start: HUGE, last: 5n * HUGE - 1n }]), mapAuto(A, 4n * HUGE)])).toEqual(okv({ iova: HUGE }));
+  });
+
   it('allocates inside the allowed ranges only, around areas and reserved ranges, ENOSPC when nothing fits', () => {
     const r = run(sim(), [alloc(), allow([{ start: 0x10000n, last: 0x1ffffn }]), mapAuto(A, P), map(0x10000n, A, 0x8000n), mapAuto(A, 0x8000n), mapAuto(A, 0x8000n)]);
     expect(r.slice(2)).toEqual([okv({ iova: 0x10000n }), err('EEXIST'), okv({ iova: 0x18000n }), err('ENOSPC')]);
@@ -228,6 +234,11 @@ describe('accounting (IOMMUFD-ACCT-*, IOMMUFD-OPTION-RLIMIT)', () => {
   it('fixes the account mode at MAP: dropping CAP_IPC_LOCK later charges nothing', () => {
     const r = run(sim(), [setMode(1n), mmap(A, 2n * P), alloc(), map(IOVA, A, 2n * P), capIpcLock(false), rlimit(0n), ...attached(), counters]);
     expect(r.slice(6)).toEqual([okv(), okv(), pins(0n, 2n)]);
+  });
+
+  it('charges nothing for a COPY of pages already pinned, so it cannot fail ENOMEM (pfn_reader_user_update_pinned)', () => {
+    const r = run(sim(), [capIpcLock(false), mmap(A, P), alloc(), ...attached(), map(IOVA, A, P), rlimit(0n), copy(0, 2n * IOVA, 0, IOVA, P), counters]);
+    expect(r.slice(6)).toEqual([okv(), okv({ iova: 2n * IOVA }), pins(0n, 1n)]);
   });
 
   it('sets RLIMIT_MODE only with no object (EBUSY before EINVAL) and reads it back', () => {
