@@ -5,7 +5,7 @@ import type { Errno } from '../../spec/iommufd/ops.ts';
 import { U64_MAX } from '../../spec/u64.ts';
 import { PAGE_SIZE } from '../host.ts';
 import { lowestBit, TOP, type Area, type Ioas } from './ioas.ts';
-import { holes, union, type Span } from './spans.ts';
+import { holes, meets, union, type Span } from './spans.ts';
 
 const roundUpPow2 = (n: bigint): bigint => {
   let p = 1n;
@@ -71,7 +71,7 @@ export function badAutoIova(ioas: Ioas, iova: bigint, length: bigint, placed: Re
   const end = iova + length;
   if (iova < PAGE_SIZE || end - 1n > U64_MAX - PAGE_SIZE) return 'outside [PAGE_SIZE, 2^64 - 1 - PAGE_SIZE]';
   if (iova % ioas.alignment !== 0n) return `not a multiple of the iova alignment 0x${ioas.alignment.toString(16)}`;
-  if (used(ioas, iova, end, placed).length > 0) return 'meets a reserved range or an area';
+  if (meets(used(ioas, iova, end, placed), iova, end)) return 'meets a reserved range or an area';
   if (ioas.allowed.length > 0 && !union(ioas.allowed).some(([s, e]) => s <= iova && end <= e)) return 'not inside an allowed range';
   return null;
 }

@@ -109,7 +109,8 @@ export function sourcePieces(ioas: Ioas, iova: bigint, length: bigint): Piece[] 
   return pieces;
 }
 
-export type Unmapped = { ok: true; unmapped: bigint } | { ok: false; errno: Errno; rule: RuleId; removed: bigint };
+/** `shared`: a removed area's pages are still referenced by another area (IOMMUFD-COPY-SHARE). */
+export type Unmapped = { ok: true; unmapped: bigint; shared: boolean } | { ok: false; errno: Errno; rule: RuleId; removed: bigint };
 
 /**
  * Removes the areas meeting [start, end) in ascending order, each whole, stopping at the first
@@ -118,14 +119,16 @@ export type Unmapped = { ok: true; unmapped: bigint } | { ok: false; errno: Errn
  */
 export function unmapRange(ctx: Context, ioas: Ioas, start: bigint, end: bigint, all: boolean): Unmapped {
   let removed = 0n;
+  const touched = new Set<IoptPages>();
   for (const a of ioas.areas.overlapping(start, end)) {
     if (a.iova < start || a.iova + a.length > end) {
       return { ok: false, errno: 'ENOENT', rule: removed > 0n ? 'IOMMUFD-UNMAP-PARTIAL' : 'IOMMUFD-UNMAP-WHOLE', removed };
     }
     ioas.removeArea(a);
     ctx.refresh([a.pages]);
+    touched.add(a.pages);
     removed += a.length;
   }
   if (removed === 0n && !all) return { ok: false, errno: 'ENOENT', rule: 'IOMMUFD-UNMAP-EMPTY', removed };
-  return { ok: true, unmapped: removed };
+  return { ok: true, unmapped: removed, shared: [...touched].some((p) => p.areas.size > 0) };
 }

@@ -21,6 +21,7 @@ export class Context {
   readonly devices: DeviceState[];
   /** IOMMU_OPTION_RLIMIT_MODE: 0 per user, 1 per mm. */
   rlimitMode = 0n;
+  nextDomainId = 1;
 
   constructor(readonly info: BackendInfo, readonly proc: Process) {
     this.devices = info.devices.map(() => ({ bound: false, ioas: null }));
@@ -72,7 +73,8 @@ export class Context {
       const before = this.charged(a.pages.mode);
       const added = a.pages.pin(this.proc, [pageSpan(a)]);
       if (typeof added === 'string') return undo(added);
-      if (a.pages.mode !== 'none' && before + added > this.proc.memlockLimitPages) return undo('ENOMEM');
+      // Nothing newly pinned is nothing to charge, whatever the limit (pfn_reader_user_update_pinned).
+      if (added > 0n && a.pages.mode !== 'none' && before + added > this.proc.memlockLimitPages) return undo('ENOMEM');
     }
     return null;
   }

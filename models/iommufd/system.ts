@@ -22,10 +22,19 @@ import { Context } from './state.ts';
 type Exp = Expectation<Result> & { laterErrnos?: readonly Errno[] };
 
 /** The rules an observation breaks, set by the last operation that changed what it sees. */
-interface Blame { reach: RuleId; fault: RuleId; acct: RuleId; ranges: RuleId }
+interface Blame {
+  /** A device reaching the wrong frame. */
+  reach: RuleId;
+  /** A device faulting where it should reach a frame. */
+  missing: RuleId;
+  /** A device reaching a frame where it should fault. */
+  fault: RuleId;
+  acct: RuleId;
+  ranges: RuleId;
+}
 
-const uniform = (rule: RuleId): Blame => ({ reach: rule, fault: rule, acct: rule, ranges: rule });
-const INITIAL: Blame = { reach: 'IOMMUFD-DMA-REACH', fault: 'IOMMUFD-DMA-REACH', acct: 'IOMMUFD-ACCT-EXACT', ranges: 'IOMMUFD-RANGES-REPORT' };
+const uniform = (rule: RuleId): Blame => ({ reach: rule, missing: rule, fault: rule, acct: rule, ranges: rule });
+const INITIAL: Blame = { ...uniform('IOMMUFD-DMA-REACH'), acct: 'IOMMUFD-ACCT-EXACT', ranges: 'IOMMUFD-RANGES-REPORT' };
 
 /** The first failing check decides; the others are the errnos of a backend checking out of order. */
 function refused(fails: readonly Refusal[]): Exp {
@@ -86,7 +95,7 @@ export class IommufdModel implements Model<Op, Result> {
       case 'attach': return this.attach(op);
       case 'detach': {
         const out = this.device(detach(this.ctx, op.dev), 'IOMMUFD-DETACH');
-        if (out.result.ok) this.blameFor = { reach: 'IOMMUFD-DETACH', fault: 'IOMMUFD-DETACH', acct: 'IOMMUFD-DETACH', ranges: 'IOMMUFD-ATTACH-RESERVE' };
+        if (out.result.ok) this.blameFor = { ...uniform('IOMMUFD-DETACH'), ranges: 'IOMMUFD-ATTACH-RESERVE' };
         return out;
       }
       case 'hwInfo': return this.hwInfo(op);
@@ -103,7 +112,7 @@ export class IommufdModel implements Model<Op, Result> {
   blame(op: Op, expected: Exp, actual: Result): string {
     const exp = expected.result;
     if (!actual.ok && !exp.ok) return expected.laterErrnos?.includes(actual.errno) ? 'IOMMUFD-MAP-ORDER' : expected.rule;
-    if (op.op === 'dmaRead' || op.op === 'dmaWrite') return exp.ok ? this.blameFor.reach : this.blameFor.fault;
+    if (op.op === 'dmaRead' || op.op === 'dmaWrite') return !exp.ok ? this.blameFor.fault : actual.ok ? this.blameFor.reach : this.blameFor.missing;
     if (!actual.ok && (op.op === 'map' || op.op === 'copy')) return wrongFailure(actual.errno, expected.rule as RuleId);
     if (op.op === 'counters' && exp.ok && actual.ok) return this.countersRule(exp, actual);
     if (op.op === 'iovaRanges') return this.blameFor.ranges;
@@ -126,7 +135,7 @@ export class IommufdModel implements Model<Op, Result> {
 
   private host(err: Errno | null): Exp {
     if (err) return { result: fail(err), rule: 'IOMMUFD-HOST-ENV' };
-    this.blameFor = { ...this.blameFor, reach: 'IOMMUFD-HOST-PIN' };
+    this.blameFor = { ...this.blameFor, reach: 'IOMMUFD-HOST-PIN', missing: 'IOMMUFD-HOST-PIN' };
     return { result: ok<'mmap'>({}), rule: 'IOMMUFD-HOST-ENV' };
   }
 
@@ -179,7 +188,8 @@ export class IommufdModel implements Model<Op, Result> {
   /** The expectation of a map or copy that reached placement. */
   private placed(op: OpOf<'map'> | OpOf<'copy'>, out: Placed, ioas: Ioas, length: bigint, rule: RuleId): Exp {
     if (!out.ok) return this.failedMap(out.fails);
-    this.blameFor = { reach: rule, fault: 'IOMMUFD-DMA-REACH', acct: out.lazy ? 'IOMMUFD-MAP-LAZY' : rule === 'IOMMUFD-COPY-SHARE' ? rule : 'IOMMUFD-ACCT-EXACT', ranges: 'IOMMUFD-RANGES-REPORT' };
+    const acct: RuleId = out.lazy ? 'IOMMUFD-MAP-LAZY' : rule === 'IOMMUFD-COPY-SHARE' ? rule : 'IOMMUFD-ACCT-EXACT';
+    this.blameFor = { reach: rule, missing: rule, fault: 'IOMMUFD-DMA-REACH', acct, ranges: 'IOMMUFD-RANGES-REPORT' };
     const result = ok<'map'>({ iova: out.iova });
     if (op.flags & MAP_FLAG.FIXED_IOVA) return { result, rule };
     this.lastAuto = { areas: out.areas, iova: out.iova };
@@ -209,7 +219,9 @@ export class IommufdModel implements Model<Op, Result> {
       return { result: fail(out.errno), rule: out.rule };
     }
     const rule: RuleId = all ? 'IOMMUFD-UNMAP-ALL' : 'IOMMUFD-UNMAP-COUNT';
-    this.blameFor = { reach: rule, fault: 'IOMMUFD-NO-STALE', acct: 'IOMMUFD-ACCT-EXACT', ranges: 'IOMMUFD-RANGES-REPORT' };
+    // Pages another area still references must stay pinned and reachable through it.
+    const kept: RuleId = out.shared ? 'IOMMUFD-COPY-SHARE' : rule;
+    this.blameFor = { reach: kept, missing: kept, fault: 'IOMMUFD-NO-STALE', acct: out.shared ? kept : 'IOMMUFD-ACCT-EXACT', ranges: 'IOMMUFD-RANGES-REPORT' };
     return { result: ok<'unmap'>({ unmapped: out.unmapped }), rule };
   }
 
@@ -245,7 +257,9 @@ export class IommufdModel implements Model<Op, Result> {
       return { result: fail(out.errno), rule: out.rule };
     }
     const rule: RuleId = replacing ? 'IOMMUFD-ATTACH-REPLACE' : 'IOMMUFD-ATTACH-FILL';
-    this.blameFor = { reach: rule, fault: rule, acct: rule, ranges: 'IOMMUFD-ATTACH-RESERVE' };
+    this.blameFor = replacing
+      ? { reach: rule, missing: 'IOMMUFD-ATTACH-FILL', fault: rule, acct: rule, ranges: 'IOMMUFD-ATTACH-RESERVE' }
+      : { reach: rule, missing: rule, fault: 'IOMMUFD-DMA-REACH', acct: rule, ranges: 'IOMMUFD-ATTACH-RESERVE' };
     return { result: ok<'attach'>({}), rule };
   }
 

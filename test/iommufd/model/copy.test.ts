@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   A, FIXED, IOVA, P, R, RW, U64_MAX, alloc, at, attach, attached, bind, copy, counts, counters, cpuWrite, dmaRead, err,
-  fresh, iovaOk, map, mmap, munmap, run, token, uncapped, unmap, unmapped,
+  fresh, iovaOk, map, mmap, munmap, rlimit, run, token, uncapped, unmap, unmapped,
 } from './helpers.ts';
 
 const D = 0x20000000n;
@@ -55,10 +55,20 @@ describe('IOMMU_IOAS_COPY', () => {
     run(m, [munmap(A, 3n * P), mmap(A, 3n * P), cpuWrite(A + P, 9n)]);
     expect(at(m, dmaRead(D + P, 1)).result).toEqual(token(2n));
     expect(at(m, unmap(0n, U64_MAX, 0)).result).toEqual(unmapped(3n * P));
-    expect(at(m, counters).result).toEqual(counts(0n, 2n));
+    const c = m.apply(counters);
+    expect(c.result).toEqual(counts(0n, 2n));
+    // Unpinning what the copy still maps breaks the sharing.
+    expect(m.blame(counters, c, counts(0n, 0n))).toBe('IOMMUFD-COPY-SHARE');
     expect(at(m, dmaRead(D, 1)).result).toEqual(token(1n));
     expect(at(m, unmap(0n, U64_MAX, 1)).result).toEqual(unmapped(2n * P));
     expect(at(m, counters).result).toEqual(counts(0n, 0n));
+  });
+
+  test('IOMMUFD-COPY-SHARE: a copy of pages already pinned needs no room under RLIMIT_MEMLOCK', () => {
+    const m = fresh();
+    run(m, [...uncapped, mmap(A, P), ...attached, map(IOVA, A, P), rlimit(0n)]);
+    expect(at(m, copy(D, IOVA, P, FIXED | RW, 0, 0))).toEqual({ result: iovaOk(D), rule: 'IOMMUFD-COPY-SHARE' });
+    expect(at(m, counters).result).toEqual(counts(0n, 1n));
   });
 
   test('IOMMUFD-COPY-WRITE: a WRITEABLE copy of pages mapped without WRITEABLE fails with EPERM', () => {

@@ -93,6 +93,15 @@ describe('IOMMU_IOAS_MAP', () => {
     const second = m.apply(mapAuto(A, P));
     expect(second.judge?.(iovaOk(0x5000n))?.rule).toBe('IOMMUFD-MAP-ALLOC');
     expect(second.judge?.(iovaOk(0x2000n))).toBeNull();
+    // With a device attached: its reserved ranges are avoided, the rest is free.
+    const n = fresh();
+    run(n, [mmap(A, P), ...attached]);
+    const third = n.apply(mapAuto(A, P));
+    expect(third.result).toEqual(iovaOk(P));
+    expect(third.judge?.(iovaOk(P))).toBeNull();
+    expect(third.judge?.(iovaOk(MSI.start))?.rule).toBe('IOMMUFD-MAP-ALLOC');
+    expect(third.judge?.(iovaOk(1n << 48n))?.rule).toBe('IOMMUFD-MAP-ALLOC');
+    expect(third.judge?.(iovaOk(P + 0x800n))?.rule).toBe('IOMMUFD-MAP-ALLOC');
   });
 
   test('IOMMUFD-MAP-ALLOC: the allowed list bounds allocation; ENOSPC when no hole fits at the alignment Linux wants', () => {
