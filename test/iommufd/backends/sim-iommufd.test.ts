@@ -2,6 +2,8 @@
 // source named beside it.
 import { describe, expect, it } from 'vitest';
 import { findBundled } from '../../../backends/iommufd/index.ts';
+import { GEOMETRIES } from '../../../backends/iommufd/sim/options.ts';
+import { checkInfo } from '../../../spec/iommufd/info.ts';
 import type { Backend } from '../../../spec/iommufd/backend.ts';
 import {
   A, FIXED, HUGE, P, RW, U64_MAX, allow, alloc, attach, attached, bind, capIpcLock, closeCtx, copy, counters, cpuWrite,
@@ -264,6 +266,10 @@ describe('options', () => {
   it('declares the geometry it is given', () => {
     const b = sim({ geometry: '2dev', devices: '3', aperture: '0x0-0xffffffffff/0x100000-0xffffffffff/0x0-0xffffffff', reserved: 'none' });
     expect(b.info.devices.map((d) => [d.aperture.last, d.reserved.length, d.group])).toEqual([[0xffffffffffn, 0, 0], [0xffffffffffn, 0, 1], [0xffffffffn, 0, 2]]);
+  });
+
+  it('declares a valid geometry for every preset (spec/iommufd/info.ts: checkInfo)', () => {
+    for (const geometry of Object.keys(GEOMETRIES)) expect(checkInfo(sim({ geometry }).info), geometry).toBeNull();
   });
 
   it('refuses unknown options and malformed values in one line', () => {
