@@ -28,7 +28,7 @@ export const MUTANTS: readonly Mutant[] = [
     'Unmap-all (iova 0, length U64_MAX) of an IOAS with no area fails with ENOENT instead of succeeding with 0 bytes.'),
   mutant('sim-iommufd', 'copy-charges-again', 'IOMMUFD-COPY-SHARE',
     'IOAS_COPY builds new iopt_pages over the source\'s user VA instead of sharing them: the copy pins and charges the pages again, from whatever the process maps there now.'),
-  mutant('sim-iommufd', 'copy-unmap-unpins', 'IOMMUFD-ACCT-PINNED',
+  mutant('sim-iommufd', 'copy-unmap-unpins', 'IOMMUFD-COPY-SHARE',
     'Unmapping one of two areas that share iopt_pages unpins and uncharges all of its pages, also those the other area still maps: pinned_vm falls while the pages are still in use.'),
   mutant('sim-iommufd', 'eager-pin', 'IOMMUFD-MAP-LAZY',
     'IOAS_MAP pins and charges the pages at once even when no domain is attached, so a map of unbacked or MMIO memory fails EFAULT and counters grow at MAP.'),

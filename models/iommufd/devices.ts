@@ -97,10 +97,10 @@ export function attach(ctx: Context, d: number, target: Ioas): Refusal | null {
 /**
  * iommufd_device_replace: the whole group moves. Each domain of the target is tried in turn:
  * the group's own is a no-op; for another, the group's regions are reserved in the target
- * (when it is a different IOAS) and the domain is taken if it takes the device; if it does not,
- * the group's regions are dropped from the target again, also when the target is the IOAS they
- * are attached to (iommufd_device_do_replace, err_unresv). With no taker, a new domain is added
- * (and filled) before the group's regions are reserved.
+ * (when it is a different IOAS) and the domain is taken if it takes the device. With no taker,
+ * a new domain is added (and filled) before the group's regions are reserved. Linux's error
+ * path also drops the regions from the IOAS they are attached to when a domain of that same
+ * IOAS refuses the device; the model keeps them (IOMMUFD-ATTACH-REPLACE, variant).
  */
 function replace(ctx: Context, d: number, target: Ioas): Refusal | null {
   const current = ctx.devices[d]!.ioas!;
@@ -125,7 +125,6 @@ function replace(ctx: Context, d: number, target: Ioas): Refusal | null {
     if (dom === old) return null;
     if (target !== current && blocked(target, own)) return refuse('EADDRINUSE', 'IOMMUFD-ATTACH-CONFLICT');
     if (takes(dom, decl)) return moveTo(dom);
-    for (const i of members) target.removeReserved(`dev:${i}`);
   }
   const dom = addDomain(ctx, target, decl, group);
   if ('errno' in dom) return dom;

@@ -261,8 +261,9 @@ export const RULES = [
   },
   {
     id: 'IOMMUFD-ATTACH-REPLACE', group: 'ATTACH', level: 'MUST', profile: P,
-    statement: 'ATTACH_IOMMUFD_PT of an attached device replaces: its group moves to the new IOAS atomically (on failure it stays where it was), DMA then sees only the new IOAS, and the old IOAS loses the group\'s reservations and, with its last device, the domain (unpinning what no other domain holds). Attaching to the IOAS it is already attached to succeeds and changes nothing, but for a Linux quirk the suite follows: when a domain that does not take the device was added to that IOAS before the group\'s own, trying it first drops the reserved regions of the group\'s devices from the IOAS (the error path of iommufd_device_do_replace removes them from the domain\'s IOAS, which is their own).',
-    sources: [`${VFIO_IOMMUFD}: vfio_iommufd_physical_attach_ioas (iommufd_device_replace when attached)`, `${DEVICE}: iommufd_device_replace, iommufd_device_auto_get_domain, iommufd_device_do_replace (hwpt == igroup->hwpt: no change; err_unresv: iommufd_group_remove_reserved_iova)`],
+    statement: 'ATTACH_IOMMUFD_PT of an attached device replaces: its group moves to the new IOAS atomically (on failure it stays where it was), DMA then sees only the new IOAS, and the old IOAS loses the group\'s reservations and, with its last device, the domain (unpinning what no other domain holds). Attaching to the IOAS it is already attached to succeeds and changes nothing: the group keeps its domain and its reserved regions.',
+    sources: [`${VFIO_IOMMUFD}: vfio_iommufd_physical_attach_ioas (iommufd_device_replace when attached)`, `${DEVICE}: iommufd_device_replace, iommufd_device_auto_get_domain, iommufd_device_do_replace (hwpt == igroup->hwpt: no change)`],
+    variants: ['Linux v6.12 and upstream try the IOAS\'s domains in the order they were added; when one added before the group\'s own refuses the device, the error path of iommufd_device_do_replace (err_unresv: iommufd_group_remove_reserved_iova) removes the group\'s reserved regions from that domain\'s IOAS, which is the IOAS the group stays attached to: its MSI window and other regions are no longer reserved there. The suite reports that as a violation.'],
   },
   {
     id: 'IOMMUFD-ATTACH-GROUP', group: 'ATTACH', level: 'MUST', profile: P,
