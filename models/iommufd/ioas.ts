@@ -22,10 +22,14 @@ export interface Area {
 /** The page indexes of its iopt_pages an area covers. */
 export const pageSpan = (a: Area): Span => [a.startByte / PAGE_SIZE, (a.startByte + a.length - 1n) / PAGE_SIZE + 1n];
 
-/** An automatic domain: one per group attached to the IOAS, with the geometry of the device that made it. */
-export interface Domain { group: number; pgsizes: bigint; aperture: IovaRange }
+/**
+ * An automatic domain (an HWPT the kernel made for a device), with the geometry of the device
+ * it was made for and the groups attached to it. A device takes an existing domain of the IOAS
+ * when it sits behind the same kind of IOMMU: same page sizes, aperture and hw_info type.
+ */
+export interface Domain { id: number; pgsizes: bigint; aperture: IovaRange; hwInfoType: number; groups: Set<number> }
 
-/** A reserved range and who holds it: a device's regions (`dev:N`) or a domain's aperture (`dom:G`). */
+/** A reserved range and who holds it: a device's regions (`dev:N`) or a domain's aperture (`dom:ID`). */
 export interface Reserved { start: bigint; end: bigint; owner: string }
 
 export const lowestBit = (v: bigint): bigint => v & -v;
@@ -35,6 +39,7 @@ export class Ioas {
   /** The allowed list, as given: [start, last + 1). Empty: no restriction. */
   allowed: Span[] = [];
   reserved: Reserved[] = [];
+  /** By id, in the order they were added: the order the kernel tries them (ioas->hwpt_list). */
   readonly domains = new Map<number, Domain>();
 
   /** iopt->iova_alignment: the largest smallest page of its domains, 1 without one (iopt_calculate_iova_alignment). */
@@ -76,7 +81,7 @@ export class Ioas {
 /** The aperture's complement as reservations of the domain (iopt_table_add_domain). */
 export function apertureReservations(d: Domain): Reserved[] {
   const out: Reserved[] = [];
-  const owner = `dom:${d.group}`;
+  const owner = `dom:${d.id}`;
   if (d.aperture.start !== 0n) out.push({ start: 0n, end: d.aperture.start, owner });
   if (d.aperture.last !== TOP - 1n) out.push({ start: d.aperture.last + 1n, end: TOP, owner });
   return out;

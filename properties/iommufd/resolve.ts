@@ -5,6 +5,7 @@
 // from an area of the case; host memory stays inside the arena.
 import { MAP_FLAG, MAX_IOAS, type IovaRange, type Op } from '../../spec/iommufd/ops.ts';
 import { U64_MAX } from '../../spec/u64.ts';
+import { OP_FIELDS } from '../../spec/iommufd/wire.ts';
 import { alignDown, alignUp, maxB, minB, SLOTS, slotAddr, U64_END, type Layout } from './layout.ts';
 import { areaEnd, type Tracker } from './tracker.ts';
 import type { AllowShape, CopySource, IovaChoice, LengthChoice, MapFault, SymOp, UnmapRange, VaddrChoice } from './symbolic.ts';
@@ -12,6 +13,15 @@ import type { AllowShape, CopySource, IovaChoice, LengthChoice, MapFault, SymOp,
 const TOKEN_BASE = 0x10fd_0000_0000_0000n;
 const at = <T>(list: readonly T[], n: number): T | undefined => (list.length ? list[n % list.length] : undefined);
 const clampU64 = (v: bigint): bigint => (v < 0n ? 0n : v > U64_MAX ? U64_MAX : v);
+
+function clampFields(op: Op): Op {
+  const out: Record<string, unknown> = { ...op };
+  for (const [name, type] of Object.entries(OP_FIELDS[op.op])) {
+    if (type === 'u64') out[name] = clampU64(out[name] as bigint);
+    if (type === 'ranges') out[name] = (out[name] as IovaRange[]).map((r) => ({ start: clampU64(r.start), last: clampU64(r.last) }));
+  }
+  return out as unknown as Op;
+}
 
 export class Resolver {
   private tokens = 0n;
@@ -42,7 +52,12 @@ export class Resolver {
     return n < SLOTS || held.length === 0 ? n % SLOTS : held[n % held.length]!;
   }
 
+  /** The concrete ops for `sym`, every u64 field clamped into [0, 2^64 - 1] (an area may end at 2^64). */
   resolve(sym: SymOp): Op[] {
+    return this.concrete(sym).map(clampFields);
+  }
+
+  private concrete(sym: SymOp): Op[] {
     const l = this.layout;
     const t = this.tracker;
     const dev = (d: number): number => d % l.devices;

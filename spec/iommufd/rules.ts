@@ -256,13 +256,14 @@ export const RULES = [
   },
   {
     id: 'IOMMUFD-ATTACH-FILL', group: 'ATTACH', level: 'MUST', profile: P,
-    statement: 'A new domain is filled with every area of the IOAS in ascending iova order, pinning and charging the pages not already pinned (IOMMUFD-MAP-UNBACKED, IOMMUFD-MAP-RLIMIT): a failure (EFAULT, ENOMEM) undoes the whole fill and leaves the IOAS, the counters and the device\'s previous attachment unchanged. A device joining a domain already attached to the IOAS (same group) fills nothing.',
+    statement: 'A new domain is filled with every area of the IOAS in ascending iova order, pinning and charging the pages not already pinned (IOMMUFD-MAP-UNBACKED, IOMMUFD-MAP-RLIMIT): a failure (EFAULT, ENOMEM) undoes the whole fill and leaves the IOAS, the counters and the device\'s previous attachment unchanged. A device joining a domain already attached to the IOAS fills nothing: a device takes the first domain of the IOAS (in the order they were added) that its IOMMU accepts, which the suite reads as the same page sizes, aperture and hw_info type, and gets a new one only when none does.',
     sources: [`${IOPT}: iopt_table_add_domain, iopt_fill_domain (out_unfill)`, `${PAGES}: iopt_area_fill_domain`],
   },
   {
     id: 'IOMMUFD-ATTACH-REPLACE', group: 'ATTACH', level: 'MUST', profile: P,
-    statement: 'ATTACH_IOMMUFD_PT of an attached device replaces: its group moves to the new IOAS atomically (on failure it stays where it was), DMA then sees only the new IOAS, and the old IOAS loses the group\'s reservations and, with its last device, the domain (unpinning what no other domain holds). Attaching to the IOAS it is already attached to succeeds and changes nothing.',
-    sources: [`${VFIO_IOMMUFD}: vfio_iommufd_physical_attach_ioas (iommufd_device_replace when attached)`, `${DEVICE}: iommufd_device_replace, iommufd_device_do_replace (hwpt == igroup->hwpt: no change)`],
+    statement: 'ATTACH_IOMMUFD_PT of an attached device replaces: its group moves to the new IOAS atomically (on failure it stays where it was), DMA then sees only the new IOAS, and the old IOAS loses the group\'s reservations and, with its last device, the domain (unpinning what no other domain holds). Attaching to the IOAS it is already attached to succeeds and changes nothing: the group keeps its domain and its reserved regions.',
+    sources: [`${VFIO_IOMMUFD}: vfio_iommufd_physical_attach_ioas (iommufd_device_replace when attached)`, `${DEVICE}: iommufd_device_replace, iommufd_device_auto_get_domain, iommufd_device_do_replace (hwpt == igroup->hwpt: no change)`],
+    variants: ['Linux v6.12 and upstream try the IOAS\'s domains in the order they were added; when one added before the group\'s own refuses the device, the error path of iommufd_device_do_replace (err_unresv: iommufd_group_remove_reserved_iova) removes the group\'s reserved regions from that domain\'s IOAS, which is the IOAS the group stays attached to: its MSI window and other regions are no longer reserved there. The suite reports that as a violation.'],
   },
   {
     id: 'IOMMUFD-ATTACH-GROUP', group: 'ATTACH', level: 'MUST', profile: P,

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { ok } from '../../../spec/iommufd/ops.ts';
 import {
-  A, B, FIXED, INFO, IOVA, MSI, P, RW, U64_MAX, alloc, allow, at, attach, attached, bind, counts, counters, cpuWrite,
+  A, B, FIXED, INFO, IOVA, MSI, MSI1, P, RW, U64_MAX, alloc, allow, at, attach, attached, bind, counts, counters, cpuWrite,
   detach, dmaRead, err, fresh, map, mmap, munmap, okv, ranges, rlimit, run, token, uncapped,
 } from './helpers.ts';
 
@@ -25,10 +25,11 @@ describe('devices', () => {
     const m = fresh();
     run(m, [alloc(0), bind(1)]);
     expect(at(m, attach(1, 0)).result).toEqual(okv());
-    expect(at(m, ranges())).toEqual({ result: ok<'iovaRanges'>({ ranges: [{ start: 0x100000n, last: (1n << 39n) - 1n }], alignment: P }), rule: 'IOMMUFD-ATTACH-RESERVE' });
+    const dev1 = [{ start: 0x100000n, last: MSI1.start - 1n }, { start: MSI1.last + 1n, last: (1n << 39n) - 1n }];
+    expect(at(m, ranges())).toEqual({ result: ok<'iovaRanges'>({ ranges: dev1, alignment: P }), rule: 'IOMMUFD-ATTACH-RESERVE' });
     run(m, [bind(0), attach(0, 0)]);
     expect(at(m, ranges()).result).toEqual(ok<'iovaRanges'>({
-      ranges: [{ start: 0x100000n, last: MSI.start - 1n }, { start: MSI.last + 1n, last: (1n << 39n) - 1n }], alignment: P,
+      ranges: [dev1[0]!, { start: MSI1.last + 1n, last: MSI.start - 1n }, { start: MSI.last + 1n, last: (1n << 39n) - 1n }], alignment: P,
     }));
     run(m, [detach(1)]);
     expect(at(m, ranges()).result).toEqual(ok<'iovaRanges'>({
@@ -103,9 +104,36 @@ describe('devices', () => {
       alloc(1), map(IOVA, B, 2n * P, FIXED | RW, 1)]);
     expect(at(m, attach(0, 0))).toEqual({ result: okv(), rule: 'IOMMUFD-ATTACH-REPLACE' });
     expect(at(m, attach(0, 1))).toEqual({ result: okv(), rule: 'IOMMUFD-ATTACH-REPLACE' });
-    expect(at(m, dmaRead(IOVA))).toEqual({ result: token(2n), rule: 'IOMMUFD-ATTACH-REPLACE' });
+    const e = m.apply(dmaRead(IOVA));
+    expect(e).toEqual({ result: token(2n), rule: 'IOMMUFD-ATTACH-REPLACE' });
+    // Still reaching the old IOAS breaks the replace; reaching nothing, the new domain's fill.
+    expect(m.blame(dmaRead(IOVA), e, token(1n))).toBe('IOMMUFD-ATTACH-REPLACE');
+    expect(m.blame(dmaRead(IOVA), e, err('EFAULT'))).toBe('IOMMUFD-ATTACH-FILL');
     expect(at(m, counters).result).toEqual(counts(0n, 2n));
     expect(at(m, destroy0()).result).toEqual(okv());
+  });
+
+  test('IOMMUFD-ATTACH-REPLACE: behind the same kind of IOMMU devices share a domain; a re-attach keeps every region', () => {
+    const m = fresh();
+    run(m, [mmap(A, P), alloc(0), bind(0), bind(1), bind(3), attach(0, 0), attach(1, 0), attach(3, 0)]);
+    const before = at(m, ranges()).result;
+    // Device 3 took device 0's domain: detaching device 0 leaves the aperture as it was.
+    run(m, [detach(0)]);
+    expect(at(m, ranges()).result).toEqual(ok<'iovaRanges'>({
+      ranges: [{ start: 0x100000n, last: MSI1.start - 1n }, { start: MSI1.last + 1n, last: (1n << 39n) - 1n }], alignment: P,
+    }));
+    run(m, [attach(0, 0)]);
+    expect(at(m, ranges()).result).toEqual(before);
+    // Re-attaching device 0 to its IOAS: its domain is the first tried, nothing changes.
+    expect(at(m, attach(0, 0)).result).toEqual(okv());
+    expect(at(m, ranges()).result).toEqual(before);
+    // Device 1's domain comes after device 0's, which refuses it: its MSI window stays reserved
+    // all the same (Linux drops it: the rule's variant).
+    expect(at(m, attach(1, 0)).result).toEqual(okv());
+    expect(at(m, ranges()).result).toEqual(before);
+    const e = m.apply(map(MSI1.start, A, P));
+    expect(e.result).toEqual(err('EINVAL'));
+    expect(m.blame(map(MSI1.start, A, P), e, err('EFAULT'))).toBe('IOMMUFD-MAP-RESERVED');
   });
 
   test('IOMMUFD-ATTACH-GROUP: a group is attached to one IOAS; a replace moves all its attached devices', () => {

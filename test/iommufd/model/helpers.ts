@@ -22,16 +22,22 @@ const dev = (d: Partial<Device>): Device => ({
   pgsizes: 0x40201000n, aperture: { start: 0n, last: (1n << 48n) - 1n }, reserved: [MSI], hwInfoType: 1, group: 0, ...d,
 });
 
+/** The MSI window device 1 reserves. */
+export const MSI1: IovaRange = { start: 0x8000000n, last: 0x80fffffn };
+
 /**
- * Device 0: a VT-d-like device with the MSI window reserved; device 1: another group with a
- * 39-bit aperture starting at 0x100000 and no reserved region; device 2: device 0's group.
+ * Device 0: a VT-d-like device with the MSI window reserved; device 1: another group behind
+ * another kind of IOMMU, with a 39-bit aperture starting at 0x100000 and its own MSI window;
+ * device 2: device 0's group; device 3: another group behind device 0's kind of IOMMU, with no
+ * reserved region.
  */
 export const INFO: BackendInfo = {
   name: 'test', description: 'model test declaration', family: 'iommufd', profile: 'iommufd',
   devices: [
     dev({}),
-    dev({ aperture: { start: 0x100000n, last: (1n << 39n) - 1n }, reserved: [], hwInfoType: 2, group: 1 }),
+    dev({ pgsizes: 0xfffffffffffff000n, aperture: { start: 0x100000n, last: (1n << 39n) - 1n }, reserved: [MSI1], hwInfoType: 2, group: 1 }),
     dev({ reserved: [MSI], group: 0 }),
+    dev({ reserved: [], group: 3 }),
   ],
   host: { pageSize: P, hugePageSize: HUGE, arena: { start: 0x7f0000000000n, size: 1n << 32n } },
   capabilities: ['dma', 'dmaWrite', 'cpuRead', 'mmio', 'rlimit', 'capIpcLock', 'rlimitMode', 'hwInfo', 'pinnedVm'],
