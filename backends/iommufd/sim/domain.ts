@@ -3,7 +3,7 @@
 // the domain leaves the IOAS; what it holds is a copy of the frames pinned at fill time, so the
 // process may unmap or replace that memory without changing what the device reaches.
 import type { Device } from '../../../spec/iommufd/backend.ts';
-import { PAGE_SHIFT } from '../../type1/sim/constants.ts';
+import { PAGE_SHIFT, PAGE_SIZE } from '../../type1/sim/constants.ts';
 import type { Frame } from '../../type1/sim/frames.ts';
 import { partitionPoint } from '../../sorted.ts';
 import { runFrame, type PinnedRun } from './pages.ts';
@@ -58,7 +58,7 @@ export class Domain {
   keepLastPage(owner: object): void {
     const e = this.entries.find((x) => x.owner === owner);
     if (e === undefined) return;
-    const pageStart = e.last & ~0xfffn;
+    const pageStart = e.last & -PAGE_SIZE;
     this.unmap(owner);
     this.map({}, pageStart, e.last, e.read, e.write, e.firstIndex + ((pageStart - e.iova) >> PAGE_SHIFT), e.runs);
   }

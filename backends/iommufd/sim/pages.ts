@@ -37,8 +37,6 @@ export interface PagesUser {
 }
 
 export class IoptPages {
-  /** kref: the areas and pending copies that refer to these pages. */
-  refs = 1;
   /** The page-aligned user VA the pages start at (pages->uptr). */
   readonly uptr: bigint;
   readonly npages: bigint;
