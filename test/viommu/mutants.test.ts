@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { viommu } from '../../families/viommu.ts';
 import { runProperty } from '../../harness/run.ts';
-import { checkCase } from '../../harness/check.ts';
-import { readCase, writeCase } from '../../harness/case-file.ts';
 import type { Backend } from '../../spec/family.ts';
+import { expectCaughtOnRule } from '../support/mutants.ts';
 
 /** The budget every mutant must be caught within, per property aimed at its rule. */
 const RUNS = 300;
@@ -24,25 +23,7 @@ describe('viommu mutants are caught on their own rule', () => {
   for (const mutant of viommu.bundled.filter((b) => b.kind === 'mutant')) {
     if (mutant.kind !== 'mutant') continue;
     test(`${mutant.name} breaks ${mutant.rule}`, async () => {
-      const backend = mutant.create({});
-      const aimed = viommu.properties.filter((p) => p.rules.includes(mutant.rule!));
-      expect(aimed.length).toBeGreaterThan(0);
-      const outcomes = [];
-      for (const property of aimed) {
-        const outcome = await runProperty(subject(backend), property, { seed: SEED, runs: RUNS, maxOps: 60 });
-        outcomes.push(outcome);
-        if (outcome.status === 'fail' && outcome.violation.rule === mutant.rule) break;
-      }
-      const caught = outcomes.find((o) => o.status === 'fail' && o.violation.rule === mutant.rule);
-      expect(caught, `not caught with its rule: ${JSON.stringify(outcomes.map((o) => [o.property, o.status, o.status === 'fail' ? o.violation.rule : '']))}`).toBeDefined();
-      if (caught?.status !== 'fail') return;
-      expect(caught.ops.length).toBeLessThanOrEqual(MAX_MINIMIZED);
-
-      const path = join(dir, `${mutant.name}.case.json`);
-      writeCase(path, { family: viommu, profile: backend.info.profile, backend: mutant.name, property: caught.property, seed: SEED, ops: caught.ops, violation: caught.violation });
-      const replayed = await checkCase(subject(mutant.create({})), readCase(path).ops);
-      expect(replayed.ok).toBe(false);
-      if (!replayed.ok) expect(replayed.violation).toEqual(caught.violation);
+      await expectCaughtOnRule(viommu, mutant, { seed: SEED, runs: RUNS, maxOps: 60, maxMinimized: MAX_MINIMIZED, dir });
     }, 120_000);
   }
 });
