@@ -9,6 +9,7 @@
 #include "config.h"
 #include "util.h"
 
+int family_iommufd;
 int profile_v1;
 char port_path[256];
 char viommu_irq_name[64];
@@ -23,6 +24,7 @@ void parse_cmdline(void)
 	if (read_file("/proc/cmdline", buf, sizeof buf) < 0) return;
 	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n")) {
 		if (!strcmp(t, "agent.profile=v1")) profile_v1 = 1;
+		else if (!strcmp(t, "agent.family=iommufd")) family_iommufd = 1;
 		else if (!strncmp(t, "agent.port=", 11)) snprintf(port_path, sizeof port_path, "%s", t + 11);
 		else if (!strncmp(t, "agent.bdf=", 10)) snprintf(bdf, sizeof bdf, "%s", t + 10);
 		else if (!strncmp(t, "agent.mmio=", 11)) snprintf(mmio_bdf, sizeof mmio_bdf, "%s", t + 11);

@@ -1,6 +1,8 @@
 /* config.h - the agent's settings: kernel command line options and the devices found in sysfs.
  *
- *   agent.profile=v1|v2     VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU (default v2)
+ *   agent.family=type1|iommufd  the suite family served (default type1): a VFIO type1
+ *                           container, or /dev/iommu and the device cdevs (iommufd.h)
+ *   agent.profile=v1|v2     VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU (default v2; type1 only)
  *   agent.port=PATH         protocol channel (default: the virtio-serial port named PORT_NAME,
  *                           else /dev/vport0p1); the first program argument overrides it
  *   agent.bdf=DDDD:BB:DD.F  the edu device (default: found by vendor/device id 1234:11e8)
@@ -19,6 +21,7 @@
 #define MMIO_VENDOR "0x1af4"
 #define MMIO_DEVICE "0x1110"
 
+extern int family_iommufd;
 extern int profile_v1;
 extern char port_path[256];
 extern char viommu_irq_name[64]; /* "virtioN" of the virtio-iommu device, if any */

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "host.h"
 #include "mmio.h"
 #include "util.h"
@@ -24,7 +25,7 @@ void host_reset(void)
 	munmap((void *)ARENA_START, ARENA_SIZE);
 	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
 	setrlimit(RLIMIT_MEMLOCK, &inf);
-	set_cap_ipc_lock(0);
+	set_cap_ipc_lock(family_iommufd); /* spec/type1/backend.ts and spec/iommufd/backend.ts: reset */
 }
 
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb)
@@ -94,11 +95,15 @@ int set_cap_ipc_lock(int on)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
-long vmlck_pages(void)
+/* a "Name:   N kB" line of /proc/self/status, in 4 KiB pages */
+static long status_pages(const char *name)
 {
 	char buf[8192];
 	if (read_file("/proc/self/status", buf, sizeof buf) < 0) return -1;
-	char *p = strstr(buf, "VmLck:");
+	char *p = strstr(buf, name);
 	if (!p) return -1;
-	return atol(p + 6) / 4;
+	return atol(p + strlen(name)) / 4;
 }
+
+long vmlck_pages(void) { return status_pages("VmLck:"); }
+long vmpin_pages(void) { return status_pages("VmPin:"); }

@@ -13,8 +13,8 @@
  * (size 0, unaligned) pass, so that the kernel's answer to them is observed */
 int outside_arena(uint64_t a, uint64_t size);
 
-/* the start of a case: an empty arena, RLIMIT_MEMLOCK unlimited, CAP_IPC_LOCK dropped from the
- * effective set (it stays permitted) */
+/* the start of a case: an empty arena, RLIMIT_MEMLOCK unlimited; CAP_IPC_LOCK dropped from the
+ * effective set for type1 (it stays permitted), held for iommufd */
 void host_reset(void);
 
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb); /* MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS */
@@ -30,5 +30,6 @@ int host_cpu_read(uint64_t vaddr, uint64_t *token);
 int host_set_rlimit_memlock(uint64_t bytes); /* U64MAX is RLIM_INFINITY */
 int set_cap_ipc_lock(int on);                 /* in the effective set */
 long vmlck_pages(void);                       /* VmLck of /proc/self/status in 4 KiB pages, or -1 */
+long vmpin_pages(void);                       /* VmPin, likewise */
 
 #endif
