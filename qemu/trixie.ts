@@ -7,9 +7,9 @@
 // path (sockets, firmware images) is the host's.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cacheDir, withLock } from '../harness/machine-cache.ts';
 
 const MIRROR = 'http://deb.debian.org/debian';
 const SUITE = 'trixie';
@@ -20,11 +20,6 @@ export const TRIXIE_QEMU = '11.1';
 const RECIPE = JSON.stringify({ MIRROR, SUITE, from: `${SUITE}-backports`, PACKAGES, TRIXIE_QEMU });
 const KEY = createHash('sha256').update(RECIPE).digest('hex').slice(0, 12);
 const READY = 'vfio-conform-ready';
-
-/** Where trees are kept: VFIO_CONFORM_CACHE, else $XDG_CACHE_HOME/vfio-conform, else ~/.cache/vfio-conform. */
-export function cacheDir(): string {
-  return process.env.VFIO_CONFORM_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vfio-conform');
-}
 
 /** The tree's root, built first if this machine has none; throws one line. */
 export function trixieTree(): string {
@@ -48,9 +43,7 @@ function build(root: string): void {
   if (process.arch !== 'x64') throw new Error(`QEMU ${TRIXIE_QEMU} runs from a Debian amd64 tree; this host is ${process.arch}`);
   if (process.getuid?.() !== 0) throw new Error(`QEMU ${TRIXIE_QEMU} is built into ${root} on first use, which needs root (debootstrap): run once as root`);
   mkdirSync(cacheDir(), { recursive: true });
-  const lock = `${root}.lock`;
-  waitForLock(lock);
-  try {
+  withLock(`${root}.lock`, LOCK_WAIT_MS, () => {
     if (existsSync(join(root, READY))) return;
     const t0 = performance.now();
     process.stderr.write(`qemu: building a Debian ${SUITE} tree with QEMU ${TRIXIE_QEMU} from ${SUITE}-backports (once per machine, about a minute)\n`);
@@ -69,9 +62,7 @@ function build(root: string): void {
     rmSync(root, { recursive: true, force: true });
     renameSync(staging, root);
     process.stderr.write(`qemu: QEMU ${version} ready in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  });
 }
 
 function installedVersion(root: string): string {
@@ -83,35 +74,6 @@ function installedVersion(root: string): string {
 }
 
 const LOCK_WAIT_MS = 15 * 60_000;
-
-/**
- * mkdir is atomic: the lock is a directory holding its owner's pid. Another process building
- * the same tree is waited for; a dead owner's lock is taken over.
- */
-function waitForLock(lock: string): void {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      return;
-    } catch {
-      const owner = ownerOf(lock);
-      if (owner !== null && !alive(owner)) { rmSync(lock, { recursive: true, force: true }); continue; }
-      if (Date.now() > deadline) throw new Error(`${lock} is still held by process ${owner ?? '?'} after ${LOCK_WAIT_MS / 60_000} minutes`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-    }
-  }
-}
-
-/** The pid in the lock, or null while its owner has not written it yet. */
-function ownerOf(lock: string): number | null {
-  try { return Number(readFileSync(join(lock, 'pid'), 'utf8').trim()) || null; } catch { return null; }
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
 
 function run(program: string, args: string[], what: string): void {
   const r = spawnSync(program, args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });

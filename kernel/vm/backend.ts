@@ -5,7 +5,11 @@
 //
 //   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
 //        [--cache DIR] [--accel tcg|kvm|auto] [--boot-timeout S] [--verbose] [--prepare-only]
-//        [--guest-program FILE.c]
+//        [--guest-program FILE.c] [--kernel stock|iommufd-legacy|iommufd-compat]
+//
+// --kernel picks the guest kernel: `stock` (default) is the pinned Debian kernel with VFIO as
+// modules; `iommufd-legacy` and `iommufd-compat` are the kernels kernel/iommufd/ builds (once per
+// machine, cached outside --cache) with everything built in, so the initramfs loads no modules.
 //
 // --guest-program compiles FILE.c (static, libc only) and boots the same guest with it in place
 // of the agent: it prints the guest console on stdout and exits when the guest powers off (the
@@ -21,6 +25,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureIommufdKernel } from '../iommufd/build.ts';
 
 /** The guest kernel, pinned: the Debian bookworm 6.12 cloud flavour has INTEL_IOMMU=y,
  *  VIRTIO_IOMMU=m, VFIO_IOMMU_TYPE1=m, VIRTIO_CONSOLE=y (checked after extraction). */
@@ -37,7 +42,11 @@ const AGENT_DIR = path.join(KERNEL_DIR, 'agent');
 const INIT_SH = path.join(HERE, 'init.sh');
 const MKINITRAMFS = path.join(HERE, 'mkinitramfs.sh');
 
+export const KERNELS = ['stock', 'iommufd-legacy', 'iommufd-compat'] as const;
+type Kernel = (typeof KERNELS)[number];
+
 interface Options {
+  kernel: Kernel;
   iommu: 'intel-iommu' | 'virtio-iommu';
   profile: 'v1' | 'v2';
   cache: string;
@@ -58,7 +67,7 @@ class Fatal extends Error {}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    iommu: 'intel-iommu', profile: 'v2', cache: path.join(KERNEL_DIR, '.cache'), accel: 'tcg',
+    kernel: 'stock', iommu: 'intel-iommu', profile: 'v2', cache: path.join(KERNEL_DIR, '.cache'), accel: 'tcg',
     bootTimeout: 240, verbose: false, prepareOnly: false, memory: '512M',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +95,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--prepare-only') o.prepareOnly = true;
     else if (a === '--guest-program') o.guestProgram = path.resolve(val());
+    else if (a === '--kernel') {
+      const v = val();
+      if (!(KERNELS as readonly string[]).includes(v)) throw new Fatal(`--kernel: ${KERNELS.join(', ')}, not ${v}`);
+      o.kernel = v as Kernel;
+    }
     else throw new Fatal(`unknown argument ${a}`);
   }
   return o;
@@ -187,12 +201,20 @@ function ensureAgent(cache: string): string {
   return ensureBinary(cache, 'agent', sources, all.filter((f) => f.endsWith('.h')));
 }
 
-function ensureInitramfs(cache: string, moddir: string, agent: string): string {
-  const key = sha(KERNEL_VERSION, fs.readFileSync(agent), fs.readFileSync(INIT_SH), fs.readFileSync(MKINITRAMFS));
+/** The guest kernel and the module tree for the initramfs (null: a kernel with VFIO built in). */
+async function ensureGuestKernel(o: Options): Promise<{ vmlinuz: string; moddir: string | null; label: string }> {
+  if (o.kernel === 'stock') return { ...ensureKernel(o.cache), label: KERNEL_VERSION };
+  const variant = o.kernel === 'iommufd-legacy' ? 'legacy' : 'compat';
+  const k = await ensureIommufdKernel(variant);
+  return { vmlinuz: k.bzImage, moddir: null, label: `${o.kernel} (${path.basename(k.dir)})` };
+}
+
+function ensureInitramfs(cache: string, moddir: string | null, agent: string): string {
+  const key = sha(moddir === null ? 'no modules' : KERNEL_VERSION, fs.readFileSync(agent), fs.readFileSync(INIT_SH), fs.readFileSync(MKINITRAMFS));
   const out = path.join(cache, `initrd-${key}.cpio.gz`);
   if (fs.existsSync(out)) return out;
-  log('building the initramfs');
-  run('bash', [MKINITRAMFS, moddir, agent, out]);
+  log(`building the initramfs${moddir === null ? ' (no modules)' : ''}`);
+  run('bash', [MKINITRAMFS, moddir ?? 'none', agent, out]);
   return out;
 }
 
@@ -212,9 +234,12 @@ function kvmLooksUsable(): boolean {
 
 function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string, sock: string): string[] {
   const intel = o.iommu === 'intel-iommu';
-  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', 'iommu=strict', `agent.iommu=${o.iommu}`, 'agent.poll=100000'];
+  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', 'iommu=strict', `agent.iommu=${o.iommu}`, `agent.kernel=${o.kernel}`, 'agent.poll=100000'];
   if (intel) append.push('intel_iommu=on');
   else append.push('vfio_iommu_type1.allow_unsafe_interrupts=1');
+  // virtio-iommu has no interrupt remapping: iommufd refuses to bind a device without this
+  // (drivers/iommu/iommufd/device.c: iommufd_device_bind), which its type1 compat layer goes through too
+  if (!intel && o.kernel !== 'stock') append.push('iommufd.allow_unsafe_interrupts=1');
   if (o.profile === 'v1') append.push('agent.profile=v1');
   const args = [
     '-machine', intel && accel === 'kvm' ? 'q35,kernel-irqchip=split' : 'q35',
@@ -244,10 +269,10 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
 
 /** --guest-program: boot with the program in place of the agent, console on stdout, until the
  *  guest powers off (its /init does once the program exits). */
-async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string): Promise<void> {
+async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string, label: string): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
   const args = qemuArgs(o, accel, vmlinuz, initrd, path.join(tmp, 'agent.sock'));
-  log(`booting QEMU (${accel}, ${o.iommu}, kernel ${KERNEL_VERSION}) with ${path.basename(o.guestProgram!)} as the payload`);
+  log(`booting QEMU (${accel}, ${o.iommu}, kernel ${label}) with ${path.basename(o.guestProgram!)} as the payload`);
   const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   p.stdout!.on('data', (d: Buffer) => process.stdout.write(d.toString('utf8').replace(/\r\n/g, '\n')));
   const timer = setTimeout(() => { log(`no power-off within ${o.bootTimeout} s: stopping QEMU`); p.kill('SIGKILL'); }, o.bootTimeout * 1000);
@@ -262,7 +287,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   fs.mkdirSync(o.cache, { recursive: true });
   ensurePackages();
-  const { vmlinuz, moddir } = ensureKernel(o.cache);
+  const { vmlinuz, moddir, label } = await ensureGuestKernel(o);
   const agent = o.guestProgram
     ? ensureBinary(o.cache, `guest-${path.basename(o.guestProgram, '.c')}`, [o.guestProgram], [])
     : ensureAgent(o.cache);
@@ -272,13 +297,13 @@ async function main(): Promise<void> {
 
   let accel: 'tcg' | 'kvm' = o.accel === 'kvm' ? 'kvm' : 'tcg';
   if (o.accel === 'auto') accel = kvmLooksUsable() ? 'kvm' : 'tcg';
-  if (o.guestProgram) return runGuestProgram(o, accel, vmlinuz, initrd);
+  if (o.guestProgram) return runGuestProgram(o, accel, vmlinuz, initrd, label);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
   const sock = path.join(tmp, 'agent.sock');
   const logDir = path.join(o.cache, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const consoleLog = path.join(logDir, `${o.iommu}-${o.profile}-${process.pid}.log`);
+  const consoleLog = path.join(logDir, `${o.kernel}-${o.iommu}-${o.profile}-${process.pid}.log`);
   const consoleOut = fs.openSync(consoleLog, 'w');
   const consoleTail: string[] = [];
 
@@ -308,7 +333,7 @@ async function main(): Promise<void> {
   const boot = (acc: 'tcg' | 'kvm'): ChildProcess => {
     const args = qemuArgs(o, acc, vmlinuz, initrd, sock);
     fs.writeSync(consoleOut, `# qemu-system-x86_64 ${args.join(' ')}\n`);
-    log(`booting QEMU (${acc}${acc === 'tcg' ? ', icount' : ''}, ${o.iommu}, profile ${o.profile}, kernel ${KERNEL_VERSION})`);
+    log(`booting QEMU (${acc}${acc === 'tcg' ? ', icount' : ''}, ${o.iommu}, profile ${o.profile}, kernel ${label})`);
     // setpriv --pdeathsig: QEMU dies with us even if we are SIGKILLed
     const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (d: Buffer): void => {

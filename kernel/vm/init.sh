@@ -1,6 +1,7 @@
 #!/bin/busybox sh
-# /init of the vfio-conform kernel-backend initramfs: load the VFIO modules, bind the QEMU edu
-# and ivshmem devices to vfio-pci, then exec the agent (kernel/agent/) as PID 1.
+# /init of the vfio-conform kernel-backend initramfs: load the VFIO modules (none with a kernel
+# that has them built in: /modules.list is empty), bind the QEMU edu and ivshmem devices to
+# vfio-pci, then exec the agent (kernel/agent/) as PID 1.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -8,6 +9,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 log() { echo "init: $* (uptime $(cut -d' ' -f1 /proc/uptime))"; }
 log start
+[ -s /modules.list ] || log "no modules to load: VFIO is built in"
 # busybox insmod does not apply "module.param=value" from the kernel command line: pass them here
 for m in $(cat /modules.list); do
   n=$(echo "${m%.ko}" | tr - _); args=

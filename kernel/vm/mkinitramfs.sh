@@ -1,6 +1,7 @@
 #!/bin/bash
-# usage: mkinitramfs.sh MODDIR AGENT_BINARY OUT.cpio.gz
-# MODDIR is lib/modules/KVER of an extracted Debian linux-image package (depmod already run).
+# usage: mkinitramfs.sh MODDIR|none AGENT_BINARY OUT.cpio.gz
+# MODDIR is lib/modules/KVER of an extracted Debian linux-image package (depmod already run);
+# `none`: a kernel with VFIO, vfio-pci and the IOMMUs built in (kernel/iommufd/), no modules.
 set -euo pipefail
 MODDIR=$1; AGENT=$2; OUT=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,11 +27,13 @@ add() { # $1: module path relative to MODDIR, as in modules.dep; dependencies fi
   esac
   echo "$base" >> "$W/modules.list"
 }
-for m in vfio vfio_iommu_type1 vfio-pci-core vfio-pci virtio-iommu virtio_console; do
-  rel=$(grep -oE "^[^:]*/${m}\.ko(\.xz|\.zst)?:" "$MODDIR/modules.dep" | head -1 | tr -d :) || true
-  if [[ -n "$rel" ]]; then add "$rel"; fi
-done
-grep -q vfio_iommu_type1 "$W/modules.list" || { echo "mkinitramfs: vfio_iommu_type1 not found" >&2; exit 1; }
+if [[ $MODDIR != none ]]; then
+  for m in vfio vfio_iommu_type1 vfio-pci-core vfio-pci virtio-iommu virtio_console; do
+    rel=$(grep -oE "^[^:]*/${m}\.ko(\.xz|\.zst)?:" "$MODDIR/modules.dep" | head -1 | tr -d :) || true
+    if [[ -n "$rel" ]]; then add "$rel"; fi
+  done
+  grep -q vfio_iommu_type1 "$W/modules.list" || { echo "mkinitramfs: vfio_iommu_type1 not found" >&2; exit 1; }
+fi
 (cd "$W" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 echo "mkinitramfs: $OUT modules: $(tr '\n' ' ' < "$W/modules.list")" >&2
