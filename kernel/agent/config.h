@@ -9,6 +9,7 @@
  *   agent.mmio=DDDD:BB:DD.F the device whose BAR2 backs `mmio` memory (default: found by
  *                           vendor/device id 1af4:1110, QEMU's ivshmem; none: no mmio)
  *   agent.iommu=NAME        only used in the description
+ *   agent.kernel=NAME       the runner's --kernel (stock, iommufd-legacy, ...): the description
  *   agent.poll=US           sleep between edu status polls (default 100000; with -icount
  *                           shift=0,sleep=off the virtual clock jumps to the DMA deadline)
  */
@@ -28,6 +29,7 @@ extern char viommu_irq_name[64]; /* "virtioN" of the virtio-iommu device, if any
 extern char bdf[256];            /* the edu device */
 extern char mmio_bdf[256];       /* the ivshmem device, or "" */
 extern char iommu_name[64];
+extern char kernel_name[64];
 extern long poll_us;
 
 void parse_cmdline(void);

@@ -129,11 +129,11 @@ void emit_iommufd_info(const struct fd_geometry *g)
 {
 	struct utsname u;
 	uname(&u);
-	char desc[1024];
+	char desc[2048];
 	snprintf(desc, sizeof desc,
-		 "Linux %s (%s) iommufd (/dev/iommu, VFIO device cdev) in a QEMU TCG guest, %s, device 0 = the QEMU edu device at %s; "
+		 "Linux %s (%s, kernel %s) iommufd (/dev/iommu, VFIO device cdev) in a QEMU TCG guest, %s, device 0 = the QEMU edu device at %s; "
 		 "IOVA 0x%" PRIx64 "+0x2000 reserved by the agent for DMA scratch (declared as a reserved region); a process per case%s%s",
-		 u.release, u.version, iommu_name, bdf, res_iova,
+		 u.release, u.version, kernel_name, iommu_name, bdf, res_iova,
 		 g->has_mmio ? "; mmio memory: BAR2 of the ivshmem device at " : "", g->has_mmio ? mmio_bdf : "");
 	emit("{\"name\":\"linux-iommufd-%s\",\"description\":", iommu_name);
 	emit_str(desc);
