@@ -18,6 +18,7 @@ char mmio_bdf[256];
 char iommu_name[64] = "unknown";
 char kernel_name[64] = "unknown";
 long poll_us = 100000;
+long hugepages = 64;
 
 void parse_cmdline(void)
 {
@@ -31,6 +32,7 @@ void parse_cmdline(void)
 		else if (!strncmp(t, "agent.mmio=", 11)) snprintf(mmio_bdf, sizeof mmio_bdf, "%s", t + 11);
 		else if (!strncmp(t, "agent.iommu=", 12)) snprintf(iommu_name, sizeof iommu_name, "%s", t + 12);
 		else if (!strncmp(t, "agent.kernel=", 13)) snprintf(kernel_name, sizeof kernel_name, "%s", t + 13);
+		else if (!strncmp(t, "agent.hugepages=", 16)) hugepages = atol(t + 16);
 		else if (!strncmp(t, "agent.poll=", 11)) poll_us = atol(t + 11);
 	}
 }

@@ -9,6 +9,8 @@
  *   agent.mmio=DDDD:BB:DD.F the device whose BAR2 backs `mmio` memory (default: found by
  *                           vendor/device id 1af4:1110, QEMU's ivshmem; none: no mmio)
  *   agent.iommu=NAME        only used in the description
+ *   agent.hugepages=N       the huge page pool set at start with agent.family=iommufd
+ *                           (default 64: 128 MiB of the guest's memory)
  *   agent.kernel=NAME       the runner's --kernel (stock, iommufd-legacy, ...): the description
  *   agent.poll=US           sleep between edu status polls (default 100000; with -icount
  *                           shift=0,sleep=off the virtual clock jumps to the DMA deadline)
@@ -31,6 +33,7 @@ extern char mmio_bdf[256];       /* the ivshmem device, or "" */
 extern char iommu_name[64];
 extern char kernel_name[64];
 extern long poll_us;
+extern long hugepages;
 
 void parse_cmdline(void);
 /* the virtio-iommu's interrupt name, and the protocol port unless agent.port= gave one */

@@ -1,6 +1,8 @@
 /* host.c - host memory, limits and capabilities of the calling process. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,9 +33,21 @@ void host_reset(void)
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb)
 {
 	int fl = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS;
-	if (hugetlb) fl |= MAP_HUGETLB;
+	/* iommufd has no hugetlb capability, so its cases mmap hugetlb memory of any size: without
+	 * a reservation the mmap never fails for want of pool pages, and only touching more pages
+	 * than the pool holds (host_hugetlb_pool) fails (EFAULT for the CPU, EFAULT/ENOMEM to pin) */
+	if (hugetlb) fl |= MAP_HUGETLB | (family_iommufd ? MAP_NORESERVE : 0);
 	void *p = mmap((void *)(uintptr_t)vaddr, size, prot, fl, -1, 0);
 	return p == MAP_FAILED ? -1 : 0;
+}
+
+void host_hugetlb_pool(long pages)
+{
+	char v[32];
+	int n = snprintf(v, sizeof v, "%ld\n", pages);
+	int fd = open("/proc/sys/vm/nr_hugepages", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, v, n) != n) logf_("nr_hugepages := %ld: %m", pages);
+	if (fd >= 0) close(fd);
 }
 
 int host_munmap(uint64_t vaddr, uint64_t size)

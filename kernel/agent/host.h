@@ -18,6 +18,8 @@ int outside_arena(uint64_t a, uint64_t size);
 void host_reset(void);
 
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb); /* MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS */
+/* the huge page pool (vm.nr_hugepages) hugetlb mmaps draw from; logged on failure */
+void host_hugetlb_pool(long pages);
 int host_munmap(uint64_t vaddr, uint64_t size);
 int host_mremap(uint64_t vaddr, uint64_t size, uint64_t new_vaddr, uint64_t new_size); /* MAYMOVE|FIXED */
 int host_mprotect(uint64_t vaddr, uint64_t size, int prot);

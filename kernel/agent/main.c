@@ -121,6 +121,7 @@ static int probe_main(struct probe_result *pr)
 static int serve_iommufd(const struct fd_geometry *g)
 {
 	fd_geo = *g;
+	host_hugetlb_pool(hugepages);
 	logf_("iommufd: edu %s group %d aperture [0x%llx, 0x%llx] alignment 0x%llx hwInfoType %u%s, %d reserved regions, mmio %s",
 	      bdf, g->group, (unsigned long long)g->aperture[0], (unsigned long long)g->aperture[1],
 	      (unsigned long long)g->alignment, g->hw_info_type, g->has_hw_info ? "" : " (GET_HW_INFO failed)", g->nres,
