@@ -155,7 +155,6 @@ int main(int argc, char **argv)
 	if (p == 0) {
 		if (!family_iommufd) _exit(probe_main(pr));
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		set_cap_ipc_lock(0); /* as type1's probe: the self-check's scratch is the helper's */
 		_exit(fd_probe(&pr->fd) < 0);
 	}
 	int st;
