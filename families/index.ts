@@ -3,8 +3,9 @@
 import type { Family, Rule } from '../spec/family.ts';
 import { type1 } from './type1.ts';
 import { viommu } from './viommu.ts';
+import { iommufd } from './iommufd.ts';
 
-const registered: Family[] = [type1, viommu];
+const registered: Family[] = [type1, viommu, iommufd];
 
 export const FAMILIES: readonly Family[] = registered;
 

@@ -33,7 +33,7 @@ describe('run', () => {
         }
       }
     }
-    expect(FAMILIES.map((f) => f.id)).toEqual(['type1', 'viommu']);
+    expect(FAMILIES.map((f) => f.id)).toEqual(['type1', 'viommu', 'iommufd']);
     const r = cli('run', '--runs', '10');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^vfio-conform: ${passed} passed, 0 failed, ${skipped} skipped$`, 'm'));
@@ -202,16 +202,19 @@ describe('case files are data', () => {
 });
 
 describe('families', () => {
-  test('families lists type1 with its profiles; rules and backends take --family', () => {
+  test('families lists type1, viommu and iommufd with their profiles; rules and backends take --family', () => {
     const r = cli('families');
     expect(r.stdout).toMatch(/^type1 .*\n\s+profiles: type1v2, type1v1; \d+ rules, 8 properties/m);
     expect(r.stdout).toMatch(/^viommu .*\n\s+profiles: vtd, smmuv3, virtio-iommu, mpc; \d+ rules, \d+ properties/m);
+    expect(r.stdout).toMatch(/^iommufd .*\n\s+profiles: iommufd; \d+ rules, \d+ properties/m);
     expect(cli('rules', '--family', 'viommu').stdout).toContain('VIOMMU-SHADOW-NO-CUT');
+    expect(cli('rules', '--family', 'iommufd').stdout).toContain('IOMMUFD-UNMAP-PARTIAL');
+    expect(cli('backends', '--family', 'iommufd').stdout).toMatch(/sim-iommufd[\s\S]*linux-iommufd@intel-iommu[\s\S]*linux-iommufd@virtio-iommu/);
     expect(cli('rules', '--family', 'type1').stdout).toContain('T1-NO-STALE');
     expect(cli('backends', '--family', 'type1').stdout).toContain('sim-type1~unmap-stale-tail');
     const bad = cli('rules', '--family', 'nope');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--family nope: unknown family \(known: type1, viommu\)/);
+    expect(bad.stderr).toMatch(/--family nope: unknown family \(known: type1, viommu, iommufd\)/);
   });
 });
 

@@ -2,7 +2,8 @@
 // backend authors in other languages. `npm run spec` writes spec/type1/protocol.schema.json.
 import { CAPABILITIES } from './backend.ts';
 import { ERRNOS } from './ops.ts';
-import { ACCEPTED_PROTOCOLS, MAX_BATCH, PROTOCOL_VERSION } from '../protocol.ts';
+import { PROTOCOL_VERSION } from '../protocol.ts';
+import { envelopeSchema, schemaObject } from '../schema-envelope.ts';
 import { OP_FIELDS } from './wire.ts';
 
 const u64 = { $ref: '#/$defs/u64' };
@@ -15,8 +16,7 @@ const FIELD = {
   bool: { type: 'boolean' },
 } as const;
 
-const object = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false, ...extra });
+const object = schemaObject;
 
 export function protocolSchema(): Record<string, unknown> {
   const ops = Object.entries(OP_FIELDS).map(([op, fields]) =>
@@ -53,20 +53,6 @@ export function protocolSchema(): Record<string, unknown> {
         capabilities: { type: 'array', items: { enum: [...CAPABILITIES] } },
       }),
     },
-    oneOf: [
-      { title: 'request', oneOf: [
-        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { enum: [...ACCEPTED_PROTOCOLS] }, suite: { type: 'string' } }),
-        object({ id: { type: 'integer' }, type: { const: 'reset' } }),
-        object({ id: { type: 'integer' }, type: { const: 'execute' }, ops: { type: 'array', maxItems: MAX_BATCH, items: { $ref: '#/$defs/op' } } }),
-        object({ id: { type: 'integer' }, type: { const: 'bye' } }),
-      ] },
-      { title: 'reply', oneOf: [
-        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: PROTOCOL_VERSION }, family: { const: 'type1' }, info: { $ref: '#/$defs/info' } }),
-        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: 1 }, info: { $ref: '#/$defs/info' } }),
-        object({ id: { type: 'integer' }, type: { enum: ['reset', 'bye'] } }),
-        object({ id: { type: 'integer' }, type: { const: 'results' }, results: { type: 'array', items: { $ref: '#/$defs/result' } } }),
-        object({ id: {}, type: { const: 'error' }, message: { type: 'string' } }),
-      ] },
-    ],
+    oneOf: envelopeSchema('type1', [object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: 1 }, info: { $ref: '#/$defs/info' } })]),
   };
 }

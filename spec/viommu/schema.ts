@@ -1,6 +1,7 @@
 // The protocol as JSON Schema (draft 2020-12) for emulated-IOMMU backends, generated from the
 // field tables of wire.ts, for backend authors in other languages.
-import { ACCEPTED_PROTOCOLS, MAX_BATCH, PROTOCOL_VERSION } from '../protocol.ts';
+import { PROTOCOL_VERSION } from '../protocol.ts';
+import { envelopeSchema, schemaObject } from '../schema-envelope.ts';
 import { CAPABILITIES, PROFILES } from './backend.ts';
 import { ERRNOS, PERMS } from './ops.ts';
 import { ACCESSES, EVENT_TYPES, OP_FIELDS, OUTCOMES, SCOPE_FIELDS, SCOPES, TARGETS, type Fields, type FieldType } from './wire.ts';
@@ -17,8 +18,7 @@ const FIELD: Record<FieldType, unknown> = {
   bool: { type: 'boolean' },
 };
 
-const object = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false, ...extra });
+const object = schemaObject;
 
 /** An object schema with properties that may be left out. */
 const withOptional = (schema: ReturnType<typeof object>, optional: Record<string, unknown>) =>
@@ -64,20 +64,6 @@ export function protocolSchema(): Record<string, unknown> {
         unattached: { enum: ['fault', 'bypass'] },
       }), { ram: object({ start: u64, size: u64 }), perms: { type: 'array', minItems: 1, items: { enum: [...PERMS] } }, vfio: object({ endpoint: id, notifiers: { type: 'array', minItems: 1, items: object({ notifier: id, start: u64, end: u64 }) } }) }),
     },
-    oneOf: [
-      { title: 'request', oneOf: [
-        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { enum: [...ACCEPTED_PROTOCOLS] }, suite: { type: 'string' } }),
-        object({ id: { type: 'integer' }, type: { const: 'reset' } }),
-        object({ id: { type: 'integer' }, type: { const: 'execute' }, ops: { type: 'array', maxItems: MAX_BATCH, items: { $ref: '#/$defs/op' } } }),
-        object({ id: { type: 'integer' }, type: { const: 'bye' } }),
-      ] },
-      { title: 'reply', oneOf: [
-        // Protocol 1 predates families: a viommu backend answers only protocol 2's hello.
-        object({ id: { type: 'integer' }, type: { const: 'hello' }, protocol: { const: PROTOCOL_VERSION }, family: { const: 'viommu' }, info: { $ref: '#/$defs/info' } }),
-        object({ id: { type: 'integer' }, type: { enum: ['reset', 'bye'] } }),
-        object({ id: { type: 'integer' }, type: { const: 'results' }, results: { type: 'array', items: { $ref: '#/$defs/result' } } }),
-        object({ id: {}, type: { const: 'error' }, message: { type: 'string' } }),
-      ] },
-    ],
+    oneOf: envelopeSchema('viommu'),
   };
 }

@@ -5,8 +5,7 @@
 // the field tables below and is strict: a missing, unknown or wrongly typed field is an error
 // naming its path, because a replay file or a reply that is half-understood is worse than one
 // that is rejected.
-import { isErrno } from '../errno.ts';
-import { decodeU64, hex, isRecord, U64_MAX, WireError } from '../u64.ts';
+import { decodeOutcome, decodeU64Or, describeValue as describe, expectedError as bad, expectKeys, hex, isRecord, WireError } from '../u64.ts';
 import type { FaultRecord, InvalidateScope, NotifierEvent, Op, OpKind, Perm, Result, TlbEntry } from './ops.ts';
 import { PERMS, SHAPE } from './ops.ts';
 
@@ -65,22 +64,8 @@ const ID_LIMIT = 2 ** 31;
 const enumOf = (values: readonly string[]) => (v: unknown): boolean => typeof v === 'string' && values.includes(v);
 const isPerm = enumOf(PERMS);
 
-function describe(v: unknown): string {
-  if (typeof v === 'bigint') return `${v}n`;
-  if (v === undefined) return 'undefined';
-  return JSON.stringify(v) ?? String(v);
-}
-
-const bad = (where: string, expected: string, v: unknown) => new WireError(`${where}: expected ${expected}, got ${describe(v)}`);
-
 /** In-process backends answer bigints, the wire hex strings. */
-function u64(v: unknown, where: string, bigints: boolean): bigint {
-  if (bigints && typeof v === 'bigint') {
-    if (v >= 0n && v <= U64_MAX) return v;
-    throw bad(where, 'a u64', v);
-  }
-  return decodeU64(v, where);
-}
+const u64 = decodeU64Or;
 
 function decodeField(type: FieldType, v: unknown, where: string, bigints = false): unknown {
   switch (type) {
@@ -103,14 +88,6 @@ function decodeField(type: FieldType, v: unknown, where: string, bigints = false
     case 'bool':
       if (typeof v === 'boolean') return v;
       throw bad(where, 'a boolean', v);
-  }
-}
-
-/** Every name of `names` present in `v`, and nothing else but `allowed`. */
-function expectKeys(v: Record<string, unknown>, names: readonly string[], where: string, allowed: readonly string[] = []): void {
-  for (const k of names) if (!(k in v)) throw new WireError(`${where}.${k}: missing field`);
-  for (const k of Object.keys(v)) {
-    if (!names.includes(k) && !allowed.includes(k)) throw new WireError(`${where}.${k}: unknown field`);
   }
 }
 
@@ -174,14 +151,9 @@ function decodeFault(v: unknown, where: string): FaultRecord {
  * Decode the answer to `op`, of the shape SHAPE gives it. u64 fields may arrive as bigints
  * (in-process backends) or hex strings (the wire).
  */
-export function decodeResult(op: Pick<Op, 'op'>, v: unknown, where = 'result'): Result {
-  if (!isRecord(v)) throw bad(where, 'an object', v);
-  if (v.ok === false) {
-    expectKeys(v, ['errno'], where, ['ok']);
-    if (!isErrno(v.errno)) throw new WireError(`${where}.errno: unknown errno ${describe(v.errno)}`);
-    return { ok: false, errno: v.errno };
-  }
-  if (v.ok !== true) throw bad(`${where}.ok`, 'true or false', v.ok);
+export function decodeResult(op: Pick<Op, 'op'>, raw: unknown, where = 'result'): Result {
+  const v = decodeOutcome(raw, where);
+  if (!v.ok) return v;
   switch (SHAPE[op.op]) {
     case 'events': {
       expectKeys(v, ['events'], where, ['ok']);

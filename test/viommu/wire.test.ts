@@ -7,6 +7,7 @@ import { checkInfo, decodeInfo, encodeInfo } from '../../spec/viommu/info.ts';
 import { NOTIFIER_MAP, NOTIFIER_UNMAP, SHAPE, type Op, type OpKind, type Result } from '../../spec/viommu/ops.ts';
 import { protocolSchema } from '../../spec/viommu/schema.ts';
 import { decodeOp, decodeResult, encodeOp, encodeResult, OP_FIELDS, U64_MAX, WireError } from '../../spec/viommu/wire.ts';
+import { expectWireError } from '../support/wire.ts';
 
 const MAX = U64_MAX;
 const viaJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
@@ -62,12 +63,7 @@ const MPC = info({ profile: 'mpc', capabilities: ['lut', 'notifiers', 'dma', 'tr
 
 const VFIO = info({ capabilities: ['domains', 'tables', 'vfio'], endpoints: 1, ram: { start: 0x40000000n, size: 0x40000000n }, vfio: { endpoint: 0, notifiers: [{ notifier: 7, start: 0n, end: 0xfedfffffn }, { notifier: 8, start: 0xfef00000n, end: (1n << 39n) - 1n }] } });
 
-const wireError = (f: () => unknown, path: string): void => {
-  let caught: unknown;
-  try { f(); } catch (err) { caught = err; }
-  expect(caught).toBeInstanceOf(WireError);
-  expect((caught as Error).message.startsWith(`${path}:`), (caught as Error).message).toBe(true);
-};
+const wireError = expectWireError;
 
 describe('operations round-trip through JSON', () => {
   test('the samples cover every operation kind', () => {
