@@ -139,7 +139,7 @@ static void handle(char *line)
 		out_len = 0;
 		emit("{\"id\":%lld,\"type\":\"bye\"}", id);
 		send_line();
-		logf_("bye (cases %llu, case processes died %llu, killed %llu, dma observations %llu, faults %llu, MSI-window writes refused %llu, "
+		logf_("bye (cases %llu, case processes died %llu, killed %llu, dma observations %llu, faults %llu, MSI-window DMAs refused %llu, "
 		      "mmio mmaps %llu, DMA of an unbound device refused %llu)",
 		      (unsigned long long)stats->cases, (unsigned long long)stats->crashes, (unsigned long long)stats->child_killed,
 		      (unsigned long long)stats->dma_ops, (unsigned long long)stats->dma_faults, (unsigned long long)stats->msi_refused,
