@@ -133,9 +133,31 @@ int dev_hw_info(uint32_t id, uint32_t *type, uint64_t *caps)
 
 static uint32_t private_ioas; /* the private IOAS of a staging in progress, or 0 */
 
+/* Can the IOAS of kernel id `id` hold no area at all (no IOVA range of a page)? Then the device
+ * attached to it reaches nothing. Seen on virtio-iommu (6.12) after an attach that replaces into
+ * an IOAS without a domain: iommufd adds the new domain to the IOAS before attaching it
+ * (hw_pagetable.c: iommufd_hwpt_paging_alloc without immediate_attach), and virtio-iommu sets a
+ * domain's aperture only at its first attach (virtio-iommu.c: viommu_domain_finalise), so the
+ * IOAS reserves all but [0, 0]. */
+static int holds_nothing(uint32_t id)
+{
+	uint64_t r[MAX_ALLOW][2], align;
+	int n;
+	if (ioas_iova_ranges(id, r, MAX_ALLOW, &n, &align) < 0) return 0;
+	for (int i = 0; i < n; i++)
+		if (r[i][1] - r[i][0] >= PAGE - 1) return 0;
+	return 1;
+}
+
 int fd_stage_begin(void)
 {
-	if (dev_pt) return scratch_map_in(dev_pt);
+	if (dev_pt) {
+		if (scratch_map_in(dev_pt) == 0) return 0;
+		int e = errno;
+		if (e == EINVAL && holds_nothing(dev_pt)) return 1;
+		errno = e;
+		return -1;
+	}
 	if (ioas_alloc(&private_ioas) < 0) return -1;
 	if (scratch_map_in(private_ioas) < 0 || dev_attach(private_ioas) < 0) {
 		int e = errno;

@@ -96,6 +96,15 @@ static int stage_failed(const char **fatal)
 	return -1;
 }
 
+/* the device's domain maps nothing and can map nothing (device.h: fd_stage_begin): a fault,
+ * answered without a DMA */
+static int unreachable(void)
+{
+	stats->dma_unreachable++;
+	errno = EFAULT;
+	return -1;
+}
+
 int dma_read(uint64_t iova, uint64_t *token, const char **fatal)
 {
 	if (iova <= res_iova + RES_SIZE - 1 && res_iova <= iova) { errno = EFAULT; return -1; }
@@ -103,7 +112,9 @@ int dma_read(uint64_t iova, uint64_t *token, const char **fatal)
 	 * memory access either (QEMU's intel-iommu answers it from its interrupt-remapping region
 	 * with zeros and no fault record; virtio-iommu lets it reach the APIC). */
 	if (iova <= MSI_HI && MSI_LO <= iova + 7) { stats->msi_refused++; errno = EFAULT; return -1; }
-	if (stage_begin() < 0) return stage_failed(fatal);
+	int s = stage_begin();
+	if (s > 0) return unreachable();
+	if (s < 0) return stage_failed(fatal);
 	scratch[0] = SENTINEL;
 	scratch[1] = 0;
 	int r = edu_dma(0, res_iova, 8, 0); /* device buffer := sentinel */
@@ -136,7 +147,9 @@ int dma_write(uint64_t iova, uint64_t token, const char **fatal)
 	 * virtio-iommu it reaches the APIC untranslated and the token's low bits pick vector and
 	 * delivery mode, e.g. INIT). Answered EFAULT, counted, and documented. */
 	if (iova <= MSI_HI && MSI_LO <= iova + 7) { stats->msi_refused++; errno = EFAULT; return -1; }
-	if (stage_begin() < 0) return stage_failed(fatal);
+	int s = stage_begin();
+	if (s > 0) return unreachable();
+	if (s < 0) return stage_failed(fatal);
 	scratch[0] = token;
 	int r = edu_dma(0, res_iova, 8, 0); /* device buffer := token */
 	if (!r && observe_begin() < 0) return stage_failed(fatal);

@@ -140,10 +140,11 @@ static void handle(char *line)
 		emit("{\"id\":%lld,\"type\":\"bye\"}", id);
 		send_line();
 		logf_("bye (cases %llu, case processes died %llu, killed %llu, dma observations %llu, faults %llu, MSI-window DMAs refused %llu, "
-		      "mmio mmaps %llu, DMA of an unbound device refused %llu)",
+		      "mmio mmaps %llu, DMA of an unbound device refused %llu, DMA through a domain that can map nothing %llu)",
 		      (unsigned long long)stats->cases, (unsigned long long)stats->crashes, (unsigned long long)stats->child_killed,
 		      (unsigned long long)stats->dma_ops, (unsigned long long)stats->dma_faults, (unsigned long long)stats->msi_refused,
-		      (unsigned long long)stats->mmio_maps, (unsigned long long)stats->dma_unbound);
+		      (unsigned long long)stats->mmio_maps, (unsigned long long)stats->dma_unbound,
+		      (unsigned long long)stats->dma_unreachable);
 		exit(0);
 	} else {
 		reply_error(id, "unknown request type");
