@@ -30,7 +30,7 @@ const kernel = (iommu: string) => ({
 
 export const iommufd: Family<Op, Result, BackendInfo> = {
   id: 'iommufd',
-  title: 'iommufd: the IOAS uAPI of /dev/iommu and the VFIO device cdev',
+  title: 'The IOAS uAPI of /dev/iommu and the VFIO device cdev (IOMMU_IOAS_*, IOMMU_OPTION, BIND, ATTACH and DETACH_IOMMUFD_PT)',
   rules: RULES,
   groups: GROUPS,
   profiles: PROFILES,

@@ -32,7 +32,7 @@ export const MUTANTS: readonly Mutant[] = [
     'Unmapping one of two areas that share iopt_pages unpins and uncharges all of its pages, also those the other area still maps.'),
   mutant('sim-iommufd', 'eager-pin', 'IOMMUFD-MAP-LAZY',
     'IOAS_MAP pins and charges the pages at once even when no domain is attached, so a map of unbacked or MMIO memory fails EFAULT and counters grow at MAP.'),
-  mutant('sim-iommufd', 'map-eexist-first', 'IOMMUFD-MAP-ALIGN',
+  mutant('sim-iommufd', 'map-eexist-first', 'IOMMUFD-MAP-ORDER',
     'A FIXED_IOVA map checks for an existing area before the iova alignment, answering EEXIST where the kernel answers EINVAL.'),
   mutant('sim-iommufd', 'alloc-iova-zero', 'IOMMUFD-MAP-ALLOC',
     'The iova allocator searches from 0 instead of PAGE_SIZE, so a map without FIXED_IOVA can be given iova 0.'),

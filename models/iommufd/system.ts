@@ -297,17 +297,20 @@ export class IommufdModel implements Model<Op, Result> {
     };
   }
 
-  /** Which accounting rule wrong counters break: the last change's, or the mode's. */
+  /**
+   * Which accounting rule wrong counters break: with the pins right and VmLck wrong, the rule
+   * of the account mode that charges elsewhere; otherwise the last change's.
+   */
   private countersRule(exp: Result, actual: Result): RuleId {
     const e = exp as { lockedVm: bigint; pinnedVm: bigint };
     const a = actual as { lockedVm: bigint; pinnedVm: bigint };
-    if (this.blameFor.acct !== 'IOMMUFD-ACCT-EXACT') return this.blameFor.acct;
-    if (e.lockedVm !== a.lockedVm) {
+    if (e.pinnedVm === a.pinnedVm && e.lockedVm !== a.lockedVm) {
+      if (a.lockedVm < e.lockedVm) return 'IOMMUFD-ACCT-MM';
       if (this.ctx.charged('user') > 0n) return 'IOMMUFD-ACCT-USER';
       if (this.ctx.charged('none') > 0n) return 'IOMMUFD-ACCT-CAP';
-      return 'IOMMUFD-ACCT-MM';
     }
-    return 'IOMMUFD-ACCT-PINNED';
+    if (this.blameFor.acct === 'IOMMUFD-ACCT-EXACT' && e.lockedVm === a.lockedVm) return 'IOMMUFD-ACCT-PINNED';
+    return this.blameFor.acct;
   }
 }
 

@@ -147,10 +147,11 @@ describe('properties exercise the rules they claim', () => {
             const e = model.apply(op);
             seen.add(e.rule);
             for (const r of e.alsoBroken ?? []) seen.add(r);
-            // The rules that decide only what a wrong answer breaks: counters off by a page, a later check's errno.
+            // The rules that decide only what a wrong answer breaks: counters a page off either way, a later check's errno.
             const r = e.result;
             if (r.ok && 'pinnedVm' in r) {
               seen.add(model.blame(op, e, { ...r, lockedVm: r.lockedVm + 1n }));
+              if (r.lockedVm > 0n) seen.add(model.blame(op, e, { ...r, lockedVm: r.lockedVm - 1n }));
               seen.add(model.blame(op, e, { ...r, pinnedVm: r.pinnedVm + 1n }));
             }
             const later = (e as { laterErrnos?: readonly Errno[] }).laterErrnos?.[0];

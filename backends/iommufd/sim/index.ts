@@ -75,10 +75,11 @@ export class SimIommufd implements Backend {
     switch (op.op) {
       case 'mmap': return done(memory.mmap(0, op.vaddr, op.size, op.prot, op.backing));
       case 'munmap': return done(memory.munmap(0, op.vaddr, op.size));
-      case 'cpuWrite': return done(memory.cpuWrite(0, op.vaddr, op.token));
+      // spec/iommufd/operations.md: the CPU accesses one page at a page-aligned address.
+      case 'cpuWrite': return done(op.vaddr % PAGE_SIZE !== 0n ? 'EINVAL' : memory.cpuWrite(0, op.vaddr, op.token));
       case 'cpuRead': {
-        const token = memory.cpuRead(0, op.vaddr);
-        return token === 'EFAULT' ? fail(token) : ok<'cpuRead'>({ token });
+        const token = op.vaddr % PAGE_SIZE !== 0n ? 'EINVAL' : memory.cpuRead(0, op.vaddr);
+        return typeof token === 'bigint' ? ok<'cpuRead'>({ token }) : fail(token);
       }
       case 'setRlimitMemlock':
         this.host.process.rlimitMemlock = op.bytes;
