@@ -51,8 +51,10 @@ for (const iommu of ['intel-iommu', 'virtio-iommu']) {
         { op: 'mmap', vaddr: hx(arena), size: '0x2000', prot: 'rw', backing: 'anon' },
         { op: 'cpuWrite', vaddr: hx(arena), token: '0xabc' },
         { op: 'ioasAlloc', ioas: 0 },
+        { op: 'dmaRead', dev: 0, iova: '0x100000' }, // unbound: no DMA, a fault
         { op: 'bind', dev: 0 },
         { op: 'attach', dev: 0, ioas: 0 },
+        { op: 'dmaRead', dev: 0, iova: '0xfee00000' }, // the interrupt window, reserved
         { op: 'map', ioas: 0, flags: 7, iova: '0x100000', vaddr: hx(arena), length: '0x2000' },
         { op: 'counters' }, // IOMMUFD-ACCT-USER, IOMMUFD-ACCT-PINNED
         { op: 'dmaRead', dev: 0, iova: '0x100000' }, // IOMMUFD-DMA-REACH
@@ -72,8 +74,8 @@ for (const iommu of ['intel-iommu', 'virtio-iommu']) {
         { op: 'destroy', ioas: 0 }, // IOMMUFD-OBJ-ID
       ]);
       expect(r).toEqual([
-        { ok: true }, { ok: true }, { ok: true }, { ok: true }, { ok: true },
-        { ok: true, iova: '0x100000' },
+        { ok: true }, { ok: true }, { ok: true }, { ok: false, errno: 'EFAULT' }, { ok: true }, { ok: true },
+        { ok: false, errno: 'EFAULT' }, { ok: true, iova: '0x100000' },
         { ok: true, lockedVm: '0x0', pinnedVm: '0x2' },
         { ok: true, token: '0xabc' }, { ok: true }, { ok: true, token: '0x77' },
         { ok: false, errno: 'EEXIST' }, { ok: false, errno: 'ENOENT' },
