@@ -4,44 +4,15 @@
 // Per IOMMU: the suite with --runs 2 must complete (closing line, exit status 0 or 1, no ERROR
 // property: the backend never faulted; divergences of the kernel are allowed), and a few direct
 // protocol checks, including a crashing case process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { KernelPeer } from './support/kernel-peer.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const enabled = process.env.VFIO_KERNEL_TEST === '1';
-
-class Peer {
-  private child: ChildProcess;
-  private waiting: ((line: string) => void)[] = [];
-  private id = 0;
-  stderr = '';
-  constructor(iommu: string) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'kernel/vm/backend.ts', '--iommu', iommu], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-    readline.createInterface({ input: this.child.stdout! }).on('line', (l) => this.waiting.shift()?.(l));
-    this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
-  }
-  request(body: Record<string, unknown>): Promise<Record<string, any>> {
-    const id = this.id++;
-    return new Promise((resolve) => {
-      this.waiting.push((l) => resolve(JSON.parse(l)));
-      this.child.stdin!.write(JSON.stringify({ id, ...body }) + '\n');
-    });
-  }
-  execute(ops: Record<string, unknown>[]): Promise<Record<string, any>[]> {
-    return this.request({ type: 'execute', ops }).then((r) => r.results);
-  }
-  exited(): Promise<number | null> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null) resolve(this.child.exitCode);
-      else this.child.on('exit', (c) => resolve(c));
-    });
-  }
-  close(): void { this.child.stdin!.end(); }
-}
 
 function runSuite(iommu: string, runs: number): Promise<{ code: number | null; stdout: string; stderr: string; cases: string }> {
   const cases = fs.mkdtempSync(path.join(os.tmpdir(), `vfio-kernel-test-${iommu}-`));
@@ -69,10 +40,10 @@ for (const iommu of ['intel-iommu', 'virtio-iommu']) {
   });
 
   describe.skipIf(!enabled)(`kernel backend, ${iommu}`, () => {
-    let peer: Peer;
+    let peer: KernelPeer;
     let info: Record<string, any>;
     beforeAll(async () => {
-      peer = new Peer(iommu);
+      peer = new KernelPeer(['--iommu', iommu]);
       const hello = await peer.request({ type: 'hello', protocol: 1, suite: 'kernel.test' });
       expect(hello.type, peer.stderr).toBe('hello');
       info = hello.info;

@@ -72,11 +72,11 @@ static void case_main(int sock)
 	signal(SIGPIPE, SIG_DFL);
 	port = sock;
 	/* a new case: fresh container, empty arena, RLIMIT_MEMLOCK unlimited, no CAP_IPC_LOCK */
-	if (setup() < 0) {
+	if (case_open() < 0) {
 		out_len = 0;
-		emit("#fail container setup failed (see the guest console)");
+		emit("#fail container or iommufd setup failed (see the guest console)");
 		send_line();
-		teardown();
+		case_close();
 		_exit(1);
 	}
 	host_reset();
@@ -85,7 +85,7 @@ static void case_main(int sock)
 		out_len = 0;
 		emit("#fail cannot start the DMA scratch helper (see the guest console)");
 		send_line();
-		teardown();
+		case_close();
 		_exit(1);
 	}
 	out_len = 0;
@@ -108,8 +108,8 @@ static void case_main(int sock)
 		memmove(ch_buf, ch_buf + start, len - start);
 		len -= start;
 	}
-	helper_stop(); /* the scratch helper first: it holds the container fd too */
-	teardown(); /* close device, group and container before exiting */
+	helper_stop(); /* the scratch helper first: it holds the container or iommufd fd too */
+	case_close(); /* close the kernel objects' fds before exiting */
 	mmio_close();
 	_exit(0);
 }

@@ -9,13 +9,16 @@
 #include "config.h"
 #include "util.h"
 
+int family_iommufd;
 int profile_v1;
 char port_path[256];
 char viommu_irq_name[64];
 char bdf[256];
 char mmio_bdf[256];
 char iommu_name[64] = "unknown";
+char kernel_name[64] = "unknown";
 long poll_us = 100000;
+long hugepages = 64;
 
 void parse_cmdline(void)
 {
@@ -23,10 +26,13 @@ void parse_cmdline(void)
 	if (read_file("/proc/cmdline", buf, sizeof buf) < 0) return;
 	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n")) {
 		if (!strcmp(t, "agent.profile=v1")) profile_v1 = 1;
+		else if (!strcmp(t, "agent.family=iommufd")) family_iommufd = 1;
 		else if (!strncmp(t, "agent.port=", 11)) snprintf(port_path, sizeof port_path, "%s", t + 11);
 		else if (!strncmp(t, "agent.bdf=", 10)) snprintf(bdf, sizeof bdf, "%s", t + 10);
 		else if (!strncmp(t, "agent.mmio=", 11)) snprintf(mmio_bdf, sizeof mmio_bdf, "%s", t + 11);
 		else if (!strncmp(t, "agent.iommu=", 12)) snprintf(iommu_name, sizeof iommu_name, "%s", t + 12);
+		else if (!strncmp(t, "agent.kernel=", 13)) snprintf(kernel_name, sizeof kernel_name, "%s", t + 13);
+		else if (!strncmp(t, "agent.hugepages=", 16)) hugepages = atol(t + 16);
 		else if (!strncmp(t, "agent.poll=", 11)) poll_us = atol(t + 11);
 	}
 }

@@ -1,6 +1,8 @@
 /* host.c - host memory, limits and capabilities of the calling process. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -9,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "host.h"
 #include "mmio.h"
 #include "util.h"
@@ -24,15 +27,27 @@ void host_reset(void)
 	munmap((void *)ARENA_START, ARENA_SIZE);
 	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
 	setrlimit(RLIMIT_MEMLOCK, &inf);
-	set_cap_ipc_lock(0);
+	set_cap_ipc_lock(family_iommufd); /* spec/type1/backend.ts and spec/iommufd/backend.ts: reset */
 }
 
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb)
 {
 	int fl = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS;
-	if (hugetlb) fl |= MAP_HUGETLB;
+	/* iommufd has no hugetlb capability, so its cases mmap hugetlb memory of any size: without
+	 * a reservation the mmap never fails for want of pool pages, and only touching more pages
+	 * than the pool holds (host_hugetlb_pool) fails (EFAULT for the CPU, EFAULT/ENOMEM to pin) */
+	if (hugetlb) fl |= MAP_HUGETLB | (family_iommufd ? MAP_NORESERVE : 0);
 	void *p = mmap((void *)(uintptr_t)vaddr, size, prot, fl, -1, 0);
 	return p == MAP_FAILED ? -1 : 0;
+}
+
+void host_hugetlb_pool(long pages)
+{
+	char v[32];
+	int n = snprintf(v, sizeof v, "%ld\n", pages);
+	int fd = open("/proc/sys/vm/nr_hugepages", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, v, n) != n) logf_("nr_hugepages := %ld: %m", pages);
+	if (fd >= 0) close(fd);
 }
 
 int host_munmap(uint64_t vaddr, uint64_t size)
@@ -94,11 +109,15 @@ int set_cap_ipc_lock(int on)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
-long vmlck_pages(void)
+/* a "Name:   N kB" line of /proc/self/status, in 4 KiB pages */
+static long status_pages(const char *name)
 {
 	char buf[8192];
 	if (read_file("/proc/self/status", buf, sizeof buf) < 0) return -1;
-	char *p = strstr(buf, "VmLck:");
+	char *p = strstr(buf, name);
 	if (!p) return -1;
-	return atol(p + 6) / 4;
+	return atol(p + strlen(name)) / 4;
 }
+
+long vmlck_pages(void) { return status_pages("VmLck:"); }
+long vmpin_pages(void) { return status_pages("VmPin:"); }

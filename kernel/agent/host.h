@@ -13,11 +13,13 @@
  * (size 0, unaligned) pass, so that the kernel's answer to them is observed */
 int outside_arena(uint64_t a, uint64_t size);
 
-/* the start of a case: an empty arena, RLIMIT_MEMLOCK unlimited, CAP_IPC_LOCK dropped from the
- * effective set (it stays permitted) */
+/* the start of a case: an empty arena, RLIMIT_MEMLOCK unlimited; CAP_IPC_LOCK dropped from the
+ * effective set for type1 (it stays permitted), held for iommufd */
 void host_reset(void);
 
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb); /* MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS */
+/* the huge page pool (vm.nr_hugepages) hugetlb mmaps draw from; logged on failure */
+void host_hugetlb_pool(long pages);
 int host_munmap(uint64_t vaddr, uint64_t size);
 int host_mremap(uint64_t vaddr, uint64_t size, uint64_t new_vaddr, uint64_t new_size); /* MAYMOVE|FIXED */
 int host_mprotect(uint64_t vaddr, uint64_t size, int prot);
@@ -30,5 +32,6 @@ int host_cpu_read(uint64_t vaddr, uint64_t *token);
 int host_set_rlimit_memlock(uint64_t bytes); /* U64MAX is RLIM_INFINITY */
 int set_cap_ipc_lock(int on);                 /* in the effective set */
 long vmlck_pages(void);                       /* VmLck of /proc/self/status in 4 KiB pages, or -1 */
+long vmpin_pages(void);                       /* VmPin, likewise */
 
 #endif

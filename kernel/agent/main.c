@@ -1,8 +1,10 @@
 /*
  * vfio-conform kernel agent: runs inside a QEMU guest (as the payload of the initramfs /init)
  * and speaks the suite's JSON-lines protocol (spec/protocol.md, versions 1 and 2) over a
- * virtio-serial port. Every operation is the real syscall / VFIO type1 ioctl; device DMA goes
- * through the QEMU "edu" PCI device behind the emulated IOMMU (intel-iommu or virtio-iommu).
+ * virtio-serial port, for the type1 family (a VFIO container) or, with agent.family=iommufd,
+ * the iommufd family (/dev/iommu and the VFIO device cdev). Every operation is the real
+ * syscall / ioctl; device DMA goes through the QEMU "edu" PCI device behind the emulated IOMMU
+ * (intel-iommu or virtio-iommu).
  *
  * Build: gcc -O2 -static -std=c11 -Wall -o agent <every .c file of kernel/agent>
  *        (libc and linux/vfio.h only; kernel/vm/backend.ts builds it this way)
@@ -14,6 +16,11 @@
  *   host.c      mmap, munmap, mremap, mprotect, CPU access, RLIMIT_MEMLOCK, CAP_IPC_LOCK, VmLck
  *   mmio.c      mmap of backing "mmio": fresh pages of a VFIO device BAR (ivshmem), CPU access
  *   container.c container, group and edu device setup; GET_INFO
+ *   iommufd.c   (iommufd) /dev/iommu, the IOAS handles and ioctls
+ *   device.c    (iommufd) the edu device's cdev: bind, attach, detach, hw_info; DMA staging
+ *   fdops.c     (iommufd) each operation that is not host memory; the scratch as reserved
+ *   geometry.c  (iommufd) the probe and the declaration of hello
+ *   uapi.h      the iommufd and cdev uAPI that bookworm's linux-libc-dev lacks
  *   dma.c       edu DMA, dmaRead/dmaWrite, IOMMU fault detection
  *   scratch.c   the DMA scratch, its reserved IOVA range and its helper process
  *   json.c      request parser and reply buffer
@@ -54,6 +61,7 @@
 #include "scratch.h"
 #include "util.h"
 #include "container.h"
+#include "geometry.h"
 
 /* ---------------------------------------------------------------- the probe
  *
@@ -64,7 +72,10 @@ struct probe_result {
 	int ok, has_vaddr, has_unmap_all, has_mmio, n;
 	uint64_t pgsizes, avail, r[MAXR][2];
 	char group_path[64];
+	struct fd_geometry fd; /* the iommufd family */
 };
+
+struct fd_geometry fd_geo; /* the iommufd declaration, in the protocol process */
 
 static int probe_main(struct probe_result *pr)
 {
@@ -106,6 +117,22 @@ static int probe_main(struct probe_result *pr)
 	return 0;
 }
 
+/* the iommufd family: the declaration is the probe's, then the same request loop */
+static int serve_iommufd(const struct fd_geometry *g)
+{
+	fd_geo = *g;
+	host_hugetlb_pool(hugepages);
+	logf_("iommufd: edu %s group %d aperture [0x%llx, 0x%llx] alignment 0x%llx hwInfoType %u%s, %d reserved regions, mmio %s",
+	      bdf, g->group, (unsigned long long)g->aperture[0], (unsigned long long)g->aperture[1],
+	      (unsigned long long)g->alignment, g->hw_info_type, g->has_hw_info ? "" : " (GET_HW_INFO failed)", g->nres,
+	      g->has_mmio ? mmio_bdf : "none");
+	mmio_available = g->has_mmio;
+	port = open(port_path, O_RDWR | O_CLOEXEC);
+	if (port < 0) { logf_("open %s: %m", port_path); return 1; }
+	logf_("serving the iommufd family on %s (protocol process %d; a case process per reset)", port_path, (int)getpid());
+	return serve();
+}
+
 int main(int argc, char **argv)
 {
 	reply_buffer_init();
@@ -125,15 +152,20 @@ int main(int argc, char **argv)
 	struct probe_result *pr = (void *)((char *)shm + PAGE);
 	pid_t p = fork();
 	if (p < 0) { logf_("fork: %m"); return 1; }
-	if (p == 0) _exit(probe_main(pr));
+	if (p == 0) {
+		if (!family_iommufd) _exit(probe_main(pr));
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(fd_probe(&pr->fd) < 0);
+	}
 	int st;
 	while (waitpid(p, &st, 0) < 0 && errno == EINTR) {}
-	if (!pr->ok) {
+	if (family_iommufd ? !pr->fd.ok : !pr->ok) {
 		char m[128];
 		describe_status(st, m, sizeof m);
 		logf_("the probe process failed (%s): not serving", m);
 		return 1;
 	}
+	if (family_iommufd) return serve_iommufd(&pr->fd);
 	has_vaddr_ext = pr->has_vaddr;
 	has_unmap_all_ext = pr->has_unmap_all;
 	mmio_available = pr->has_mmio;

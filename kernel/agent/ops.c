@@ -1,4 +1,5 @@
 /* ops.c - decodes each operation, runs it (host.c, the container, dma.c), writes its result.
+ * The host operations serve both families; the iommufd family's others are in fdops.c.
  *
  * Host operations act only inside the arena: a range the kernel would act on outside it is a
  * backend failure, never executed. A `map` that touches the scratch IOVA range is answered as a
@@ -13,7 +14,9 @@
 #include <sys/mman.h>
 #include <linux/vfio.h>
 
+#include "config.h"
 #include "dma.h"
+#include "fdops.h"
 #include "host.h"
 #include "json.h"
 #include "mmio.h"
@@ -66,7 +69,7 @@ void emit_ranges(uint64_t r[][2], int n)
 	emit("]");
 }
 
-static int result_err(int e, const char **fatal)
+int op_errno_result(int e, const char **fatal)
 {
 	const char *n = errno_name(e);
 	if (!n) {
@@ -91,7 +94,7 @@ int do_op(J *op, const char **fatal)
 		if (proc != 0) { *fatal = "this backend has one process (proc 0)"; return -1; }
 	}
 #define CHECK() do { if (bad) { static char m_[128]; snprintf(m_, sizeof m_, "%s: bad or missing field %s", kind, bad); *fatal = m_; return -1; } } while (0)
-#define SYSRES(expr) do { if ((expr) < 0) return result_err(errno, fatal); emit("{\"ok\":true}"); return 0; } while (0)
+#define SYSRES(expr) do { if ((expr) < 0) return op_errno_result(errno, fatal); emit("{\"ok\":true}"); return 0; } while (0)
 	if (!strcmp(kind, "mmap")) {
 		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size");
 		int prot = prot_of(fstr(op, "prot"));
@@ -129,7 +132,7 @@ int do_op(J *op, const char **fatal)
 	} else if (!strcmp(kind, "cpuRead")) {
 		uint64_t v = fu64(op, "vaddr"), t = 0;
 		CHECK();
-		if (host_cpu_read(v, &t) < 0) return result_err(errno, fatal);
+		if (host_cpu_read(v, &t) < 0) return op_errno_result(errno, fatal);
 		emit("{\"ok\":true,\"token\":\"0x%" PRIx64 "\"}", t);
 		return 0;
 	} else if (!strcmp(kind, "setRlimitMemlock")) {
@@ -140,6 +143,9 @@ int do_op(J *op, const char **fatal)
 		int on = fbool(op, "enabled");
 		CHECK();
 		SYSRES(set_cap_ipc_lock(on));
+	} else if (family_iommufd) {
+		int r = do_iommufd_op(kind, op, fatal);
+		if (r <= 0) return r;
 	} else if (!strcmp(kind, "map")) {
 		long long fl = fnum(op, "flags");
 		uint64_t i = fu64(op, "iova"), v = fu64(op, "vaddr"), s = fu64(op, "size");
@@ -150,13 +156,13 @@ int do_op(J *op, const char **fatal)
 		uint64_t i = fu64(op, "iova"), s = fu64(op, "size");
 		CHECK();
 		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .flags = (uint32_t)fl, .iova = i, .size = s };
-		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) < 0) return result_err(errno, fatal);
+		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) < 0) return op_errno_result(errno, fatal);
 		emit("{\"ok\":true,\"unmapped\":\"0x%llx\"}", (unsigned long long)u.size);
 		return 0;
 	} else if (!strcmp(kind, "getInfo")) {
 		uint64_t pg, av, rr[MAXR][2];
 		int n;
-		if (get_info(&pg, rr, &n, &av) < 0) return result_err(errno, fatal);
+		if (get_info(&pg, rr, &n, &av) < 0) return op_errno_result(errno, fatal);
 		emit("{\"ok\":true,\"pgsizes\":\"0x%" PRIx64 "\",\"iovaRanges\":", pg);
 		emit_ranges(rr, n);
 		/* the scratch is the agent's own mapping (like the reserved IOVA): while it is stuck
@@ -173,13 +179,13 @@ int do_op(J *op, const char **fatal)
 	} else if (!strcmp(kind, "dmaRead")) {
 		uint64_t i = fu64(op, "iova"), t = 0;
 		CHECK();
-		if (dma_read(i, &t, fatal) < 0) return *fatal ? -1 : result_err(errno, fatal);
+		if (dma_read(i, &t, fatal) < 0) return *fatal ? -1 : op_errno_result(errno, fatal);
 		emit("{\"ok\":true,\"token\":\"0x%" PRIx64 "\"}", t);
 		return 0;
 	} else if (!strcmp(kind, "dmaWrite")) {
 		uint64_t i = fu64(op, "iova"), t = fu64(op, "token");
 		CHECK();
-		if (dma_write(i, t, fatal) < 0) return *fatal ? -1 : result_err(errno, fatal);
+		if (dma_write(i, t, fatal) < 0) return *fatal ? -1 : op_errno_result(errno, fatal);
 		emit("{\"ok\":true}");
 		return 0;
 	} else if (!strcmp(kind, "counters")) {
@@ -196,4 +202,15 @@ int do_op(J *op, const char **fatal)
 	snprintf(m, sizeof m, "operation %s not supported by this backend", kind);
 	*fatal = m;
 	return -1;
+}
+
+int case_open(void)
+{
+	return family_iommufd ? fd_case_open() : setup();
+}
+
+void case_close(void)
+{
+	if (family_iommufd) fd_case_close();
+	else teardown();
 }

@@ -1,4 +1,4 @@
-/* ops.h - one operation of spec/type1/ops.ts, decoded from its JSON object, executed in the
+/* ops.h - one operation of spec/type1/ops.ts or spec/iommufd/ops.ts, decoded from its JSON object, executed in the
  * case process, and its result appended to the reply. */
 #ifndef AGENT_OPS_H
 #define AGENT_OPS_H
@@ -11,6 +11,14 @@
  * emit. Returns -1 with *fatal on a backend failure (a malformed or unsupported operation, an
  * errno the protocol has no name for, a broken DMA path), answered as an error reply. */
 int do_op(J *op, const char **fatal);
+
+/* the result {"ok":false,"errno":NAME} of errno e; -1 with *fatal for an errno without a name */
+int op_errno_result(int e, const char **fatal);
+
+/* the case's kernel objects: the type1 container (container.h) or the iommufd context and
+ * device cdev (fdops.h); 0 or -1 (logged) */
+int case_open(void);
+void case_close(void);
 
 /* the IOVA ranges r (inclusive ends) as a JSON array, without the scratch range */
 void emit_ranges(uint64_t r[][2], int n);

@@ -24,6 +24,7 @@
 #include "scratch.h"
 #include "util.h"
 #include "container.h"
+#include "geometry.h"
 
 int port = -1;
 
@@ -55,17 +56,23 @@ void reply_error(long long id, const char *msg)
 	send_line();
 }
 
-/* the hello reply in the version asked: version 2 adds "family" before "info" */
-static void hello(long long id, int version)
+void emit_host_info(void)
 {
-	struct utsname u;
-	uname(&u);
 	char meminfo[8192];
 	uint64_t huge = 0x200000;
 	if (read_file("/proc/meminfo", meminfo, sizeof meminfo) > 0) {
 		char *p = strstr(meminfo, "Hugepagesize:");
 		if (p) huge = (uint64_t)atol(p + 13) * 1024;
 	}
+	emit("\"host\":{\"pageSize\":\"0x%lx\",\"hugePageSize\":\"0x%" PRIx64 "\",\"arena\":{\"start\":\"0x%llx\",\"size\":\"0x%llx\"}}",
+	     sysconf(_SC_PAGESIZE), huge, ARENA_START, ARENA_SIZE);
+}
+
+/* the hello reply in the version asked: version 2 adds "family" before "info" */
+static void hello(long long id, int version)
+{
+	struct utsname u;
+	uname(&u);
 	char desc[1024];
 	snprintf(desc, sizeof desc,
 		 "Linux %s (%s) VFIO %s container in a QEMU TCG guest, %s, DMA through the QEMU edu device at %s; "
@@ -81,9 +88,8 @@ static void hello(long long id, int version)
 	     geo_pgsizes);
 	emit_ranges(geo_r, geo_n);
 	emit(",\"dmaEntryLimit\":\"0x%" PRIx64 "\"},", geo_avail);
-	emit("\"host\":{\"pageSize\":\"0x%lx\",\"hugePageSize\":\"0x%" PRIx64 "\",\"arena\":{\"start\":\"0x%llx\",\"size\":\"0x%llx\"}},",
-	     sysconf(_SC_PAGESIZE), huge, ARENA_START, ARENA_SIZE);
-	emit("\"capabilities\":[\"mremap\",\"mprotect\",\"cpuRead\",\"dmaWrite\"%s,\"rlimit\",\"capIpcLock\"",
+	emit_host_info();
+	emit(",\"capabilities\":[\"mremap\",\"mprotect\",\"cpuRead\",\"dmaWrite\"%s,\"rlimit\",\"capIpcLock\"",
 	     mmio_available ? ",\"mmio\"" : "");
 	if (has_unmap_all_ext) emit(",\"unmapAll\"");
 	if (has_vaddr_ext) emit(",\"vaddr\"");
@@ -109,6 +115,16 @@ static void handle(char *line)
 		J *v = jget(req, "protocol");
 		int version = v && v->type == J_NUM && (v->d == 1 || v->d == 2) ? (int)v->d : 0;
 		if (!version) { reply_error(id, "this backend speaks protocols 1 and 2"); return; }
+		if (family_iommufd) {
+			/* families came with version 2: a version-1 peer is a type1 peer */
+			if (version != 2) { reply_error(id, "this backend serves the iommufd family: protocol 2 only"); return; }
+			out_len = 0;
+			emit("{\"id\":%lld,\"type\":\"hello\",\"protocol\":2,\"family\":\"iommufd\",\"info\":", id);
+			emit_iommufd_info(&fd_geo);
+			emit("}");
+			send_line();
+			return;
+		}
 		hello(id, version);
 	} else if (!strcmp(type, "reset")) {
 		char err[512];
@@ -123,11 +139,12 @@ static void handle(char *line)
 		out_len = 0;
 		emit("{\"id\":%lld,\"type\":\"bye\"}", id);
 		send_line();
-		logf_("bye (cases %llu, case processes died %llu, killed %llu, dma observations %llu, faults %llu, MSI-window writes refused %llu, "
-		      "mmio mmaps %llu)",
+		logf_("bye (cases %llu, case processes died %llu, killed %llu, dma observations %llu, faults %llu, MSI-window DMAs refused %llu, "
+		      "mmio mmaps %llu, DMA of an unbound device refused %llu, DMA through a domain that can map nothing %llu)",
 		      (unsigned long long)stats->cases, (unsigned long long)stats->crashes, (unsigned long long)stats->child_killed,
 		      (unsigned long long)stats->dma_ops, (unsigned long long)stats->dma_faults, (unsigned long long)stats->msi_refused,
-		      (unsigned long long)stats->mmio_maps);
+		      (unsigned long long)stats->mmio_maps, (unsigned long long)stats->dma_unbound,
+		      (unsigned long long)stats->dma_unreachable);
 		exit(0);
 	} else {
 		reply_error(id, "unknown request type");

@@ -11,6 +11,9 @@ extern int port;
 void send_line(void);
 void reply_error(long long id, const char *msg);
 
+/* the hello info's "host" member: page size, huge page size, the arena */
+void emit_host_info(void);
+
 /* serves requests on `port` until `bye` (then exits 0); returns 1 if the port fails */
 int serve(void);
 

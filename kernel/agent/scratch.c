@@ -13,12 +13,16 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "config.h"
+#include "device.h"
 #include "host.h"
+#include "iommufd.h"
 #include "mmio.h"
 #include "protocol.h"
 #include "scratch.h"
 #include "util.h"
 #include "container.h"
+#include "uapi.h"
 
 uint64_t res_iova = RES_IOVA;
 uint64_t *scratch;
@@ -29,12 +33,30 @@ uint64_t *scratch;
  * charges a mapping's pages to the mm of the process that called MAP_DMA (dma->mm) and checks
  * that process's RLIMIT_MEMLOCK: the scratch never shows in the case process's VmLck, and the
  * suite's RLIMIT_MEMLOCK / CAP_IPC_LOCK settings of the case process never get in its way. The
- * case process asks over a socketpair: one byte 'M' (map) or 'U' (unmap), answered by an int
- * errno (0 = done). If the scratch cannot be unmapped (the virtio-iommu wrap below), the helper
- * keeps it mapped and answers the next 'M' with 0 without a new MAP_DMA. */
+ * case process asks over a socketpair: one byte 'M' (map) or 'U' (unmap) and a u32 target,
+ * answered by an int errno (0 = done). Type1 ignores the target (one container); if the scratch
+ * cannot be unmapped there (the virtio-iommu wrap below), the helper keeps it mapped and answers
+ * the next 'M' with 0 without a new MAP_DMA. The iommufd family names the IOAS (its kernel id):
+ * IOMMU_IOAS_MAP / IOMMU_IOAS_UNMAP of the scratch range on the inherited /dev/iommu fd, which
+ * makes the helper the source of the scratch's pages (pages.c: iopt_alloc_pages). */
 static int helper_sock = -1;
 static pid_t helper_pid = -1;
 int scratch_held; /* case side */
+
+/* one request of the iommufd family: the scratch mapped into / unmapped from IOAS `target` */
+static int helper_iommufd(char c, uint32_t target)
+{
+	uint64_t iova = res_iova, len = RES_SIZE;
+	if (c == 'M') {
+		uint32_t fl = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+		return ioas_map(target, fl, &iova, (uint64_t)(uintptr_t)scratch, RES_SIZE) < 0 ? errno : 0;
+	}
+	if (c == 'U') {
+		if (ioas_unmap(target, iova, &len) < 0) return errno;
+		return len == RES_SIZE ? 0 : EBUSY;
+	}
+	return EINVAL;
+}
 
 static void helper_main(int sock, pid_t parent)
 {
@@ -47,6 +69,7 @@ static void helper_main(int sock, pid_t parent)
 	if (device >= 0) close(device);
 	if (group >= 0) close(group);
 	device = group = -1;
+	dev_close(); /* the iommufd family's cdev: bound, it would keep the context alive */
 	if (port >= 0) close(port);
 	port = -1;
 	mmio_close();
@@ -55,12 +78,21 @@ static void helper_main(int sock, pid_t parent)
 	set_cap_ipc_lock(1);
 	int mapped = 0, logged = 0;
 	for (;;) {
-		char c;
-		ssize_t n = read(sock, &c, 1);
-		if (n < 0 && errno == EINTR) continue;
-		if (n <= 0) _exit(0);
+		char req[5];
+		size_t got = 0;
+		while (got < sizeof req) {
+			ssize_t n = read(sock, req + got, sizeof req - got);
+			if (n < 0 && errno == EINTR) continue;
+			if (n <= 0) _exit(0);
+			got += n;
+		}
+		char c = req[0];
+		uint32_t target;
+		memcpy(&target, req + 1, 4);
 		int e = 0;
-		if (c == 'M') {
+		if (family_iommufd) {
+			e = helper_iommufd(c, target);
+		} else if (c == 'M') {
 			if (!mapped) {
 				struct vfio_iommu_type1_dma_map m = {
 					.argsz = sizeof m, .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -128,12 +160,14 @@ void helper_stop(void)
 }
 
 /* one request to the helper: its errno (0 = done), or EPIPE if it is gone */
-static int helper_req(char c)
+static int helper_req(char c, uint32_t target)
 {
 	if (helper_sock < 0) return EPIPE;
+	char req[5] = { c };
+	memcpy(req + 1, &target, 4);
 	ssize_t n;
-	do n = send(helper_sock, &c, 1, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-	if (n != 1) return EPIPE;
+	do n = send(helper_sock, req, sizeof req, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+	if (n != sizeof req) return EPIPE;
 	int e = 0;
 	size_t got = 0;
 	while (got < sizeof e) {
@@ -148,17 +182,29 @@ static int helper_req(char c)
 /* map the scratch at the reserved IOVA for the duration of one DMA observation */
 int scratch_map(void)
 {
-	int e = helper_req('M');
+	int e = helper_req('M', 0);
 	if (e) { errno = e; return -1; }
 	scratch_held = 1;
 	return 0;
 }
 void scratch_unmap(void)
 {
-	int e = helper_req('U');
+	int e = helper_req('U', 0);
 	if (!e) scratch_held = 0;
 	else if (e == EPIPE) {} /* the helper is gone: whatever it mapped stays in the container */
 	else scratch_held = 1; /* stuck: still mapped (and counted in getInfo's dmaAvail) */
+}
+
+int scratch_map_in(uint32_t ioas_id)
+{
+	int e = helper_req('M', ioas_id);
+	if (e) { errno = e; return -1; }
+	return 0;
+}
+void scratch_unmap_from(uint32_t ioas_id)
+{
+	int e = helper_req('U', ioas_id);
+	if (e) logf_("scratch unmap from IOAS %u: %s", ioas_id, strerror(e));
 }
 
 int res_overlap(uint64_t iova, uint64_t size)

@@ -31,6 +31,11 @@ void helper_stop(void);
 int scratch_map(void);
 void scratch_unmap(void);
 
+/* the iommufd family: the scratch mapped at the reserved IOVA into the IOAS of that kernel id
+ * (IOMMU_IOAS_MAP by the helper; -1 with the kernel's errno), and unmapped from it */
+int scratch_map_in(uint32_t ioas_id);
+void scratch_unmap_from(uint32_t ioas_id);
+
 /* does [iova, iova + size) touch the reserved range? */
 int res_overlap(uint64_t iova, uint64_t size);
 /* the IOVA ranges `in` (inclusive ends) without the reserved range */

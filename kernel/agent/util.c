@@ -54,6 +54,12 @@ const char *errno_name(int e)
 	case EACCES: return "EACCES";
 	case ENOTTY: return "ENOTTY";
 	case ENXIO: return "ENXIO";
+	case ERANGE: return "ERANGE";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EMSGSIZE: return "EMSGSIZE";
+	case ENODEV: return "ENODEV";
+	case EDEADLOCK: return "EDEADLOCK"; /* == EDEADLK on Linux */
 	}
 	return NULL;
 }

@@ -27,7 +27,7 @@ const char *errno_name(int e);
 /* Statistics, shared by the protocol process and every case process (a MAP_SHARED page that
  * main allocates before the first fork), logged on `bye`. */
 struct shared_stats {
-	uint64_t dma_ops, dma_faults, msi_refused, cases, crashes, child_killed, mmio_maps;
+	uint64_t dma_ops, dma_faults, msi_refused, cases, crashes, child_killed, mmio_maps, dma_unbound, dma_unreachable;
 };
 extern struct shared_stats *stats;
 

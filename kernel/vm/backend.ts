@@ -6,6 +6,12 @@
 //   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
 //        [--cache DIR] [--accel tcg|kvm|auto] [--boot-timeout S] [--verbose] [--prepare-only]
 //        [--guest-program FILE.c] [--kernel stock|iommufd-legacy|iommufd-compat]
+//        [--family type1|iommufd]
+//
+// --family picks the suite family the agent serves (agent.family= on the kernel command line):
+// `type1` (default), a VFIO type1 container; `iommufd`, /dev/iommu and the edu device's VFIO
+// cdev, which needs a kernel with iommufd (--kernel iommufd-legacy, the default then, or
+// iommufd-compat).
 //
 // --kernel picks the guest kernel: `stock` (default) is the pinned Debian kernel with VFIO as
 // modules; `iommufd-legacy` and `iommufd-compat` are the kernels kernel/iommufd/ builds (once per
@@ -45,7 +51,11 @@ const MKINITRAMFS = path.join(HERE, 'mkinitramfs.sh');
 export const KERNELS = ['stock', 'iommufd-legacy', 'iommufd-compat'] as const;
 type Kernel = (typeof KERNELS)[number];
 
+export const FAMILIES = ['type1', 'iommufd'] as const;
+type Family = (typeof FAMILIES)[number];
+
 interface Options {
+  family: Family;
   kernel: Kernel;
   iommu: 'intel-iommu' | 'virtio-iommu';
   profile: 'v1' | 'v2';
@@ -67,9 +77,10 @@ class Fatal extends Error {}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    kernel: 'stock', iommu: 'intel-iommu', profile: 'v2', cache: path.join(KERNEL_DIR, '.cache'), accel: 'tcg',
+    family: 'type1', kernel: 'stock', iommu: 'intel-iommu', profile: 'v2', cache: path.join(KERNEL_DIR, '.cache'), accel: 'tcg',
     bootTimeout: 240, verbose: false, prepareOnly: false, memory: '512M',
   };
+  let kernelGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -99,9 +110,16 @@ function parseArgs(argv: string[]): Options {
       const v = val();
       if (!(KERNELS as readonly string[]).includes(v)) throw new Fatal(`--kernel: ${KERNELS.join(', ')}, not ${v}`);
       o.kernel = v as Kernel;
+      kernelGiven = true;
+    } else if (a === '--family') {
+      const v = val();
+      if (!(FAMILIES as readonly string[]).includes(v)) throw new Fatal(`--family: ${FAMILIES.join(' or ')}, not ${v}`);
+      o.family = v as Family;
     }
     else throw new Fatal(`unknown argument ${a}`);
   }
+  if (o.family === 'iommufd' && !kernelGiven) o.kernel = 'iommufd-legacy';
+  if (o.family === 'iommufd' && o.kernel === 'stock') throw new Fatal('--family iommufd: the stock kernel has no iommufd (CONFIG_IOMMUFD is not set); use --kernel iommufd-legacy or iommufd-compat');
   return o;
 }
 
@@ -235,7 +253,7 @@ function kvmLooksUsable(): boolean {
 
 function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string, sock: string): string[] {
   const intel = o.iommu === 'intel-iommu';
-  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', 'iommu=strict', `agent.iommu=${o.iommu}`, `agent.kernel=${o.kernel}`, 'agent.poll=100000'];
+  const append = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', 'iommu=strict', `agent.iommu=${o.iommu}`, `agent.kernel=${o.kernel}`, `agent.family=${o.family}`, 'agent.poll=100000'];
   if (intel) append.push('intel_iommu=on');
   else append.push('vfio_iommu_type1.allow_unsafe_interrupts=1');
   // virtio-iommu has no interrupt remapping: iommufd refuses to bind a device without this
@@ -304,7 +322,7 @@ async function main(): Promise<void> {
   const sock = path.join(tmp, 'agent.sock');
   const logDir = path.join(o.cache, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const consoleLog = path.join(logDir, `${o.kernel}-${o.iommu}-${o.profile}-${process.pid}.log`);
+  const consoleLog = path.join(logDir, `${o.family}-${o.kernel}-${o.iommu}-${o.profile}-${process.pid}.log`);
   const consoleOut = fs.openSync(consoleLog, 'w');
   const consoleTail: string[] = [];
 
@@ -334,7 +352,7 @@ async function main(): Promise<void> {
   const boot = (acc: 'tcg' | 'kvm'): ChildProcess => {
     const args = qemuArgs(o, acc, vmlinuz, initrd, sock);
     fs.writeSync(consoleOut, `# qemu-system-x86_64 ${args.join(' ')}\n`);
-    log(`booting QEMU (${acc}${acc === 'tcg' ? ', icount' : ''}, ${o.iommu}, profile ${o.profile}, kernel ${label})`);
+    log(`booting QEMU (${acc}${acc === 'tcg' ? ', icount' : ''}, ${o.iommu}, family ${o.family}${o.family === 'type1' ? `, profile ${o.profile}` : ''}, kernel ${label})`);
     // setpriv --pdeathsig: QEMU dies with us even if we are SIGKILLed
     const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (d: Buffer): void => {
