@@ -24,7 +24,7 @@ export class IommufdHost {
   pinnedVm = 0n;
 
   constructor(private readonly policy: Policy, machine: SimHost) {
-    this.memory = new Host({ v2: true, bugs: new Set() }, machine);
+    this.memory = new Host({ v2: true, compat: false, bugs: new Set() }, machine);
     // A fresh backend holds CAP_IPC_LOCK (spec/iommufd/backend.ts: Backend).
     this.process.capIpcLock = true;
     this.process.rlimitMemlock = U64_MAX;
