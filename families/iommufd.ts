@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Family } from '../spec/family.ts';
 import { CAPABILITIES, capabilitiesFor, PROFILES, type BackendInfo } from '../spec/iommufd/backend.ts';
-import type { Op, Result } from '../spec/iommufd/ops.ts';
+import { OBSERVATIONS, type Op, type Result } from '../spec/iommufd/ops.ts';
 import { GROUPS, RULES } from '../spec/iommufd/rules.ts';
 import { decodeOp, decodeResult, encodeOp } from '../spec/iommufd/wire.ts';
 import { checkInfo, decodeInfo, encodeInfo } from '../spec/iommufd/info.ts';
@@ -35,6 +35,7 @@ export const iommufd: Family<Op, Result, BackendInfo> = {
   groups: GROUPS,
   profiles: PROFILES,
   capabilities: CAPABILITIES,
+  observations: OBSERVATIONS,
   properties: PROPERTIES,
   bundled: [...BUNDLED, kernel('intel-iommu'), kernel('virtio-iommu')],
   defaultBackends: BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
