@@ -68,6 +68,18 @@ void emit_host_info(void)
 	     sysconf(_SC_PAGESIZE), huge, ARENA_START, ARENA_SIZE);
 }
 
+/*
+ * On a kernel built with IOMMUFD_VFIO_CONTAINER, /dev/vfio/vfio is iommufd's compat layer
+ * (drivers/iommu/iommufd/vfio_compat.c), not VFIO's type1: the same ioctls, judged by the
+ * type1 family's compat profiles.
+ */
+static const char *profile_name(void)
+{
+	int compat = !strcmp(kernel_name, "iommufd-compat");
+	if (profile_v1) return compat ? "type1v1-compat" : "type1v1";
+	return compat ? "type1v2-compat" : "type1v2";
+}
+
 /* the hello reply in the version asked: version 2 adds "family" before "info" */
 static void hello(long long id, int version)
 {
@@ -75,16 +87,17 @@ static void hello(long long id, int version)
 	uname(&u);
 	char desc[1024];
 	snprintf(desc, sizeof desc,
-		 "Linux %s (%s) VFIO %s container in a QEMU TCG guest, %s, DMA through the QEMU edu device at %s; "
+		 "Linux %s (%s) VFIO %s container%s in a QEMU TCG guest, %s, DMA through the QEMU edu device at %s; "
 		 "IOVA 0x%" PRIx64 "+0x2000 reserved by the agent for DMA scratch; one process, a fresh one per case%s%s",
-		 u.release, u.version, profile_v1 ? "VFIO_TYPE1_IOMMU" : "VFIO_TYPE1v2_IOMMU", iommu_name, bdf, res_iova,
+		 u.release, u.version, profile_v1 ? "VFIO_TYPE1_IOMMU" : "VFIO_TYPE1v2_IOMMU",
+		 strcmp(kernel_name, "iommufd-compat") ? "" : " served by iommufd (IOMMUFD_VFIO_CONTAINER)", iommu_name, bdf, res_iova,
 		 mmio_available ? "; mmio memory: BAR2 of the ivshmem device at " : "", mmio_available ? mmio_bdf : "");
 	out_len = 0;
 	emit("{\"id\":%lld,\"type\":\"hello\",\"protocol\":%d,", id, version);
 	if (version >= 2) emit("\"family\":\"type1\",");
-	emit("\"info\":{\"name\":\"linux-%s-%s\",\"description\":", iommu_name, profile_v1 ? "type1v1" : "type1v2");
+	emit("\"info\":{\"name\":\"linux-%s-%s\",\"description\":", iommu_name, profile_name());
 	emit_str(desc);
-	emit(",\"profile\":\"%s\",\"geometry\":{\"pgsizes\":\"0x%" PRIx64 "\",\"iovaRanges\":", profile_v1 ? "type1v1" : "type1v2",
+	emit(",\"profile\":\"%s\",\"geometry\":{\"pgsizes\":\"0x%" PRIx64 "\",\"iovaRanges\":", profile_name(),
 	     geo_pgsizes);
 	emit_ranges(geo_r, geo_n);
 	emit(",\"dmaEntryLimit\":\"0x%" PRIx64 "\"},", geo_avail);

@@ -93,13 +93,14 @@ export function place(ctx: Context, ioas: Ioas, pieces: readonly Piece[], length
 }
 
 /**
- * What a kernel whose allocator caps its alignment at the huge page size answers where Linux
- * v6.12 answers ENOSPC: a trial placement at the iova it finds, undone at once. Undefined when
- * it finds no room either.
+ * What a kernel whose allocator caps its alignment answers where Linux v6.12 answers ENOSPC: a
+ * trial placement at the iova it finds, undone at once. The cap is HPAGE_SIZE with transparent
+ * huge pages and PAGE_SIZE without; the first that finds room decides. Undefined when neither
+ * does.
  */
 function cappedOutcome(ctx: Context, ioas: Ioas, pieces: readonly Piece[], length: bigint, flags: number, allocUptr: bigint): Backport | undefined {
-  const at = kernelIova(ioas, allocUptr, length, ctx.info.host.hugePageSize);
-  if (typeof at === 'string') return undefined;
+  const at = [ctx.info.host.hugePageSize, PAGE_SIZE].map((cap) => kernelIova(ioas, allocUptr, length, cap)).find((v) => typeof v !== 'string');
+  if (at === undefined || typeof at === 'string') return undefined;
   const placeAt = (iova: bigint): Placed => place(ctx, ioas, pieces, length, iova, flags | MAP_FLAG.FIXED_IOVA, allocUptr);
   const trial = placeAt(at);
   if (!trial.ok) return { errno: trial.fails[0]!.errno, placeAt };

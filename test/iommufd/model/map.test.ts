@@ -141,6 +141,16 @@ describe('IOMMU_IOAS_MAP', () => {
     expect(at(n, map(0x50200000n, B, P)).result).toEqual(iovaOk(0x50200000n));
   });
 
+  test('IOMMUFD-MAP-ALLOC: a kernel without transparent huge pages caps the alignment at PAGE_SIZE: its lower choice conforms too', () => {
+    const m = fresh();
+    // 3 pages want a 4-page alignment; [0x2000, 0x5fff] holds 3 pages only from 0x2000.
+    run(m, [alloc(0), allow([{ start: 0x2000n, last: 0x5fffn }])]);
+    const e = m.apply(mapAuto(A, 3n * P));
+    expect(e.result).toEqual(err('ENOSPC'));
+    expect(e.judge?.(iovaOk(0x2000n))).toBeNull();
+    expect(e.judge?.(iovaOk(0x4000n))?.rule).toBe('IOMMUFD-MAP-ALLOC');
+  });
+
   test('IOMMUFD-MAP-LAZY: with no domain a map of unmapped, PROT_NONE or MMIO memory succeeds and pins nothing', () => {
     const m = fresh();
     run(m, [...uncapped, alloc(0), mmap(B, P, 'none'), mmap(B + P, P, 'rw', 'mmio')]);
