@@ -3,15 +3,9 @@
 // has one. Other arguments go to `vfio-conform run`.
 //
 //   node --import tsx qemu/conform.ts [--version 7.2|11.1] [--only IOMMU] [run options]
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { tsProgramArgv } from '../families/runner.ts';
+import { conformBundled } from '../harness/conform-bundled.ts';
 import { QEMU_VERSIONS } from './build.ts';
 import { bundledQemu, takeFlag } from './bundled.ts';
-
-const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
-const expectations = (name: string): string => fileURLToPath(new URL(`../expectations/${name}.json`, import.meta.url));
 
 function main(argv: string[]): number {
   const [versions, afterVersion] = takeFlag(argv, '--version');
@@ -22,10 +16,7 @@ function main(argv: string[]): number {
     .filter((b) => (versions.length === 0 || versions.includes(b.version)) && (only.length === 0 || only.includes(b.iommu)))
     .map((b) => b.name);
   if (names.length === 0) return usage(`no bundled QEMU backend matches${versions.length ? ` --version ${versions.join(',')}` : ''}${only.length ? ` --only ${only.join(',')}` : ''}`);
-  const args = names.flatMap((n) => ['--backend', n, ...(existsSync(expectations(n)) ? ['--expect', expectations(n)] : [])]);
-  const [node, ...pre] = tsProgramArgv(CLI);
-  const r = spawnSync(node!, [...pre, 'run', ...args, ...rest], { stdio: 'inherit' });
-  return r.status ?? 1;
+  return conformBundled(names, rest);
 }
 
 function usage(message: string): number {

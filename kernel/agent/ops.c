@@ -40,9 +40,11 @@ static int do_map(uint32_t flags, uint64_t iova, uint64_t vaddr, uint64_t size)
 	int r = ioctl(container, VFIO_IOMMU_MAP_DMA, &m);
 	int e = errno;
 	if (!(flags & VFIO_DMA_MAP_FLAG_VADDR) && res_overlap(iova, size)) {
-		/* The reserved page is "not a valid IOVA": the kernel checks the IOVA ranges after
-		 * argument validation (EINVAL), the EEXIST overlap check and the ENOSPC entry limit,
-		 * and before pinning (ENOMEM, EFAULT). Keep the kernel's earlier answers, replace the
+		/* The reserved page is "not a valid IOVA": type1 checks the IOVA ranges after
+		 * argument validation (EINVAL, EOVERFLOW), the EEXIST overlap check and the ENOSPC
+		 * entry limit, and before pinning (ENOMEM, EFAULT); iommufd's compat layer checks
+		 * them after argument validation only (iopt_alloc_pages, then iopt_check_iova, which
+		 * tests reserved ranges before areas). Keep the kernel's earlier answers, replace the
 		 * later ones by EINVAL, and undo a success. */
 		if (r == 0) {
 			struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = iova, .size = size };
@@ -50,7 +52,8 @@ static int do_map(uint32_t flags, uint64_t iova, uint64_t vaddr, uint64_t size)
 			errno = EINVAL;
 			return -1;
 		}
-		if (e != EINVAL && e != EEXIST && e != ENOSPC) e = EINVAL;
+		int compat = !strcmp(kernel_name, "iommufd-compat");
+		if (e != EINVAL && e != EOVERFLOW && (compat || (e != EEXIST && e != ENOSPC))) e = EINVAL;
 		errno = e;
 		return -1;
 	}

@@ -1,0 +1,18 @@
+// `vfio-conform run` over a list of bundled backends, each with its expectations file
+// (expectations/<name>.json: what that real implementation is known to break, and why) when it
+// has one. The runners of real backends (qemu/conform.ts, kernel/conform.ts) pick the names.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tsProgramArgv } from '../families/runner.ts';
+
+const CLI = fileURLToPath(new URL('./cli/main.ts', import.meta.url));
+const expectations = (name: string): string => fileURLToPath(new URL(`../expectations/${name}.json`, import.meta.url));
+
+/** Runs the suite on `names` with `runArgs` after them; returns its exit status. */
+export function conformBundled(names: readonly string[], runArgs: readonly string[]): number {
+  const args = names.flatMap((n) => ['--backend', n, ...(existsSync(expectations(n)) ? ['--expect', expectations(n)] : [])]);
+  const [node, ...pre] = tsProgramArgv(CLI);
+  const r = spawnSync(node!, [...pre, 'run', ...args, ...runArgs], { stdio: 'inherit' });
+  return r.status ?? 1;
+}

@@ -1,0 +1,46 @@
+// `npm run conform:kernel`: every bundled real-kernel backend (type1 on Debian's kernel, type1
+// through iommufd's compat layer, native iommufd on the kernel built by kernel/iommufd/), each
+// with its expectations file when it has one. Other arguments go to `vfio-conform run`.
+//
+//   node --import tsx kernel/conform.ts [--family type1|iommufd] [--only NAME] [run options]
+//
+// The built kernels are prepared first (kernel/vm/backend.ts --prepare-only): a cold build
+// takes minutes, longer than the first request of a run may wait.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { FAMILIES } from '../families/index.ts';
+import { tsProgramArgv } from '../families/runner.ts';
+import { conformBundled } from '../harness/conform-bundled.ts';
+import { takeFlag } from '../qemu/bundled.ts';
+
+const RUNNER = fileURLToPath(new URL('./vm/backend.ts', import.meta.url));
+
+/** The bundled backends that boot Linux in a VM, with the runner arguments of each. */
+export function bundledKernels(): { name: string; family: string; args: string[] }[] {
+  return FAMILIES.flatMap((f) => f.bundled.flatMap((b) =>
+    b.kind === 'real' && b.name.startsWith('linux-') && b.command.includes(RUNNER)
+      ? [{ name: b.name, family: f.id, args: b.command.slice(b.command.indexOf(RUNNER) + RUNNER.length + 1).trim().split(/\s+/) }]
+      : []));
+}
+
+function main(argv: string[]): number {
+  const [families, afterFamily] = takeFlag(argv, '--family');
+  const [only, rest] = takeFlag(afterFamily, '--only');
+  const chosen = bundledKernels().filter((k) => (families.length === 0 || families.includes(k.family)) && (only.length === 0 || only.includes(k.name)));
+  if (chosen.length === 0) {
+    process.stderr.write(`conform:kernel: no bundled kernel backend matches${families.length ? ` --family ${families.join(',')}` : ''}${only.length ? ` --only ${only.join(',')}` : ''}\n`);
+    return 2;
+  }
+  const [node, ...pre] = tsProgramArgv(RUNNER);
+  const built = new Set(chosen.flatMap((k) => {
+    const i = k.args.indexOf('--kernel');
+    return i >= 0 && k.args[i + 1] !== 'stock' ? [k.args[i + 1]!] : [];
+  }));
+  for (const kernel of built) {
+    const r = spawnSync(node!, [...pre, '--kernel', kernel, '--prepare-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) return r.status ?? 1;
+  }
+  return conformBundled(chosen.map((k) => k.name), rest);
+}
+
+process.exitCode = main(process.argv.slice(2));
