@@ -1,7 +1,10 @@
 // Measures the kernel backend through its protocol, as the suite sees it:
 //   node --import tsx kernel/vm/measure.ts --iommu intel-iommu [--cache DIR] [--profile v1|v2]
+//        [--family iommufd] [--kernel ...]   (any other option of backend.ts)
 // Prints one JSON object: seconds from spawn to the first operation's result, map/unmap ops/s
-// (batches of 256 operations), milliseconds per dmaRead (mapped and unmapped pages).
+// (batches of 256 operations), milliseconds per dmaRead (mapped and unmapped pages). With
+// --family iommufd the same figures for IOAS_MAP/IOAS_UNMAP on an IOAS the edu device is
+// attached to.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -29,19 +32,43 @@ function req(body: Record<string, unknown>): Promise<any> {
 }
 const hex = (n: bigint | number): string => '0x' + BigInt(n).toString(16);
 
-const hello = await req({ type: 'hello', protocol: 1, suite: 'measure' });
+const iommufd = args.includes('iommufd');
+const hello = await req({ type: 'hello', protocol: iommufd ? 2 : 1, suite: 'measure' });
 await req({ type: 'reset' });
-await req({ type: 'execute', ops: [{ op: 'getInfo' }] });
+// The family's own spelling of each operation the measurement needs.
+const op = iommufd
+  ? {
+    setup: [{ op: 'ioasAlloc', ioas: 0 }, { op: 'bind', dev: 0 }, { op: 'attach', dev: 0, ioas: 0 }],
+    first: { op: 'counters' },
+    mmap: (vaddr: bigint, size: number) => ({ op: 'mmap', vaddr: hex(vaddr), size: hex(size), prot: 'rw', backing: 'anon' }),
+    cpuWrite: (vaddr: bigint, token: string) => ({ op: 'cpuWrite', vaddr: hex(vaddr), token }),
+    map: (iova: number, vaddr: bigint) => ({ op: 'map', ioas: 0, flags: 7, iova: hex(iova), vaddr: hex(vaddr), length: '0x1000' }),
+    unmap: (iova: number) => ({ op: 'unmap', ioas: 0, iova: hex(iova), length: '0x1000' }),
+    dmaRead: (iova: string) => ({ op: 'dmaRead', dev: 0, iova }),
+    dmaWrite: (iova: string, token: string) => ({ op: 'dmaWrite', dev: 0, iova, token }),
+  }
+  : {
+    setup: [],
+    first: { op: 'getInfo' },
+    mmap: (vaddr: bigint, size: number) => ({ op: 'mmap', proc: 0, vaddr: hex(vaddr), size: hex(size), prot: 'rw', backing: 'anon' }),
+    cpuWrite: (vaddr: bigint, token: string) => ({ op: 'cpuWrite', proc: 0, vaddr: hex(vaddr), token }),
+    map: (iova: number, vaddr: bigint) => ({ op: 'map', proc: 0, flags: 3, iova: hex(iova), vaddr: hex(vaddr), size: '0x1000' }),
+    unmap: (iova: number) => ({ op: 'unmap', proc: 0, flags: 0, iova: hex(iova), size: '0x1000' }),
+    dmaRead: (iova: string) => ({ op: 'dmaRead', iova }),
+    dmaWrite: (iova: string, token: string) => ({ op: 'dmaWrite', iova, token }),
+  };
+await req({ type: 'execute', ops: [op.first] });
 const firstOp = (performance.now() - t0) / 1000;
 const arena = BigInt(hello.info.host.arena.start);
+if (op.setup.length) await req({ type: 'execute', ops: op.setup });
 
 // map/unmap throughput: 16 pages mapped one at a time, 128 map+unmap pairs per batch
-await req({ type: 'execute', ops: [{ op: 'mmap', proc: 0, vaddr: hex(arena), size: hex(0x10000), prot: 'rw', backing: 'anon' }] });
+await req({ type: 'execute', ops: [op.mmap(arena, 0x10000)] });
 const batch: unknown[] = [];
 for (let i = 0; i < 128; i++) {
   const iova = 0x1000000 + (i % 16) * 0x1000;
-  batch.push({ op: 'map', proc: 0, flags: 3, iova: hex(iova), vaddr: hex(arena + BigInt((i % 16) * 0x1000)), size: hex(0x1000) });
-  batch.push({ op: 'unmap', proc: 0, flags: 0, iova: hex(iova), size: hex(0x1000) });
+  batch.push(op.map(iova, arena + BigInt((i % 16) * 0x1000)));
+  batch.push(op.unmap(iova));
 }
 const batches = 20;
 let t = performance.now();
@@ -57,11 +84,8 @@ for (let i = 0; i < 50; i++) await req({ type: 'execute', ops: [{ op: 'counters'
 const rttMs = (performance.now() - t) / 50;
 
 // dmaRead: mapped page with a token, and an unmapped IOVA (fault)
-await req({ type: 'execute', ops: [
-  { op: 'cpuWrite', proc: 0, vaddr: hex(arena), token: '0x1234' },
-  { op: 'map', proc: 0, flags: 3, iova: '0x2000000', vaddr: hex(arena), size: '0x1000' },
-] });
-const reads = (iova: string, n: number): unknown[] => Array.from({ length: n }, () => ({ op: 'dmaRead', iova }));
+await req({ type: 'execute', ops: [op.cpuWrite(arena, '0x1234'), op.map(0x2000000, arena)] });
+const reads = (iova: string, n: number): unknown[] => Array.from({ length: n }, () => op.dmaRead(iova));
 t = performance.now();
 let r = await req({ type: 'execute', ops: reads('0x2000000', 40) });
 const dmaReadMs = (performance.now() - t) / 40;
@@ -71,7 +95,7 @@ r = await req({ type: 'execute', ops: reads('0x3000000', 40) });
 const dmaReadFaultMs = (performance.now() - t) / 40;
 if (!r.results.every((x: any) => !x.ok && x.errno === 'EFAULT')) throw new Error('dmaRead unmapped: ' + JSON.stringify(r.results[0]));
 t = performance.now();
-r = await req({ type: 'execute', ops: Array.from({ length: 40 }, () => ({ op: 'dmaWrite', iova: '0x2000000', token: '0x99' })) });
+r = await req({ type: 'execute', ops: Array.from({ length: 40 }, () => op.dmaWrite('0x2000000', '0x99')) });
 const dmaWriteMs = (performance.now() - t) / 40;
 t = performance.now();
 for (let i = 0; i < 20; i++) await req({ type: 'reset' });
