@@ -77,6 +77,13 @@ export const PROPERTIES: readonly Property[] = [
     weights: { ...BASE, getInfo: 4, mapMany: 1 },
   },
   {
+    id: 'dirty-tracking',
+    title: 'VFIO_IOMMU_DIRTY_PAGES and GET_INFO\'s MIGRATION capability, between maps, unmaps and container reopens',
+    rules: ['T1-DIRTY-V1', 'T1-DIRTY-FLAGS', 'T1-DIRTY-START-STOP', 'T1-DIRTY-GET-BITMAP', 'T1-COMPAT-DIRTY-ENOTTY', 'T1-INFO-MIGRATION'],
+    requires: ['dirtyPages', 'migrationInfo'],
+    weights: { ...BASE, mapAcross: 2, unmap: 3, dirtyPages: 5, migrationInfo: 2, dmaWrite: 1, close: 1 },
+  },
+  {
     id: 'lifecycle',
     title: 'Everything at once, with container close and reopen in the middle',
     rules: ['T1-CLOSE-RELEASE'],
