@@ -156,8 +156,8 @@ export const RULES = [
   // --- UNMAP_DMA -------------------------------------------------------------------------
   {
     id: 'T1-UNMAP-FLAGS', group: 'UNMAP', level: 'MUST', profile: 'both',
-    statement: 'UNMAP_DMA with an unknown flag, or GET_DIRTY_BITMAP together with ALL or VADDR, fails with EINVAL.',
-    sources: [`${T1}: vfio_iommu_type1_unmap_dma`],
+    statement: 'UNMAP_DMA with an unknown flag, or GET_DIRTY_BITMAP together with ALL or VADDR, fails with EINVAL. GET_DIRTY_BITMAP alone, with argsz leaving no room for the struct vfio_bitmap after the header (the suite sends none), fails with EINVAL too, whether VFIO_IOMMU_DIRTY_PAGES started tracking or not.',
+    sources: [`${T1}: vfio_iommu_type1_unmap_dma (argsz < minsz + sizeof(bitmap))`],
     variants: ['Compat: iommufd_vfio_unmap_dma accepts FLAG_ALL only: GET_DIRTY_BITMAP (dirty tracking moved to iommufd\'s own ioctls) and VADDR fail with EINVAL, alone or together.'],
   },
   {
