@@ -204,7 +204,7 @@ describe('case files are data', () => {
 describe('families', () => {
   test('families lists type1, viommu and iommufd with their profiles; rules and backends take --family', () => {
     const r = cli('families');
-    expect(r.stdout).toMatch(/^type1 .*\n\s+profiles: type1v2, type1v1, type1v2-compat, type1v1-compat; \d+ rules, 8 properties/m);
+    expect(r.stdout).toMatch(/^type1 .*\n\s+profiles: type1v2, type1v1, type1v2-compat, type1v1-compat; \d+ rules, 9 properties/m);
     expect(r.stdout).toMatch(/^viommu .*\n\s+profiles: vtd, smmuv3, virtio-iommu, mpc; \d+ rules, \d+ properties/m);
     expect(r.stdout).toMatch(/^iommufd .*\n\s+profiles: iommufd; \d+ rules, \d+ properties/m);
     expect(cli('rules', '--family', 'viommu').stdout).toContain('VIOMMU-SHADOW-NO-CUT');

@@ -38,12 +38,12 @@ describe('results reach the disk as they happen', () => {
     await r.done;
     const report = json(join(dir, 'r.json'));
     expect(report.finished).toBe(false);
-    expect(report.backends[0].properties.map((p: { status: string }) => p.status)).toEqual(Array(8).fill('pass'));
+    expect(report.backends[0].properties.map((p: { status: string }) => p.status)).toEqual(Array(9).fill('pass'));
     checkWellFormed(readFileSync(join(dir, 'r.xml'), 'utf8'));
-    expect(readFileSync(join(dir, 'r.xml'), 'utf8').match(/<testcase /g)).toHaveLength(8);
+    expect(readFileSync(join(dir, 'r.xml'), 'utf8').match(/<testcase /g)).toHaveLength(9);
     expect(readFileSync(join(dir, 'r.tap'), 'utf8')).toMatch(/^ok 8 - sim-type1: lifecycle$/m);
     const log = events(join(dir, 'e.jsonl'));
-    expect(log.map((e) => e.event)).toEqual(['start', 'backend', ...Array(8).fill('property'), 'backend']);
+    expect(log.map((e) => e.event)).toEqual(['start', 'backend', ...Array(9).fill('property'), 'backend']);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]); // no half-written file left
   });
 });
@@ -58,16 +58,16 @@ describe('signals end the run after the current step, with reports that say so',
       r.child.kill(signal);
       const ended = await r.done;
       expect(ended.status, ended.stderr).toBe(code);
-      expect(ended.stdout).toMatch(new RegExp(`^vfio-conform: 0 passed, 0 failed, 16 skipped \\(interrupted by ${signal}\\)$`, 'm'));
+      expect(ended.stdout).toMatch(new RegExp(`^vfio-conform: 0 passed, 0 failed, 18 skipped \\(interrupted by ${signal}\\)$`, 'm'));
       const report = json(join(dir, 'r.json'));
-      expect([report.finished, report.interrupted, report.totals.skipped]).toEqual([true, signal, 16]);
+      expect([report.finished, report.interrupted, report.totals.skipped]).toEqual([true, signal, 18]);
       const [first, ...rest] = report.backends.flatMap((b: BackendReport) => b.properties);
       expect(first.reason).toMatch(/^interrupted after \d+ of 1000000 cases$/);
       expect(new Set(rest.map((p: { reason: string }) => p.reason))).toEqual(new Set([`not run: interrupted by ${signal}`]));
       const xml = readFileSync(join(dir, 'r.xml'), 'utf8');
       checkWellFormed(xml);
       expect(xml).toContain(`<property name="interrupted" value="${signal}"/>`);
-      expect(xml.match(/<skipped /g)).toHaveLength(16);
+      expect(xml.match(/<skipped /g)).toHaveLength(18);
       const log = events(join(dir, 'e.jsonl'));
       expect(log.find((e) => e.event === 'interrupted')).toEqual({ event: 'interrupted', signal });
       expect(log.at(-1)).toMatchObject({ event: 'end', interrupted: signal, exit: code });
@@ -84,11 +84,11 @@ describe('signals end the run after the current step, with reports that say so',
     r.child.kill('SIGINT');
     const ended = await r.done;
     expect(ended.status).toBe(130);
-    expect(ended.stdout).toMatch(/^vfio-conform: 0 passed, 0 failed, 16 skipped \(interrupted by SIGINT\)$/m);
+    expect(ended.stdout).toMatch(/^vfio-conform: 0 passed, 0 failed, 18 skipped \(interrupted by SIGINT\)$/m);
     const report = json(join(dir, 'r.json'));
-    expect([report.finished, report.interrupted, report.totals]).toEqual([true, 'SIGINT', { passed: 0, failed: 0, skipped: 16, errors: 0 }]);
+    expect([report.finished, report.interrupted, report.totals]).toEqual([true, 'SIGINT', { passed: 0, failed: 0, skipped: 18, errors: 0 }]);
     const tap = readFileSync(join(dir, 'r.tap'), 'utf8');
-    expect(tap).toMatch(/^1\.\.16\nBail out! interrupted by SIGINT\n$/m);
+    expect(tap).toMatch(/^1\.\.18\nBail out! interrupted by SIGINT\n$/m);
   });
 });
 
@@ -165,9 +165,9 @@ describe('conventions', () => {
     expect(failed).toBeGreaterThanOrEqual(0);
     expect(statuses.slice(0, failed).every((s) => s === 'pass')).toBe(true);
     const reason = `not run: --bail after the failure of ${mutant.properties[failed].property} on sim-type1~unmap-stale-tail`;
-    expect(mutant.properties.slice(failed + 1).map((p: { reason: string }) => p.reason)).toEqual(Array(7 - failed).fill(reason));
-    expect([good.skipped, good.properties.length, good.properties[0].reason]).toEqual([reason, 8, reason]);
-    expect(report.totals).toEqual({ passed: failed, failed: 1, skipped: 15 - failed, errors: 0 });
+    expect(mutant.properties.slice(failed + 1).map((p: { reason: string }) => p.reason)).toEqual(Array(8 - failed).fill(reason));
+    expect([good.skipped, good.properties.length, good.properties[0].reason]).toEqual([reason, 9, reason]);
+    expect(report.totals).toEqual({ passed: failed, failed: 1, skipped: 17 - failed, errors: 0 });
   });
 
   test('--seed random says the seed it picked and records it: the run repeats with --seed N', () => {
@@ -207,15 +207,15 @@ describe('conventions', () => {
       return json(join(dir, `s${i}.json`));
     });
     const counts = shards.map((s) => s.backends.reduce((n: number, b: BackendReport) => n + b.properties.length, 0));
-    expect(counts).toEqual([5, 4]); // 9 pairs
+    expect(counts).toEqual([6, 6]); // 12 pairs
     const merged = cli(['merge', '--json', join(dir, 'merged.json'), '--junit', join(dir, 'merged.xml'), '--tap', join(dir, 'merged.tap'), join(dir, 's2.json'), join(dir, 's1.json')]);
     expect(merged.status).toBe(1);
     expect(readFileSync(join(dir, 'merged.json'), 'utf8')).toBe(readFileSync(join(dir, 'whole.json'), 'utf8'));
     expect(readFileSync(join(dir, 'merged.xml'), 'utf8')).toBe(readFileSync(join(dir, 'whole.xml'), 'utf8'));
     const tap = readFileSync(join(dir, 'merged.tap'), 'utf8');
     expect(tap).toMatch(/^TAP version 14\n# vfio-conform [^\n]*, seed 1\n/);
-    expect(tap).toMatch(/\n1\.\.9\n$/);
-    expect(tap.match(/^(not )?ok \d+ - /gm)!.map((l) => Number(/\d+/.exec(l)![0]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(tap).toMatch(/\n1\.\.12\n$/);
+    expect(tap.match(/^(not )?ok \d+ - /gm)!.map((l) => Number(/\d+/.exec(l)![0]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 
     const refused: [string[], RegExp][] = [
       [[join(dir, 's1.json')], /shards? 2\/2 missing/],
@@ -233,12 +233,12 @@ describe('conventions', () => {
   test('the pairs of shards are disjoint, cover the run, and alternate', () => {
     const options = { backends: ['sim-type1', 'sim-type1-v1', 'exec:x', 'sim-type1~charge-once'], family: null, rules: ['T1-INFO-*', 'T1-ACCT-*'] };
     const all = planPairs(options);
-    expect(all).toHaveLength(12);
+    expect(all).toHaveLength(16);
     const key = (p: { backend: number; property: string | null }) => `${p.backend} ${p.property}`;
     const parts = [1, 2, 3, 4, 5].map((index) => shardPairs({ ...options, shard: { index, count: 5 } }).map(key));
     expect(parts.flat().sort()).toEqual(all.map(key).sort());
-    expect(parts.map((p) => p.length)).toEqual([3, 3, 2, 2, 2]);
-    expect(parts[0]).toEqual([all[0], all[5], all[10]].map((p) => key(p!)));
+    expect(parts.map((p) => p.length)).toEqual([4, 3, 3, 3, 3]);
+    expect(parts[0]).toEqual([all[0], all[5], all[10], all[15]].map((p) => key(p!)));
   });
 
   test('exit status: a backend name that is neither bundled nor a path is a usage error (2) in run and replay; one that faults is 1', () => {
@@ -256,7 +256,7 @@ describe('conventions', () => {
     expect(loadFault.status).toBe(1);
     const [backend] = json(join(dir, 'r.json')).backends;
     expect(backend.error).toMatch(/exited with status 3/);
-    expect(backend.properties.map((p: { reason: string }) => p.reason)).toEqual(Array(8).fill('not run: the backend could not be loaded'));
+    expect(backend.properties.map((p: { reason: string }) => p.reason)).toEqual(Array(9).fill('not run: the backend could not be loaded'));
   });
 });
 
@@ -281,6 +281,6 @@ describe('a reader that goes away (`| head`) ends nothing early and hides no ver
     const dir = scratch();
     const r = await new Running(['run', '--runs', '2', '--backend', 'sim-type1', '--rules', 'T1-INFO-*', '--cases', join(dir, 'cases')], { stderr: 'closed' }).done;
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^vfio-conform: 2 passed, 0 failed, 0 skipped$/m);
+    expect(r.stdout).toMatch(/^vfio-conform: 3 passed, 0 failed, 0 skipped$/m);
   });
 });

@@ -22,7 +22,7 @@ describe('protocol: the suite through a pipe', () => {
     const dir = scratch('vfio-conform-stream-');
     const good = cli('run', '--runs', '10', '--backend', serve('sim-type1'), '--cases', dir);
     expect(good.status).toBe(0);
-    expect(good.stdout).toMatch(/^vfio-conform: 8 passed, 0 failed, 0 skipped$/m);
+    expect(good.stdout).toMatch(/^vfio-conform: 9 passed, 0 failed, 0 skipped$/m);
     const r = cli('run', '--runs', '10', '--backend', serve('sim-type1~charge-once'), '--rules', 'T1-ACCT-PER-MAPPING', '--cases', dir);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('VIOLATION T1-ACCT-PER-MAPPING on sim-type1~charge-once');
@@ -51,7 +51,7 @@ describe('protocol faults are reported as such', () => {
       const r = cli('run', '--runs', '3', '--timeout', timeout, '--backend', peer(mode), '--backend', 'sim-type1', '--cases', dir);
       expect(r.status).toBe(1);
       expect(r.stderr + r.stdout).toMatch(message);
-      expect(r.stdout).toMatch(/^vfio-conform: 8 passed, 1 failed, 7 skipped$/m); // the 7 not run after the fault
+      expect(r.stdout).toMatch(/^vfio-conform: 9 passed, 1 failed, 8 skipped$/m); // the 8 not run after the fault
       expect(readdirSync(dir).some((f) => f.startsWith(`bad-peer-${mode}`))).toBe(true);
     });
   }

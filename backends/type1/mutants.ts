@@ -73,4 +73,8 @@ export const MUTANTS: readonly Mutant[] = [
     'GET_INFO\'s DMA_AVAIL counts the live mappings down from U32_MAX, as type1 does from dma_entry_limit, where iommufd always reports U32_MAX.'),
   mutant('sim-type1-compat', 'compat-mmio-followed', 'T1-COMPAT-MAP-PFNMAP',
     'Pinning follows PFNMAP (MMIO) page-table entries as type1\'s vaddr_get_pfns does, so MMIO is mapped (uncharged) where iommufd\'s pin_user_pages refuses it with EFAULT.'),
+  mutant('sim-type1-compat', 'compat-dirty-pages', 'T1-COMPAT-DIRTY-ENOTTY',
+    'VFIO_IOMMU_DIRTY_PAGES is answered as type1 v2 answers it (START and STOP succeed, a bad flags word fails with EINVAL) where iommufd\'s compat layer has no such ioctl and answers ENOTTY.'),
+  mutant('sim-type1', 'migration-cap-missing', 'T1-INFO-MIGRATION',
+    'GET_INFO leaves VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION out of the capability chain, as the compat layer does, where type1 always reports it.'),
 ];

@@ -33,36 +33,57 @@ void teardown(void)
 	device = group = container = -1;
 }
 
-int get_info(uint64_t *pgsizes, uint64_t r[][2], int *nr, uint64_t *avail)
+/* VFIO_IOMMU_GET_INFO with room for the whole chain: the info, or NULL with errno */
+static struct vfio_iommu_type1_info *fetch_info(void)
 {
 	static uint8_t buf[16384];
 	struct vfio_iommu_type1_info *info = (void *)buf;
 	memset(buf, 0, sizeof buf);
 	info->argsz = sizeof buf;
-	if (ioctl(container, VFIO_IOMMU_GET_INFO, info) < 0) return -1;
-	if (info->argsz > sizeof buf) { errno = EOVERFLOW; return -1; }
-	*pgsizes = info->iova_pgsizes;
-	*nr = 0;
-	*avail = U64MAX;
-	if (!(info->flags & VFIO_IOMMU_INFO_CAPS) || !info->cap_offset) { errno = ENOENT; return -1; }
+	if (ioctl(container, VFIO_IOMMU_GET_INFO, info) < 0) return NULL;
+	if (info->argsz > sizeof buf) { errno = EOVERFLOW; return NULL; }
+	return info;
+}
+
+/* the capability `id` in the chain of `info` (fetched by fetch_info), or NULL */
+static struct vfio_info_cap_header *find_cap(struct vfio_iommu_type1_info *info, uint16_t id)
+{
+	if (!(info->flags & VFIO_IOMMU_INFO_CAPS)) return NULL;
 	uint32_t off = info->cap_offset;
-	int guard = 0;
-	while (off && off + sizeof(struct vfio_info_cap_header) <= sizeof buf && guard++ < 64) {
-		struct vfio_info_cap_header *h = (void *)(buf + off);
-		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-			struct vfio_iommu_type1_info_cap_iova_range *c = (void *)h;
-			for (uint32_t i = 0; i < c->nr_iovas && *nr < MAXR; i++) {
-				r[*nr][0] = c->iova_ranges[i].start;
-				r[*nr][1] = c->iova_ranges[i].end;
-				(*nr)++;
-			}
-		} else if (h->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
-			struct vfio_iommu_type1_info_dma_avail *c = (void *)h;
-			*avail = c->avail;
-		}
+	for (int guard = 0; off && off + sizeof(struct vfio_info_cap_header) <= info->argsz && guard < 64; guard++) {
+		struct vfio_info_cap_header *h = (void *)((uint8_t *)info + off);
+		if (h->id == id) return h;
 		off = h->next;
 	}
-	if (*avail == U64MAX) { errno = ENOENT; return -1; }
+	return NULL;
+}
+
+int get_info(uint64_t *pgsizes, uint64_t r[][2], int *nr, uint64_t *avail)
+{
+	struct vfio_iommu_type1_info *info = fetch_info();
+	if (!info) return -1;
+	*pgsizes = info->iova_pgsizes;
+	*nr = 0;
+	struct vfio_iommu_type1_info_cap_iova_range *ranges = (void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	for (uint32_t i = 0; ranges && i < ranges->nr_iovas && *nr < MAXR; i++) {
+		r[*nr][0] = ranges->iova_ranges[i].start;
+		r[*nr][1] = ranges->iova_ranges[i].end;
+		(*nr)++;
+	}
+	struct vfio_iommu_type1_info_dma_avail *a = (void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	if (!a) { errno = ENOENT; return -1; }
+	*avail = a->avail;
+	return 0;
+}
+
+int get_migration(int *present, uint64_t *pgsizes, uint64_t *max_bitmap)
+{
+	struct vfio_iommu_type1_info *info = fetch_info();
+	if (!info) return -1;
+	struct vfio_iommu_type1_info_cap_migration *m = (void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	*present = m != NULL;
+	*pgsizes = m ? m->pgsize_bitmap : 0;
+	*max_bitmap = m ? m->max_dirty_bitmap_size : 0;
 	return 0;
 }
 

@@ -23,6 +23,10 @@ void teardown(void);
 #define MAXR 16
 int get_info(uint64_t *pgsizes, uint64_t r[][2], int *nr, uint64_t *avail);
 
+/* VFIO_IOMMU_GET_INFO's MIGRATION capability: *present 0 (and the values 0) when the chain
+ * lacks it, as on iommufd's compat layer; -1 with errno when the ioctl fails */
+int get_migration(int *present, uint64_t *pgsizes, uint64_t *max_bitmap);
+
 /* The geometry as the kernel reported it on the first setup (the probe process reads it). */
 extern uint64_t geo_pgsizes, geo_avail;
 extern uint64_t geo_r[MAXR][2];

@@ -172,6 +172,21 @@ int do_op(J *op, const char **fatal)
 		 * mapped (virtio-iommu wrap, see helper_main) it does not count against DMA_AVAIL */
 		emit(",\"dmaAvail\":\"0x%" PRIx64 "\"}", av + (uint64_t)scratch_held);
 		return 0;
+	} else if (!strcmp(kind, "dirtyPages")) {
+		long long fl = fnum(op, "flags");
+		CHECK();
+		/* argsz is the header alone: no vfio_iommu_type1_dirty_bitmap_get follows the flags */
+		struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof d, .flags = (uint32_t)fl };
+		if (ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d) < 0) return op_errno_result(errno, fatal);
+		emit("{\"ok\":true}");
+		return 0;
+	} else if (!strcmp(kind, "migrationInfo")) {
+		int present;
+		uint64_t pg, max;
+		if (get_migration(&present, &pg, &max) < 0) return op_errno_result(errno, fatal);
+		emit("{\"ok\":true,\"present\":%s,\"pgsizes\":\"0x%" PRIx64 "\",\"maxDirtyBitmapSize\":\"0x%" PRIx64 "\"}",
+		     present ? "true" : "false", pg, max);
+		return 0;
 	} else if (!strcmp(kind, "closeContainer")) {
 		helper_stop(); /* it holds the container fd too */
 		teardown();

@@ -102,7 +102,8 @@ static void hello(long long id, int version)
 	emit_ranges(geo_r, geo_n);
 	emit(",\"dmaEntryLimit\":\"0x%" PRIx64 "\"},", geo_avail);
 	emit_host_info();
-	emit(",\"capabilities\":[\"mremap\",\"mprotect\",\"cpuRead\",\"dmaWrite\"%s,\"rlimit\",\"capIpcLock\"",
+	/* dirtyPages and migrationInfo: the ioctls exist on every container, type1 or compat */
+	emit(",\"capabilities\":[\"mremap\",\"mprotect\",\"cpuRead\",\"dmaWrite\"%s,\"rlimit\",\"capIpcLock\",\"dirtyPages\",\"migrationInfo\"",
 	     mmio_available ? ",\"mmio\"" : "");
 	if (has_unmap_all_ext) emit(",\"unmapAll\"");
 	if (has_vaddr_ext) emit(",\"vaddr\"");

@@ -4,13 +4,13 @@
 // The same ioctls and mappings as Type1Container, with the departures the rules state in their
 // "Compat:" variants and in the T1-COMPAT-* rules: the IOAS checks in iommufd's order, no
 // entry limit, MMIO refused, nothing charged under CAP_IPC_LOCK, unaligned unmaps walked, a v2
-// unmap that stops at the first mapping it would cut (keeping what it removed before), and a v1
-// unmap that cuts its edges first.
+// unmap that stops at the first mapping it would cut (keeping what it removed before), a v1
+// unmap that cuts its edges first, and no dirty tracking.
 import type { Errno } from '../../spec/type1/ops.ts';
 import { MAP_FLAG, UNMAP_FLAG } from '../../spec/type1/ops.ts';
 import type { RuleId } from '../../spec/type1/rules.ts';
 import { PAGE_SIZE, type FrameRun } from '../host.ts';
-import { Type1Container, U64_LIMIT, failWith, firstOf, type Check, type Dma, type Outcome } from './container.ts';
+import { Type1Container, U64_LIMIT, failWith, firstOf, type Check, type Dma, type MigrationCap, type Outcome } from './container.ts';
 
 /** What iommufd_fill_cap_dma_avail reports, whatever is mapped (T1-INFO-DMA-AVAIL). */
 export const COMPAT_DMA_AVAIL = 0xffffffffn;
@@ -61,6 +61,16 @@ export class CompatContainer extends Type1Container {
     // IOPT_PAGES_ACCOUNT_NONE under CAP_IPC_LOCK: nothing charged (T1-ACCT-CHARGE, Compat).
     const charge = this.procs[proc]!.capIpcLock ? 0n : pin.charge;
     return this.commitMap(proc, iova, vaddr, size, read, write, { runs: pin.runs, charge });
+  }
+
+  /** iommufd_vfio_ioctl has no VFIO_IOMMU_DIRTY_PAGES: ENOTTY, v1 or v2 (T1-COMPAT-DIRTY-ENOTTY). */
+  override dirtyPages(_flags: number): Outcome {
+    return failWith('ENOTTY', 'T1-COMPAT-DIRTY-ENOTTY');
+  }
+
+  /** iommufd_vfio_iommu_get_info fills DMA_AVAIL and IOVA_RANGE only (T1-INFO-MIGRATION, Compat). */
+  override get migration(): MigrationCap {
+    return { present: false, pgsizes: 0n, maxDirtyBitmapSize: 0n };
   }
 
   /** iommufd_vfio_unmap_dma: FLAG_ALL, or the v1 cuts then iopt_unmap_iova. */

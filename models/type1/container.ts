@@ -4,7 +4,7 @@
 // outcome together with the rule that decides it. Mappings are kept in an interval map by
 // iova: an operation costs O(log n) to find its place and O(k) for the k mappings it touches.
 import type { Errno, MappingDump } from '../../spec/type1/ops.ts';
-import { MAP_FLAG, UNMAP_FLAG } from '../../spec/type1/ops.ts';
+import { DIRTY_FLAG, MAP_FLAG, UNMAP_FLAG } from '../../spec/type1/ops.ts';
 import { profileTraits, type Geometry, type Profile } from '../../spec/type1/backend.ts';
 import type { RuleId } from '../../spec/type1/rules.ts';
 import { PAGE_SIZE, type FrameRun, type Process } from '../host.ts';
@@ -61,6 +61,12 @@ export function firstOf(failed: readonly Check[]) {
   const later = [...new Set(rest.map((c) => c.errno))].filter((e) => e !== first.errno);
   return failWith(first.errno, first.rule, rest.length ? { alsoBroken: ['T1-MAP-CHECK-ORDER'], ...(later.length ? { laterErrnos: later } : {}) } : {});
 }
+
+/** What GET_INFO's MIGRATION capability reports (T1-INFO-MIGRATION); present false: absent. */
+export interface MigrationCap { present: boolean; pgsizes: bigint; maxDirtyBitmapSize: bigint }
+
+/** DIRTY_BITMAP_SIZE_MAX: DIRTY_BITMAP_BYTES(INT_MAX), INT_MAX bits rounded up to u64s, in bytes. */
+export const DIRTY_BITMAP_SIZE_MAX = ((0x7fffffffn + 63n) / 64n) * 8n;
 
 /** What kernels since v6.18 return for a wrapping range instead of EINVAL (T1-MAP-WRAP). */
 const WRAP_ACCEPT: Errno[] = ['EOVERFLOW'];
@@ -211,7 +217,9 @@ export class Type1Container {
     const invalidate = (flags & UNMAP_FLAG.VADDR) !== 0;
     const dirty = (flags & UNMAP_FLAG.GET_DIRTY_BITMAP) !== 0;
     if (flags & ~(UNMAP_FLAG.GET_DIRTY_BITMAP | UNMAP_FLAG.ALL | UNMAP_FLAG.VADDR)) return failWith('EINVAL', 'T1-UNMAP-FLAGS');
-    if (dirty) return failWith('EINVAL', 'T1-UNMAP-FLAGS'); // with ALL/VADDR, or without dirty tracking started
+    // With ALL or VADDR; alone, argsz leaves no room for the bitmap (vfio_iommu_type1_unmap_dma),
+    // whether DIRTY_PAGES started tracking or not.
+    if (dirty) return failWith('EINVAL', 'T1-UNMAP-FLAGS');
     const pg = this.minPageSize;
     if (iova % pg !== 0n) return failWith('EINVAL', all ? 'T1-UNMAP-ALL' : 'T1-UNMAP-ARGS');
     let end: bigint;
@@ -253,6 +261,25 @@ export class Type1Container {
       : end === U64_LIMIT ? 'T1-UNMAP-TOP'
       : this.v2 ? 'T1-UNMAP-V2-EXACT' : 'T1-UNMAP-V1-WHOLE';
     return { ok: true, unmapped, rule };
+  }
+
+  /**
+   * VFIO_IOMMU_DIRTY_PAGES with no data after the header (vfio_iommu_type1_dirty_pages).
+   * START and STOP are idempotent and change nothing the suite observes, so the tracking state
+   * is not kept (T1-DIRTY-START-STOP).
+   */
+  dirtyPages(flags: number): Outcome {
+    if (!this.v2) return failWith('EACCES', 'T1-DIRTY-V1');
+    const known = DIRTY_FLAG.START | DIRTY_FLAG.STOP | DIRTY_FLAG.GET_BITMAP;
+    // Exactly one known bit: the mask check, then __ffs(flags) != __fls(flags) (none falls through).
+    if (flags & ~known || flags === 0 || (flags & (flags - 1)) !== 0) return failWith('EINVAL', 'T1-DIRTY-FLAGS');
+    if (flags === DIRTY_FLAG.GET_BITMAP) return failWith('EINVAL', 'T1-DIRTY-GET-BITMAP');
+    return { ok: true, rule: 'T1-DIRTY-START-STOP' };
+  }
+
+  /** vfio_iommu_migration_build_caps, on v1 as on v2 (T1-INFO-MIGRATION). */
+  get migration(): MigrationCap {
+    return { present: true, pgsizes: this.minPageSize, maxDirtyBitmapSize: DIRTY_BITMAP_SIZE_MAX };
   }
 
   /** Close the container fd and open a fresh one (T1-CLOSE-RELEASE). */

@@ -80,6 +80,14 @@ export class SystemModel {
           rule: 'T1-INFO-GEOMETRY', covers: ['T1-INFO-DMA-AVAIL'],
         };
       }
+      case 'dirtyPages': {
+        const out = this.container.dirtyPages(op.flags);
+        // Wrong counters or device reach right after it convict it.
+        this.context = uniform(out.rule);
+        return out.ok ? { result: ok<'dirtyPages'>({}), rule: out.rule } : failure(out);
+      }
+      case 'migrationInfo':
+        return { result: ok<'migrationInfo'>(this.container.migration), rule: 'T1-INFO-MIGRATION' };
       case 'closeContainer':
         this.container.close();
         this.context = uniform('T1-CLOSE-RELEASE');

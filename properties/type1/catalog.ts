@@ -86,6 +86,13 @@ export const PROPERTIES: readonly Property[] = [
       mapMany: 1, mapAcross: 2, unmapAll: 1, invalidate: 1, update: 1, dmaWrite: 1, getInfo: 1,
     },
   },
+  {
+    id: 'dirty-tracking',
+    title: 'VFIO_IOMMU_DIRTY_PAGES and GET_INFO\'s MIGRATION capability, between maps, unmaps and container reopens',
+    rules: ['T1-DIRTY-V1', 'T1-DIRTY-FLAGS', 'T1-DIRTY-START-STOP', 'T1-DIRTY-GET-BITMAP', 'T1-COMPAT-DIRTY-ENOTTY', 'T1-INFO-MIGRATION'],
+    requires: ['dirtyPages', 'migrationInfo'],
+    weights: { ...BASE, mapAcross: 2, unmap: 3, dirtyPages: 5, migrationInfo: 2, dmaWrite: 1, close: 1 },
+  },
 ];
 
 export const PROPERTY_BY_ID: ReadonlyMap<string, Property> = new Map(PROPERTIES.map((p) => [p.id, p]));

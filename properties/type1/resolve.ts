@@ -193,6 +193,8 @@ export class Resolver {
         return [{ op: 'dmaWrite', iova, token: this.nextToken() }];
       }
       case 'getInfo': return [{ op: 'getInfo' }];
+      case 'dirtyPages': return this.caps.has('dirtyPages') ? [{ op: 'dirtyPages', flags: sym.flags }] : [];
+      case 'migrationInfo': return this.caps.has('migrationInfo') ? [{ op: 'migrationInfo' }] : [];
       case 'close': return [{ op: 'closeContainer' }];
     }
   }

@@ -88,6 +88,8 @@ export type SymOp =
   | { k: 'update'; proc: Proc; pick: number; vaddr: VaddrChoice; exact: boolean }
   | { k: 'dmaWrite'; pick: number; page: number }
   | { k: 'getInfo' }
+  | { k: 'dirtyPages'; flags: number }
+  | { k: 'migrationInfo' }
   | { k: 'close' };
 
 export type SymKind = SymOp['k'];
@@ -146,6 +148,8 @@ const misalign = fc.oneof({ weight: 12, arbitrary: fc.constant<Misalign>(0) }, {
 /** READ|WRITE mostly; every other combination sometimes, including VADDR and an unknown bit. */
 const mapFlags = fc.oneof({ weight: 12, arbitrary: fc.constant(3) }, { weight: 3, arbitrary: fc.constantFrom(1, 2) },
   { weight: 1, arbitrary: fc.constantFrom(0, 5, 7, 8, 11) });
+/** START or STOP mostly, in any order; GET_BITMAP, none, several and an unknown bit sometimes. */
+const dirtyFlags = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(1, 2) }, { weight: 1, arbitrary: fc.constantFrom(4, 0, 3, 5, 6, 7, 8, 9) });
 const unmapFlags = fc.oneof({ weight: 20, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 3, 5, 8) });
 const prot = fc.constantFrom<Prot>('rw', 'rw', 'rw', 'rw', 'rw', 'r', 'none');
 const backing = fc.constantFrom<Backing>('anon', 'anon', 'anon', 'anon', 'hugetlb', 'mmio');
@@ -188,6 +192,8 @@ export const SYM_ARBITRARIES: { [K in SymKind]: fc.Arbitrary<Extract<SymOp, { k:
   update: fc.record({ k: fc.constant('update'), proc, pick, vaddr: vaddrChoice, exact: fc.boolean() }),
   dmaWrite: fc.record({ k: fc.constant('dmaWrite'), pick, page }),
   getInfo: fc.record({ k: fc.constant('getInfo') }),
+  dirtyPages: fc.record({ k: fc.constant('dirtyPages'), flags: dirtyFlags }),
+  migrationInfo: fc.record({ k: fc.constant('migrationInfo') }),
   close: fc.record({ k: fc.constant('close') }),
 };
 

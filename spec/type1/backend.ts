@@ -34,7 +34,7 @@ export const isProfile = (v: unknown): v is Profile => (PROFILES as readonly unk
  */
 export const CAPABILITIES = [
   'mremap', 'mprotect', 'cpuRead', 'dmaWrite', 'hugetlb', 'mmio', 'rlimit', 'capIpcLock',
-  'secondProcess', 'unmapAll', 'vaddr', 'dumpMappings',
+  'secondProcess', 'unmapAll', 'vaddr', 'dumpMappings', 'dirtyPages', 'migrationInfo',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -101,7 +101,9 @@ export function capabilitiesFor(op: import('./ops.ts').Op): Capability[] {
   const needs: Capability[] = [];
   if ('proc' in op && op.proc === 1) needs.push('secondProcess');
   switch (op.op) {
-    case 'mremap': case 'mprotect': case 'cpuRead': case 'dmaWrite': case 'dumpMappings': needs.push(op.op); break;
+    case 'mremap': case 'mprotect': case 'cpuRead': case 'dmaWrite': case 'dumpMappings':
+    case 'dirtyPages': case 'migrationInfo':
+      needs.push(op.op); break;
     case 'setRlimitMemlock': needs.push('rlimit'); break;
     case 'setCapIpcLock': needs.push('capIpcLock'); break;
     case 'mmap': if (op.backing !== 'anon') needs.push(op.backing); break;

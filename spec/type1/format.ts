@@ -4,6 +4,8 @@ import { hex, OP_FIELDS } from './wire.ts';
 
 const MAP_FLAG_NAMES: [number, string][] = [[1, 'READ'], [2, 'WRITE'], [4, 'VADDR']];
 const UNMAP_FLAG_NAMES: [number, string][] = [[1, 'GET_DIRTY_BITMAP'], [2, 'ALL'], [4, 'VADDR']];
+const DIRTY_FLAG_NAMES: [number, string][] = [[1, 'START'], [2, 'STOP'], [4, 'GET_BITMAP']];
+const FLAG_NAMES: Partial<Record<Op['op'], [number, string][]>> = { map: MAP_FLAG_NAMES, unmap: UNMAP_FLAG_NAMES, dirtyPages: DIRTY_FLAG_NAMES };
 
 function flagNames(flags: number, names: [number, string][]): string {
   const known = names.filter(([bit]) => flags & bit).map(([, n]) => n);
@@ -15,7 +17,7 @@ function flagNames(flags: number, names: [number, string][]): string {
 export function formatOp(op: Op): string {
   const parts = Object.entries(OP_FIELDS[op.op]).map(([name, type]) => {
     const v = (op as unknown as Record<string, unknown>)[name];
-    if (name === 'flags') return `flags=${flagNames(v as number, op.op === 'map' ? MAP_FLAG_NAMES : UNMAP_FLAG_NAMES)}`;
+    if (name === 'flags') return `flags=${flagNames(v as number, FLAG_NAMES[op.op] ?? [])}`;
     return `${name}=${type === 'u64' ? hex(v as bigint) : String(v)}`;
   });
   return [op.op, ...parts].join(' ');

@@ -21,6 +21,7 @@ export type Backing = 'anon' | 'hugetlb' | 'mmio';
 /** uAPI flag values from include/uapi/linux/vfio.h. */
 export const MAP_FLAG = { READ: 1, WRITE: 2, VADDR: 4 } as const;
 export const UNMAP_FLAG = { GET_DIRTY_BITMAP: 1, ALL: 2, VADDR: 4 } as const;
+export const DIRTY_FLAG = { START: 1, STOP: 2, GET_BITMAP: 4 } as const;
 
 export type Op =
   // Host memory (the process side).
@@ -36,6 +37,14 @@ export type Op =
   | { op: 'map'; proc: Proc; flags: number; iova: bigint; vaddr: bigint; size: bigint }
   | { op: 'unmap'; proc: Proc; flags: number; iova: bigint; size: bigint }
   | { op: 'getInfo' }
+  /**
+   * VFIO_IOMMU_DIRTY_PAGES with the raw `flags` word and no data after it (argsz is the header's
+   * size): START and STOP need none; GET_BITMAP, which needs a range and a bitmap, is sent
+   * without them.
+   */
+  | { op: 'dirtyPages'; flags: number }
+  /** GET_INFO's VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, looked up in the capability chain. */
+  | { op: 'migrationInfo' }
   | { op: 'closeContainer' }
   // Observations.
   | { op: 'dmaRead'; iova: bigint }
@@ -66,6 +75,12 @@ export interface OkValues {
   /** `unmapped`: the bytes the kernel reports in `unmap.size` on return. */
   unmap: { unmapped: bigint };
   getInfo: { pgsizes: bigint; iovaRanges: IovaInterval[]; dmaAvail: bigint };
+  dirtyPages: {};
+  /**
+   * `present`: the chain holds the MIGRATION capability; its `pgsize_bitmap` and
+   * `max_dirty_bitmap_size` (bytes), both 0 when it is absent.
+   */
+  migrationInfo: { present: boolean; pgsizes: bigint; maxDirtyBitmapSize: bigint };
   closeContainer: {};
   /** `token`: the 64-bit token stored in the frame the device reached. */
   dmaRead: { token: bigint };
@@ -83,4 +98,4 @@ export const ok = <K extends OpKind>(values: OkValues[K]): ResultOf<K> =>
 export const fail = (errno: Errno): Failure => ({ ok: false, errno });
 
 /** Operations that only look at state: the model's `expected` for them is an observation. */
-export const OBSERVATIONS: ReadonlySet<OpKind> = new Set(['dmaRead', 'cpuRead', 'counters', 'dumpMappings', 'getInfo']);
+export const OBSERVATIONS: ReadonlySet<OpKind> = new Set(['dmaRead', 'cpuRead', 'counters', 'dumpMappings', 'getInfo', 'migrationInfo']);

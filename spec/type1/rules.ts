@@ -32,6 +32,7 @@ export const GROUPS = {
   MAP: 'VFIO_IOMMU_MAP_DMA',
   UNMAP: 'VFIO_IOMMU_UNMAP_DMA',
   INFO: 'VFIO_IOMMU_GET_INFO',
+  DIRTY: 'VFIO_IOMMU_DIRTY_PAGES',
   VADDR: 'Live update: VADDR invalidate and update',
   ACCT: 'locked_vm accounting',
   HOST: 'Host memory interplay',
@@ -44,6 +45,8 @@ const COMPAT = 'L drivers/iommu/iommufd/vfio_compat.c';
 const IOPT = 'L drivers/iommu/iommufd/io_pagetable.c';
 const PAGES = 'L drivers/iommu/iommufd/pages.c';
 const UAPI = 'L include/uapi/linux/vfio.h';
+/** VFIO_IOMMU_DIRTY_PAGES on type1, as 6.12.117 reads. */
+const DIRTY = `${T1}: vfio_iommu_type1_dirty_pages`;
 
 export const RULES = [
   // --- MAP_DMA ---------------------------------------------------------------------------
@@ -153,8 +156,8 @@ export const RULES = [
   // --- UNMAP_DMA -------------------------------------------------------------------------
   {
     id: 'T1-UNMAP-FLAGS', group: 'UNMAP', level: 'MUST', profile: 'both',
-    statement: 'UNMAP_DMA with an unknown flag, or GET_DIRTY_BITMAP together with ALL or VADDR, fails with EINVAL.',
-    sources: [`${T1}: vfio_iommu_type1_unmap_dma`],
+    statement: 'UNMAP_DMA with an unknown flag, or GET_DIRTY_BITMAP together with ALL or VADDR, fails with EINVAL. GET_DIRTY_BITMAP alone, with argsz leaving no room for the struct vfio_bitmap after the header (the suite sends none), fails with EINVAL too, whether VFIO_IOMMU_DIRTY_PAGES started tracking or not.',
+    sources: [`${T1}: vfio_iommu_type1_unmap_dma (argsz < minsz + sizeof(bitmap))`],
     variants: ['Compat: iommufd_vfio_unmap_dma accepts FLAG_ALL only: GET_DIRTY_BITMAP (dirty tracking moved to iommufd\'s own ioctls) and VADDR fail with EINVAL, alone or together.'],
   },
   {
@@ -240,6 +243,43 @@ export const RULES = [
     statement: 'The DMA_AVAIL capability reports dma_entry_limit minus the number of live mappings.',
     sources: [`${T1}: vfio_iommu_dma_avail_build_caps, vfio_dma_do_map, vfio_remove_dma`],
     variants: ['Compat: iommufd_fill_cap_dma_avail always reports U32_MAX (iommufd is limited by the memory cgroup, not by an entry count) and MAP_DMA never fails with ENOSPC (T1-MAP-ENTRY-LIMIT binds type1 only); measured on Linux 6.12.117: DMA_AVAIL 0xffffffff before and after a map.'],
+  },
+  {
+    id: 'T1-INFO-MIGRATION', group: 'INFO', level: 'MUST', profile: 'both',
+    statement: 'GET_INFO\'s capability chain holds VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, on v1 as on v2: its pgsize_bitmap is the smallest IOMMU page size alone (the lowest bit of iova_pgsizes), its max_dirty_bitmap_size is DIRTY_BITMAP_BYTES(INT_MAX) = 2^28 bytes.',
+    sources: [
+      `${T1}: vfio_iommu_type1_get_info (builds it before DMA_AVAIL and IOVA_RANGE whatever iommu->v2), vfio_iommu_migration_build_caps`,
+      `${T1}: DIRTY_BITMAP_PAGES_MAX (INT_MAX), DIRTY_BITMAP_SIZE_MAX`,
+      `${UAPI}: struct vfio_iommu_type1_info_cap_migration`,
+    ],
+    variants: ['Compat: absent. iommufd_vfio_iommu_get_info fills DMA_AVAIL and IOVA_RANGE only (its fill_fns), as the compat layer has no VFIO_IOMMU_DIRTY_PAGES (T1-COMPAT-DIRTY-ENOTTY); dirty tracking is iommufd\'s own IOMMU_HWPT_SET_DIRTY_TRACKING and IOMMU_HWPT_GET_DIRTY_BITMAP.'],
+  },
+  // --- DIRTY_PAGES -----------------------------------------------------------------------
+  {
+    id: 'T1-DIRTY-V1', group: 'DIRTY', level: 'MUST', profile: 'v1', container: 'type1',
+    statement: 'VFIO_IOMMU_DIRTY_PAGES on a v1 container fails with EACCES, whatever its flags, before any other check.',
+    sources: [`${DIRTY} (!iommu->v2)`],
+  },
+  {
+    id: 'T1-DIRTY-FLAGS', group: 'DIRTY', level: 'MUST', profile: 'v2', container: 'type1',
+    statement: 'VFIO_IOMMU_DIRTY_PAGES whose flags hold a bit other than START, STOP and GET_BITMAP, more than one of them, or none fails with EINVAL.',
+    sources: [`${DIRTY} (the mask check; __ffs(flags) != __fls(flags); the final return -EINVAL)`, `${UAPI}: VFIO_IOMMU_DIRTY_PAGES_FLAG_START, _STOP, _GET_BITMAP`],
+  },
+  {
+    id: 'T1-DIRTY-START-STOP', group: 'DIRTY', level: 'MUST', profile: 'v2', container: 'type1',
+    statement: 'VFIO_IOMMU_DIRTY_PAGES with START alone succeeds, also when tracking is already started; with STOP alone it succeeds, also when tracking is not started. Neither changes the mappings, what the device reaches or locked_vm (the bitmaps are kernel memory, not pinned pages).',
+    sources: [`${DIRTY} (START: vfio_dma_bitmap_alloc_all only when !dirty_page_tracking; STOP: vfio_dma_bitmap_free_all only when tracking)`, `${T1}: vfio_dma_bitmap_alloc`],
+    variants: ['START fails with EINVAL when a mapping holds more than INT_MAX smallest pages (vfio_dma_bitmap_alloc), 8 TiB at 4 KiB: the suite never maps that much. The tracking state is observable only through GET_BITMAP with a range and through UNMAP_DMA with GET_DIRTY_BITMAP and a bitmap, which the suite does not send.'],
+  },
+  {
+    id: 'T1-DIRTY-GET-BITMAP', group: 'DIRTY', level: 'MUST', profile: 'v2', container: 'type1',
+    statement: 'VFIO_IOMMU_DIRTY_PAGES with GET_BITMAP alone and no range after the header (argsz the size of struct vfio_iommu_type1_dirty_bitmap) fails with EINVAL, whether tracking is started or not.',
+    sources: [`${DIRTY} (data_size = argsz - minsz; !data_size || data_size < sizeof(range))`, `${UAPI}: struct vfio_iommu_type1_dirty_bitmap_get`],
+  },
+  {
+    id: 'T1-COMPAT-DIRTY-ENOTTY', group: 'DIRTY', level: 'MUST', profile: 'both', container: 'compat',
+    statement: 'VFIO_IOMMU_DIRTY_PAGES served by the compat layer fails with ENOTTY, whatever its flags and the container type: the compat layer does not implement it.',
+    sources: [`${COMPAT}: iommufd_vfio_ioctl (case VFIO_IOMMU_DIRTY_PAGES falls to the default, -ENOIOCTLCMD)`, 'L fs/ioctl.c: vfs_ioctl (-ENOIOCTLCMD becomes -ENOTTY)'],
   },
   // --- VADDR -----------------------------------------------------------------------------
   {

@@ -35,6 +35,7 @@ export function protocolSchema(): Record<string, unknown> {
             type: 'object', required: ['ok'],
             properties: {
               ok: { const: true }, token: u64, unmapped: u64, pgsizes: u64, dmaAvail: u64,
+              present: { type: 'boolean' }, maxDirtyBitmapSize: u64,
               iovaRanges: { type: 'array', items: range },
               lockedVm: { type: 'array', items: u64 },
               mappings: { type: 'array', items: object({ iova: u64, size: u64, read: { type: 'boolean' }, write: { type: 'boolean' } }) },

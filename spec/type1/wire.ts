@@ -28,6 +28,8 @@ export const OP_FIELDS: { readonly [K in OpKind]: Readonly<Record<string, FieldT
   map: { proc: 'proc', flags: 'u32', iova: 'u64', vaddr: 'u64', size: 'u64' },
   unmap: { proc: 'proc', flags: 'u32', iova: 'u64', size: 'u64' },
   getInfo: {},
+  dirtyPages: { flags: 'u32' },
+  migrationInfo: {},
   closeContainer: {},
   dmaRead: { iova: 'u64' },
   dmaWrite: { iova: 'u64', token: 'u64' },
@@ -131,6 +133,13 @@ export function decodeResult(kind: OpKind, v: unknown, where = 'result', process
       });
       return { ok: true, pgsizes: u64(v.pgsizes, `${where}.pgsizes`), iovaRanges, dmaAvail: u64(v.dmaAvail, `${where}.dmaAvail`) };
     }
+    case 'migrationInfo':
+      expectKeys(v, ['present', 'pgsizes', 'maxDirtyBitmapSize'], where);
+      if (typeof v.present !== 'boolean') throw new WireError(`${where}.present: expected a boolean, got ${describe(v.present)}`);
+      return {
+        ok: true, present: v.present,
+        pgsizes: u64(v.pgsizes, `${where}.pgsizes`), maxDirtyBitmapSize: u64(v.maxDirtyBitmapSize, `${where}.maxDirtyBitmapSize`),
+      };
     case 'counters': {
       expectKeys(v, ['lockedVm'], where);
       const lockedVm = Array.isArray(v.lockedVm) && v.lockedVm.every((x) => typeof x === 'bigint')

@@ -5,7 +5,7 @@
 import type { IovaInterval, Errno, Proc } from '../../../spec/type1/ops.ts';
 import { MAP_FLAG, UNMAP_FLAG } from '../../../spec/type1/ops.ts';
 import { ADDRESS_SPACE_END, PAGE_SIZE, U64_MAX, isAligned } from './constants.ts';
-import { Container } from './container.ts';
+import { Container, type MigrationInfo } from './container.ts';
 import type { Dma } from './dma.ts';
 import { pinPages } from './pin.ts';
 
@@ -100,6 +100,17 @@ export class CompatContainer extends Container {
     if (!isAligned(at + 1n, this.alignment)) return false;
     this.splitAt(at + 1n);
     return true;
+  }
+
+  /** iommufd_vfio_ioctl: VFIO_IOMMU_DIRTY_PAGES is -ENOIOCTLCMD, which vfs_ioctl turns into ENOTTY. */
+  override dirtyPages(flags: number): Errno | undefined {
+    // mutant compat-dirty-pages: answered as type1 v2 does.
+    return this.bug('compat-dirty-pages') ? super.dirtyPages(flags) : 'ENOTTY';
+  }
+
+  /** iommufd_vfio_iommu_get_info: DMA_AVAIL and IOVA_RANGE only. */
+  override migration(): MigrationInfo {
+    return { present: false, pgsizes: 0n, maxDirtyBitmapSize: 0n };
   }
 
   override info(): { pgsizes: bigint; iovaRanges: IovaInterval[]; dmaAvail: bigint } {

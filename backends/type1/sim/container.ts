@@ -1,11 +1,12 @@
-// The type1 container: the dma list and the MAP_DMA / UNMAP_DMA / GET_INFO ioctls
-// (drivers/vfio/vfio_iommu_type1.c: vfio_dma_do_map, vfio_dma_do_unmap).
+// The type1 container: the dma list and the MAP_DMA / UNMAP_DMA / GET_INFO / DIRTY_PAGES ioctls
+// (drivers/vfio/vfio_iommu_type1.c: vfio_dma_do_map, vfio_dma_do_unmap,
+// vfio_iommu_type1_dirty_pages).
 //
 // The dma list is kept sorted by iova, entries disjoint, and searched by bisection, so a lookup
 // costs O(log n) whatever the sizes. Every check runs before any state changes, in the
 // kernel's order, so a failure leaves the container and locked_vm as they were (T1-MAP-ATOMIC).
 import type { Geometry } from '../../../spec/type1/backend.ts';
-import { MAP_FLAG, UNMAP_FLAG, type Errno, type IovaInterval, type MappingDump, type Proc } from '../../../spec/type1/ops.ts';
+import { DIRTY_FLAG, MAP_FLAG, UNMAP_FLAG, type Errno, type IovaInterval, type MappingDump, type Proc } from '../../../spec/type1/ops.ts';
 import { ADDRESS_SPACE_END, PAGE_SIZE, U64_MAX, isAligned } from './constants.ts';
 import { frameOf, pinnedByMappings, splitDma, type Dma } from './dma.ts';
 import type { Frame } from './frames.ts';
@@ -16,6 +17,12 @@ import { ChunkedList } from '../../sorted.ts';
 
 const MAP_FLAGS = MAP_FLAG.READ | MAP_FLAG.WRITE | MAP_FLAG.VADDR;
 const UNMAP_FLAGS = UNMAP_FLAG.GET_DIRTY_BITMAP | UNMAP_FLAG.ALL | UNMAP_FLAG.VADDR;
+
+/** GET_INFO's VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION; `present` false when the chain lacks it. */
+export interface MigrationInfo { present: boolean; pgsizes: bigint; maxDirtyBitmapSize: bigint }
+
+/** DIRTY_BITMAP_BYTES(DIRTY_BITMAP_PAGES_MAX): INT_MAX bits, aligned to 64, in bytes. */
+const DIRTY_BITMAP_SIZE_MAX = 1n << 28n;
 
 /** mutant unmap-stale-tail: an IOTLB entry that outlived its mapping. */
 export interface StaleEntry { frame: Frame; read: boolean; write: boolean }
@@ -208,6 +215,29 @@ export class Container {
       // mutant dma-avail-stale: reports the limit as if nothing were mapped.
       dmaAvail: this.bug('dma-avail-stale') ? this.geometry.dmaEntryLimit : avail,
     };
+  }
+
+  /**
+   * vfio_iommu_type1_dirty_pages with argsz = the header: no range follows the flags. START and
+   * STOP succeed whatever iommu->dirty_page_tracking holds, and nothing the suite sends reads it.
+   */
+  dirtyPages(flags: number): Errno | undefined {
+    if (!this.policy.v2) return 'EACCES';
+    if (flags & ~(DIRTY_FLAG.START | DIRTY_FLAG.STOP | DIRTY_FLAG.GET_BITMAP)) return 'EINVAL';
+    const lowest = flags & -flags;
+    if (lowest !== flags) return 'EINVAL'; // more than one flag
+    switch (flags) {
+      case DIRTY_FLAG.START: case DIRTY_FLAG.STOP: return undefined;
+      case DIRTY_FLAG.GET_BITMAP: return 'EINVAL'; // data_size 0: no vfio_iommu_type1_dirty_bitmap_get
+      default: return 'EINVAL'; // no flag at all
+    }
+  }
+
+  /** vfio_iommu_migration_build_caps: always in the chain, v1 included. */
+  migration(): MigrationInfo {
+    // mutant migration-cap-missing: GET_INFO leaves the capability out of the chain.
+    if (this.bug('migration-cap-missing')) return { present: false, pgsizes: 0n, maxDirtyBitmapSize: 0n };
+    return { present: true, pgsizes: this.geometry.pgsizes & -this.geometry.pgsizes, maxDirtyBitmapSize: DIRTY_BITMAP_SIZE_MAX };
   }
 
   dump(): MappingDump[] {

@@ -101,6 +101,8 @@ export class SimType1 implements Backend {
         return typeof unmapped === 'bigint' ? ok<'unmap'>({ unmapped }) : fail(unmapped);
       }
       case 'getInfo': return ok<'getInfo'>(this.container.info());
+      case 'dirtyPages': return done(this.container.dirtyPages(op.flags));
+      case 'migrationInfo': return ok<'migrationInfo'>(this.container.migration());
       case 'closeContainer':
         this.container.release();
         this.container = this.newContainer();

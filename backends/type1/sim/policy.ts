@@ -28,6 +28,8 @@ export const MUTANT_IDS = [
   'compat-v1-no-cut',
   'compat-dma-avail-limit',
   'compat-mmio-followed',
+  'compat-dirty-pages',
+  'migration-cap-missing',
 ] as const;
 export type MutantId = (typeof MUTANT_IDS)[number];
 

@@ -57,6 +57,8 @@ const WITNESSES: Record<string, Witness> = {
   'compat-v1-no-cut': { ops: [mmap(A, 2n * P), map(IOVA, A, 2n * P), unmap(IOVA, P)], expected: okv({ unmapped: P }) },
   'compat-dma-avail-limit': { ops: [mmap(A, P), map(IOVA, A, P), getInfo], expected: expect.objectContaining({ dmaAvail: 0xffffffffn }) },
   'compat-mmio-followed': { ops: [mmap(A, P, 'rw', 'mmio'), map(IOVA, A, P)], expected: err('EFAULT') },
+  'compat-dirty-pages': { ops: [{ op: 'dirtyPages', flags: 1 }], expected: err('ENOTTY') },
+  'migration-cap-missing': { ops: [{ op: 'migrationInfo' }], expected: okv({ present: true, pgsizes: P, maxDirtyBitmapSize: 0x10000000n }) },
 };
 
 describe('mutants', () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBundled } from '../../../backends/type1/index.ts';
 import type { Backend } from '../../../spec/type1/backend.ts';
+import type { Op } from '../../../spec/type1/ops.ts';
 import {
   A, HUGE, P, TOP, capIpcLock, close, counters, cpuRead, cpuWrite, dmaRead, dmaWrite, dump, err, getInfo,
   last, map, mmap, mprotect, mremap, munmap, okv, rlimit, run, unmap,
@@ -241,5 +242,31 @@ describe('sim-type1: cost does not grow with bytes', () => {
       okv({ token: 1n }), err('EFAULT'), expect.objectContaining({ dmaAvail: 0n }), okv({ lockedVm: [BigInt(n), 0n] }),
       okv({ unmapped: BigInt(n) * P }),
     ]);
+  });
+});
+
+describe('sim-type1: DIRTY_PAGES and the MIGRATION capability', () => {
+  const dirty = (flags: number): Op => ({ op: 'dirtyPages', flags });
+  const migration: Op = { op: 'migrationInfo' };
+  const FLAGS = [1, 2, 4, 0, 3, 8];
+  const sim = (name: string, options: Record<string, string> = {}): Backend => findBundled(name)!.create(options);
+
+  it('type1 v2 starts and stops, refuses GET_BITMAP without a range and bad flags (T1-DIRTY-*)', () => {
+    expect(run(v2(), FLAGS.map(dirty))).toEqual([okv(), okv(), err('EINVAL'), err('EINVAL'), err('EINVAL'), err('EINVAL')]);
+  });
+
+  it('type1 v1 answers EACCES, the compat layer ENOTTY (T1-DIRTY-V1, T1-COMPAT-DIRTY-ENOTTY)', () => {
+    expect(run(v1(), FLAGS.map(dirty))).toEqual(FLAGS.map(() => err('EACCES')));
+    for (const name of ['sim-type1-compat', 'sim-type1-compat-v1']) expect(run(sim(name), FLAGS.map(dirty))).toEqual(FLAGS.map(() => err('ENOTTY')));
+  });
+
+  it('type1 reports the MIGRATION capability with the smallest page, the compat layer none (T1-INFO-MIGRATION)', () => {
+    const reported = (pgsizes: bigint) => okv({ present: true, pgsizes, maxDirtyBitmapSize: 1n << 28n });
+    expect(last(v2(), [migration])).toEqual(reported(P));
+    expect(last(v1(), [migration])).toEqual(reported(P));
+    expect(last(v2({ pgsizes: '0x210000' }), [migration])).toEqual(reported(0x10000n));
+    for (const name of ['sim-type1-compat', 'sim-type1-compat-v1']) {
+      expect(last(sim(name), [migration])).toEqual(okv({ present: false, pgsizes: 0n, maxDirtyBitmapSize: 0n }));
+    }
   });
 });
