@@ -151,8 +151,9 @@ export function judgeSteps(a: Subject, b: Subject, ops: readonly FamilyOp[], ra:
 function side(model: Model, e: Expectation, op: FamilyOp, answer: FamilyResult, other: FamilyResult): Side {
   const verdict = judge(e, answer);
   // A conforming answer is named by the rule the other side's answer would break here, if any:
-  // the rule on which the two profiles or geometries part.
-  const otherVerdict = verdict === null ? judge(e, other) : null;
+  // the rule on which the two profiles or geometries part. An expectation with its own `judge`
+  // is judged once only (judging may follow the answer, as a notifier's shadow does).
+  const otherVerdict = verdict === null && !e.judge ? judge(e, other) : null;
   const rule = verdict === null
     ? (otherVerdict === null ? e.rule : otherVerdict.rule ?? model.blame(op, e, other))
     : verdict.rule ?? model.blame(op, e, answer);
