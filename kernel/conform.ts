@@ -15,11 +15,11 @@ import { takeFlag } from '../qemu/bundled.ts';
 
 const RUNNER = fileURLToPath(new URL('./vm/backend.ts', import.meta.url));
 
-/** The bundled backends that boot Linux in a VM, with the runner arguments of each. */
-export function bundledKernels(): { name: string; family: string; args: string[] }[] {
+/** The bundled backends that boot Linux in a VM, with the kernel each asks the runner for. */
+function bundledKernels(): { name: string; family: string; kernel: string }[] {
   return FAMILIES.flatMap((f) => f.bundled.flatMap((b) =>
-    b.kind === 'real' && b.name.startsWith('linux-') && b.command.includes(RUNNER)
-      ? [{ name: b.name, family: f.id, args: b.command.slice(b.command.indexOf(RUNNER) + RUNNER.length + 1).trim().split(/\s+/) }]
+    b.kind === 'real' && b.command.includes(RUNNER)
+      ? [{ name: b.name, family: f.id, kernel: /--kernel (\S+)/.exec(b.command)?.[1] ?? 'stock' }]
       : []));
 }
 
@@ -32,11 +32,7 @@ function main(argv: string[]): number {
     return 2;
   }
   const [node, ...pre] = tsProgramArgv(RUNNER);
-  const built = new Set(chosen.flatMap((k) => {
-    const i = k.args.indexOf('--kernel');
-    return i >= 0 && k.args[i + 1] !== 'stock' ? [k.args[i + 1]!] : [];
-  }));
-  for (const kernel of built) {
+  for (const kernel of new Set(chosen.map((k) => k.kernel).filter((k) => k !== 'stock'))) {
     const r = spawnSync(node!, [...pre, '--kernel', kernel, '--prepare-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) return r.status ?? 1;
   }
