@@ -18,7 +18,8 @@
  *     ioas.c iommufd_ioas_allow_iovas validates the list before iopt_set_allow_iova), the old
  *     list restored;
  *   - attach to an IOAS with an area or an allowed range touching it: EADDRINUSE, as
- *     iopt_reserve_iova answers, without attaching.
+ *     iopt_reserve_iova answers, without attaching; a replace answers the kernel's own errno
+ *     first when filling the new domain fails, as the kernel fills before it reserves.
  * Unmap never meets it: no area of the suite's is there while the device is attached, and the
  * scratch is mapped only inside one operation. */
 #define _GNU_SOURCE
@@ -178,6 +179,19 @@ static int do_attach(J *op, const char *kind, const char **fatal)
 			if (scratch_map_in(id) == 0) scratch_unmap_from(id);
 			else if (errno == EEXIST) conflict = 1; /* an area of the suite's is there */
 			else logf_("attach: probing the scratch range: %m");
+		}
+		if (conflict && dev_pt) {
+			/* A replace fills the new domain before it reserves the group's regions
+			 * (device.c: iommufd_device_auto_get_domain allocates the domain without
+			 * immediate_attach, so iopt_table_add_domain runs before
+			 * iommufd_device_do_replace reserves): the kernel's fill errno comes first.
+			 * Try the replace; if the kernel takes it, move the device back. */
+			uint32_t back = dev_pt;
+			FAIL_IF(dev_attach(id));
+			if (dev_attach(back) < 0) {
+				*fatal = "attach: the device could not be moved back after the scratch's reservation conflict";
+				return -1;
+			}
 		}
 		if (conflict) return op_errno_result(EADDRINUSE, fatal);
 	}
