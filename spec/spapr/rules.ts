@@ -254,8 +254,8 @@ export const RULES = [
   // --- Release ----------------------------------------------------------------------------
   {
     id: 'SPAPR-CLOSE-RELEASE', group: 'CLOSE', level: 'MUST', profile: BOTH,
-    statement: 'Closing the container (with its group) clears every TCE of every window, releasing their pages, frees every table and returns its charge, lets go of every region the container holds (each released as by UNREGISTER when no other container holds it), returns v1\'s ENABLE charge and unbinds the mm. The fresh container opened in its place is not bound, not enabled, has no window and its default window pending. The processes\' memory, regions other containers hold, RLIMIT_MEMLOCK and CAP_IPC_LOCK are unchanged.',
-    sources: [`${TCE}: tce_iommu_release, tce_iommu_detach_group, tce_iommu_release_ownership, tce_iommu_free_table, tce_iommu_prereg_free, tce_iommu_disable`],
+    statement: 'Closing the container (with its group) clears every TCE of every window, releasing their pages, frees every table and returns its charge, lets go of every region the container holds (each released as by UNREGISTER when no other container holds it and no TCE of another container of the mm still maps it; a region still so mapped stays in the mm, pinned and charged, held by no container, until the mm exits, since release cannot fail), returns v1\'s ENABLE charge and unbinds the mm. The fresh container opened in its place is not bound, not enabled, has no window and its default window pending. The processes\' memory, regions other containers hold, RLIMIT_MEMLOCK and CAP_IPC_LOCK are unchanged.',
+    sources: [`${TCE}: tce_iommu_release, tce_iommu_detach_group, tce_iommu_release_ownership, tce_iommu_free_table, tce_iommu_prereg_free, tce_iommu_disable`, `${API}: mm_iommu_put (EBUSY restores the last reference)`],
   },
   // --- DMA --------------------------------------------------------------------------------
   {
