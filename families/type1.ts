@@ -17,6 +17,7 @@ import { PROPERTIES } from '../properties/type1/catalog.ts';
 import { expand } from '../properties/type1/expand.ts';
 import { symSequence } from '../properties/type1/symbolic.ts';
 import { BUNDLED } from '../backends/type1/index.ts';
+import { type1Reproducer } from '../backends/type1/repro-c.ts';
 import { tsProgram } from './runner.ts';
 
 /** The real Linux kernel in a QEMU guest (kernel/README.md), one name per emulated IOMMU. */
@@ -68,6 +69,7 @@ export const type1: Family<Op, Result, BackendInfo> = {
   checkInfo,
   formatOp,
   formatResult,
+  reproducer: type1Reproducer,
   view: type1View,
   schema: protocolSchema,
   docs: () => [
