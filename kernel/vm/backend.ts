@@ -6,7 +6,7 @@
 //   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
 //        [--cache DIR] [--accel tcg|kvm|auto] [--boot-timeout S] [--verbose] [--prepare-only]
 //        [--guest-program FILE.c] [--kernel stock|iommufd-legacy|iommufd-compat]
-//        [--family type1|iommufd]
+//        [--family type1|iommufd] [--guest-args ARG,...]
 //
 // --family picks the suite family the agent serves (agent.family= on the kernel command line):
 // `type1` (default), a VFIO type1 container; `iommufd`, /dev/iommu and the edu device's VFIO
@@ -19,7 +19,10 @@
 //
 // --guest-program compiles FILE.c (static, libc only) and boots the same guest with it in place
 // of the agent: it prints the guest console on stdout and exits when the guest powers off (the
-// reproducers of kernel/divergences/ run this way).
+// reproducers of kernel/divergences/ run this way), with the program's exit status (2 when the
+// guest never said it, e.g. the program hung). --guest-args gives it arguments, joined by commas
+// (none may hold a comma or a space): `@edu` stands for `--group N --device BDF` of the guest's
+// edu device, `@edu-cdev` for `--cdev /dev/vfio/devices/vfioN` (kernel/vm/init.sh expands them).
 //
 // Everything it needs is built on first use into the cache directory (default kernel/.cache):
 // Debian packages (apt-get), a pinned Debian kernel package, the static agent, an initramfs.
@@ -66,6 +69,7 @@ interface Options {
   prepareOnly: boolean;
   memory: string;
   guestProgram?: string;
+  guestArgs?: string;
 }
 
 const T0 = Date.now();
@@ -106,6 +110,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--prepare-only') o.prepareOnly = true;
     else if (a === '--guest-program') o.guestProgram = path.resolve(val());
+    else if (a === '--guest-args') {
+      const v = val();
+      if (!/^[A-Za-z0-9_@./:=+,-]+$/.test(v)) throw new Fatal(`--guest-args: words joined by commas, without spaces or quotes, not ${JSON.stringify(v)}`);
+      o.guestArgs = v;
+    }
     else if (a === '--kernel') {
       const v = val();
       if (!(KERNELS as readonly string[]).includes(v)) throw new Fatal(`--kernel: ${KERNELS.join(', ')}, not ${v}`);
@@ -260,6 +269,7 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
   // (drivers/iommu/iommufd/device.c: iommufd_device_bind), which its type1 compat layer goes through too
   if (!intel && o.kernel !== 'stock') append.push('iommufd.allow_unsafe_interrupts=1');
   if (o.profile === 'v1') append.push('agent.profile=v1');
+  if (o.guestArgs !== undefined) append.push(`guest.args=${o.guestArgs}`);
   const args = [
     '-machine', intel && accel === 'kvm' ? 'q35,kernel-irqchip=split' : 'q35',
     '-accel', accel, '-m', o.memory, '-smp', '1',
@@ -293,13 +303,26 @@ async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string
   const args = qemuArgs(o, accel, vmlinuz, initrd, path.join(tmp, 'agent.sock'));
   log(`booting QEMU (${accel}, ${o.iommu}, kernel ${label}) with ${path.basename(o.guestProgram!)} as the payload`);
   const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  p.stdout!.on('data', (d: Buffer) => process.stdout.write(d.toString('utf8').replace(/\r\n/g, '\n')));
+  // init.sh logs the payload's exit status before it powers off
+  let status: number | null = null;
+  let pending = '';
+  p.stdout!.on('data', (d: Buffer) => {
+    const text = d.toString('utf8').replace(/\r\n/g, '\n');
+    process.stdout.write(text);
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const m = /^init: agent exited with (\d+)/.exec(line);
+      if (m) status = Number(m[1]);
+    }
+  });
   const timer = setTimeout(() => { log(`no power-off within ${o.bootTimeout} s: stopping QEMU`); p.kill('SIGKILL'); }, o.bootTimeout * 1000);
   const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
   fs.rmSync(tmp, { recursive: true, force: true });
-  log(`QEMU exited (${code})`);
-  process.exitCode = code === 0 ? 0 : 1;
+  log(`QEMU exited (${code}); the program's exit status: ${status ?? 'never printed'}`);
+  process.exitCode = status ?? 2;
 }
 
 async function main(): Promise<void> {
