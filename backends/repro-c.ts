@@ -91,6 +91,11 @@ function matches<O extends FamilyOp, R extends FamilyResult>(f: FamilyC<O, R>, o
   return ['r.err == 0', ...(judged ? [] : f.values(op, r))].join(' && ');
 }
 
+/** The rule a departure breaks: by the errno when the model blames some errnos elsewhere. */
+function ruleOf(rule: string, byErrno: Readonly<Record<string, string>> = {}): string {
+  return Object.entries(byErrno).map(([e, r]) => `r.err == ${e} ? ${cString(r)} : `).join('') + cString(rule);
+}
+
 function caseFunction<O extends FamilyOp, R extends FamilyResult>(f: FamilyC<O, R>, c: ReproCase<O, R>, index: number): string {
   const head = `/* ${comment(c.name)}: ${comment(c.origin)} */\nstatic int case_${index}(void)\n{\n`;
   const lines: string[] = [];
@@ -105,7 +110,7 @@ function caseFunction<O extends FamilyOp, R extends FamilyResult>(f: FamilyC<O, 
       `\t${f.call(s.op, c)}`,
       `\ttrace(${i}, ${cString(f.formatOp(s.op))}, &r);`,
       `\tif (!(${[...new Set(s.allowed.map((r) => `(${matches(f, s.op, r, s.judged === true)})`))].join(' || ')}))`,
-      `\t\treturn departs(${i}, ${cString(s.rule)}, ${cString(expected)}, &r);`,
+      `\t\treturn departs(${i}, ${ruleOf(s.rule, s.failureRules)}, ${cString(expected)}, &r);`,
     );
   }
   const spans = c.steps.map((s) => hostSpan(s.op)).filter((x): x is [bigint, bigint] => x !== null);

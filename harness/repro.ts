@@ -4,6 +4,7 @@
 // the family's emitter only writes the program.
 import { basename } from 'node:path';
 import type { Family, ReproCase, ReproStep } from '../spec/family.ts';
+import { ERRNOS } from '../spec/errno.ts';
 import { CaseFileError, readCase, type LoadedCase } from './case-file.ts';
 import { UsageError } from './suite.ts';
 
@@ -19,10 +20,24 @@ export function reproCase(loaded: LoadedCase, name: string, path: string): Repro
   const model = family.model(info);
   const steps: ReproStep[] = loaded.ops.map((op) => {
     const e = model.apply(op);
+    const allowed = [e.result, ...(e.accept ?? [])];
+    // The rule each wrong errno breaks, asked of the model as `run` asks it, before the next
+    // operation changes what it blames.
+    const failureRules: Record<string, string> = {};
+    for (const errno of ERRNOS) {
+      const actual = { ok: false as const, errno };
+      if (allowed.some((r) => !r.ok && (r as { errno: string }).errno === errno)) continue;
+      const rule = e.judge ? (e.judge(actual)?.rule ?? e.rule) : model.blame(op, e, actual);
+      if (rule !== e.rule) failureRules[errno] = rule;
+    }
     model.observe?.(op, e.result);
     // A judged answer (an iova the kernel's allocator picks, a notifier's events) has no list
     // of conforming values: the program checks success or the errno only.
-    return { op, allowed: [e.result, ...(e.accept ?? [])], rule: e.rule, ...(e.judge ? { judged: true } : {}) };
+    return {
+      op, allowed, rule: e.rule,
+      ...(e.judge ? { judged: true } : {}),
+      ...(Object.keys(failureRules).length ? { failureRules } : {}),
+    };
   });
   const f = loaded.failure ?? {};
   const recorded = typeof f.rule === 'string' && typeof f.step === 'number' ? `, recorded ${f.rule} at step ${f.step}` : '';

@@ -116,6 +116,8 @@ export interface ReproStep<O extends FamilyOp = FamilyOp, R extends FamilyResult
    * checks only success or the errno, and says so.
    */
   judged?: boolean;
+  /** The rule a failure with that errno breaks, where it is not `rule` (the model's blame). */
+  failureRules?: Readonly<Record<string, string>>;
 }
 
 /** A case as a reproducer performs it: every step with its expected answers. */
