@@ -34,6 +34,8 @@ const TYPE1: Planned[] = [
     ops: (a) => [t1mmap(a, 0x2000n), t1map(3, TOP - 0x1000n, a, 0x2000n), t1unmap(0, TOP, 0x1000n)] },
   { name: 'type1--vaddr-update-errno', property: 'vaddr', rule: 'T1-VADDR-UPDATE-ERRNO',
     ops: (a) => [t1mmap(a, 0x4000n), t1map(1, TOP - 0x3000n, a, 0x4000n), t1map(4, TOP - 0x3000n, a, 0x4000n)] },
+  { name: 'type1--map-overlap', property: 'map-validation', rule: 'T1-MAP-OVERLAP',
+    ops: (a) => [t1mmap(a, 0x3000n), t1map(3, TOP - 0x1000n, a, 0x2000n), t1map(3, TOP, a + 0x2000n, 0x1000n)] },
   { name: 'type1--control', property: 'accounting', rule: null,
     ops: (a) => [t1mmap(a, 0x2000n), { op: 'cpuWrite', proc: 0, vaddr: x(a), token: '0x5eed' }, t1map(3, 0x100000n, a, 0x2000n),
       { op: 'counters' }, t1unmap(0, 0x100000n, 0x2000n), { op: 'counters' }, t1map(1, 0x200000n, a, 0x1000n),
