@@ -1,5 +1,6 @@
 // The type1 family's C reproducer: a VFIO container with the group and device named on the
 // command line (repro/c/type1.c), each operation the ioctl or syscall it stands for.
+import { readFileSync } from 'node:fs';
 import type { ReproCase, Reproducer } from '../../spec/family.ts';
 import { formatOp, formatResult } from '../../spec/type1/format.ts';
 import type { Op, Result, ResultOf } from '../../spec/type1/ops.ts';
@@ -53,8 +54,12 @@ function values(op: Op, result: Result): string[] {
   }
 }
 
+/** GET_INFO's capability chain, walked as the agent walks it. */
+const VFIO_CAP = new URL('../../kernel/agent/vfio-cap.h', import.meta.url);
+
 const type1C: FamilyC<Op, Result> = {
   runtime: 'type1.c',
+  prelude: readFileSync(VFIO_CAP, 'utf8'),
   // type1's reset: no CAP_IPC_LOCK (spec/type1/backend.ts)
   open: (c) => `\tif (t1_open(${iommuType(c.profile)}) || host_fresh(0)) return 2;`,
   refusal,

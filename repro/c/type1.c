@@ -1,5 +1,6 @@
 /* type1.c - a VFIO type1 container with one group and its device, named on the command line,
- * and the container's ioctls as the suite's type1 operations (spec/type1/ops.ts). */
+ * and the container's ioctls as the suite's type1 operations (spec/type1/ops.ts). The emitter
+ * puts the capability-chain walk (vfio_find_cap) before this file. */
 #include <linux/vfio.h>
 
 #define TARGET_USAGE "--group N --device BDF   (the device's IOMMU group, /dev/vfio/N, and its PCI address, e.g. 0000:00:03.0)"
@@ -63,18 +64,6 @@ static int t1_unmap(struct res *r, uint32_t flags, uint64_t iova, uint64_t size)
 	return 0;
 }
 
-static struct vfio_info_cap_header *t1_cap(struct vfio_iommu_type1_info *info, uint16_t id)
-{
-	if (!(info->flags & VFIO_IOMMU_INFO_CAPS)) return NULL;
-	uint32_t off = info->cap_offset;
-	for (int guard = 0; off && off + sizeof(struct vfio_info_cap_header) <= info->argsz && guard < 64; guard++) {
-		struct vfio_info_cap_header *h = (void *)((uint8_t *)info + off);
-		if (h->id == id) return h;
-		off = h->next;
-	}
-	return NULL;
-}
-
 static struct vfio_iommu_type1_info *t1_fetch_info(struct res *r)
 {
 	static uint8_t buf[16384];
@@ -88,8 +77,8 @@ static int t1_get_info(struct res *r)
 {
 	struct vfio_iommu_type1_info *info = t1_fetch_info(r);
 	if (!info) return r->err;
-	struct vfio_iommu_type1_info_cap_iova_range *ranges = (void *)t1_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	struct vfio_iommu_type1_info_dma_avail *avail = (void *)t1_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	struct vfio_iommu_type1_info_cap_iova_range *ranges = (void *)vfio_find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	struct vfio_iommu_type1_info_dma_avail *avail = (void *)vfio_find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
 	r->v[0] = info->iova_pgsizes;
 	r->v[1] = avail ? avail->avail : 0;
 	append(r, " pgsizes=0x%" PRIx64 " iovaRanges=[", r->v[0]);
@@ -107,7 +96,7 @@ static int t1_migration_info(struct res *r)
 {
 	struct vfio_iommu_type1_info *info = t1_fetch_info(r);
 	if (!info) return r->err;
-	struct vfio_iommu_type1_info_cap_migration *m = (void *)t1_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	struct vfio_iommu_type1_info_cap_migration *m = (void *)vfio_find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
 	r->v[0] = m != NULL;
 	r->v[1] = m ? m->pgsize_bitmap : 0;
 	r->v[2] = m ? m->max_dirty_bitmap_size : 0;
