@@ -71,9 +71,10 @@ const comment = (s: string): string => s.replace(/\*\//g, '* /').replace(/[^\x20
 
 /** How a family's steps become C: the calls of its runtime file, and checks on `struct res r`. */
 export interface FamilyC<O extends FamilyOp, R extends FamilyResult> {
-  /** Its runtime file in repro/c/, and C put before all runtime files (declarations). */
+  /** Its runtime file in repro/c/, and C put before all runtime files (declarations), read
+   *  only when a program is written. */
   runtime: string;
-  prelude?: string;
+  prelude?: () => string;
   /** Statements that bring a fresh process to the family's fresh state (return 2 when not). */
   open(c: ReproCase<O, R>): string;
   /** Why the program cannot perform `op`, or null. */
@@ -137,7 +138,7 @@ export function emitC<O extends FamilyOp, R extends FamilyResult>(f: FamilyC<O, 
     '#define _GNU_SOURCE',
     '/* the runtime holds every operation of the family; a program uses some of them */',
     '#pragma GCC diagnostic ignored "-Wunused-function"',
-    f.prelude ?? '',
+    f.prelude?.() ?? '',
     runtimeFile('errnos.h').replace('ERRNO_TABLE', errnos),
     runtimeFile('common.c'),
     runtimeFile(f.runtime),

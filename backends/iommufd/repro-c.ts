@@ -73,7 +73,7 @@ function values(op: Op, result: Result): string[] {
 
 const iommufdC: FamilyC<Op, Result> = {
   runtime: 'iommufd.c',
-  prelude: readFileSync(UAPI, 'utf8'),
+  prelude: () => readFileSync(UAPI, 'utf8'),
   // iommufd's reset: CAP_IPC_LOCK held (spec/iommufd/backend.ts)
   open: () => '\tif (fd_open() || host_fresh(1)) return 2;',
   refusal,

@@ -59,7 +59,7 @@ const VFIO_CAP = new URL('../../kernel/agent/vfio-cap.h', import.meta.url);
 
 const type1C: FamilyC<Op, Result> = {
   runtime: 'type1.c',
-  prelude: readFileSync(VFIO_CAP, 'utf8'),
+  prelude: () => readFileSync(VFIO_CAP, 'utf8'),
   // type1's reset: no CAP_IPC_LOCK (spec/type1/backend.ts)
   open: (c) => `\tif (t1_open(${iommuType(c.profile)}) || host_fresh(0)) return 2;`,
   refusal,
