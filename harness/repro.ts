@@ -3,7 +3,7 @@
 // reference model expects, for the backend declaration the case records. The model is run here;
 // the family's emitter only writes the program.
 import { basename } from 'node:path';
-import type { Family, ReproCase, ReproStep } from '../spec/family.ts';
+import type { Family, FamilyResult, ReproCase, ReproStep } from '../spec/family.ts';
 import { ERRNOS } from '../spec/errno.ts';
 import { CaseFileError, readCase, type LoadedCase } from './case-file.ts';
 import { UsageError } from './suite.ts';
@@ -20,14 +20,19 @@ export function reproCase(loaded: LoadedCase, name: string, path: string): Repro
   const model = family.model(info);
   const steps: ReproStep[] = loaded.ops.map((op) => {
     const e = model.apply(op);
-    const allowed = [e.result, ...(e.accept ?? [])];
-    // The rule each wrong errno breaks, asked of the model as `run` asks it, before the next
-    // operation changes what it blames.
+    const allowed: FamilyResult[] = [e.result, ...(e.accept ?? [])];
+    // Every errno asked of the model as `run` asks it, before the next operation changes what
+    // it blames: one a judge lets through is allowed, else the rule it breaks.
     const failureRules: Record<string, string> = {};
     for (const errno of ERRNOS) {
       const actual = { ok: false as const, errno };
-      if (allowed.some((r) => !r.ok && (r as { errno: string }).errno === errno)) continue;
-      const rule = e.judge ? (e.judge(actual)?.rule ?? e.rule) : model.blame(op, e, actual);
+      if (allowed.some((r) => !r.ok && r.errno === errno)) continue;
+      const verdict = e.judge ? e.judge(actual) : undefined;
+      if (verdict === null) {
+        allowed.push(actual);
+        continue;
+      }
+      const rule = verdict ? verdict.rule : model.blame(op, e, actual);
       if (rule !== e.rule) failureRules[errno] = rule;
     }
     model.observe?.(op, e.result);

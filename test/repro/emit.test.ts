@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCase } from '../../harness/case-file.ts';
+import { readCase, type LoadedCase } from '../../harness/case-file.ts';
+import type { Family, FamilyResult } from '../../spec/family.ts';
 import { emitReproducer, reproCase } from '../../harness/repro.ts';
 import { cli, scratch } from '../support/cli.ts';
 import { compile, hasCc, writeTestCase } from './support.ts';
@@ -148,5 +149,27 @@ describe('repro: the command line', () => {
     const r = cli(['repro', written!, '--c', join(dir, 'v.c')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/the viommu family has no reproducer/);
+  });
+});
+
+describe('repro: answers the model judges', () => {
+  // a one-operation family whose model judges its answer: ok, EBUSY (a variant) or, with
+  // another rule, anything else
+  const judgedOnly = {
+    model: () => ({
+      apply: () => ({
+        result: { ok: true }, rule: 'X-OK',
+        judge: (a: FamilyResult) => (a.ok || (a as { errno: string }).errno === 'EBUSY' ? null : { rule: (a as { errno: string }).errno === 'EFAULT' ? 'X-FAULT' : 'X-OK', why: 'no' }),
+      }),
+      blame: () => 'X-OK',
+    }),
+  } as unknown as Family;
+  const loaded = { family: judgedOnly, profile: 'p', backend: 'b', property: 'q', rule: null, ops: [{ op: 'poke' }], info: { profile: 'p' }, failure: null, answers: null } as unknown as LoadedCase;
+
+  it('an errno the judge lets through is allowed, one it blames elsewhere carries that rule', () => {
+    const [step] = reproCase(loaded, 'judged', 'judged.case.json').steps;
+    expect(step!.judged).toBe(true);
+    expect(step!.allowed).toEqual([{ ok: true }, { ok: false, errno: 'EBUSY' }]);
+    expect(step!.failureRules).toEqual({ EFAULT: 'X-FAULT' });
   });
 });
