@@ -14,6 +14,7 @@ import { renderRuleDoc } from '../spec/rule-doc.ts';
 import { IommufdModel } from '../models/iommufd/system.ts';
 import { PROPERTIES } from '../properties/iommufd/catalog.ts';
 import { BUNDLED } from '../backends/iommufd/index.ts';
+import { iommufdReproducer } from '../backends/iommufd/repro-c.ts';
 import { tsProgram } from './runner.ts';
 
 /** The real Linux kernel in a QEMU guest (kernel/README.md), one name per emulated IOMMU. */
@@ -50,6 +51,7 @@ export const iommufd: Family<Op, Result, BackendInfo> = {
   checkInfo,
   formatOp,
   formatResult,
+  reproducer: iommufdReproducer,
   schema: protocolSchema,
   docs: () => [
     {

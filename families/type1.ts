@@ -17,6 +17,7 @@ import { PROPERTIES } from '../properties/type1/catalog.ts';
 import { expand } from '../properties/type1/expand.ts';
 import { symSequence } from '../properties/type1/symbolic.ts';
 import { BUNDLED } from '../backends/type1/index.ts';
+import { type1Reproducer } from '../backends/type1/repro-c.ts';
 import { tsProgram } from './runner.ts';
 
 /** The real Linux kernel in a QEMU guest (kernel/README.md), one name per emulated IOMMU. */
@@ -54,6 +55,10 @@ export const type1: Family<Op, Result, BackendInfo> = {
     kernel('linux-type1@intel-iommu', '--iommu intel-iommu', 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with intel-iommu and the edu device'),
     kernel('linux-type1@virtio-iommu', '--iommu virtio-iommu', 'Linux 6.12 (Debian) VFIO_TYPE1v2_IOMMU in a QEMU guest with virtio-iommu and the edu device'),
     kernel('linux-type1-v1@intel-iommu', '--iommu intel-iommu --profile v1', 'Linux 6.12 (Debian) VFIO_TYPE1_IOMMU in a QEMU guest with intel-iommu and the edu device'),
+    // Linux 7.3 has the v6.18 top-of-space fixes and EOVERFLOW for a wrapping range (spec/type1/rules.ts)
+    kernel('linux-7.3-type1@intel-iommu', '--iommu intel-iommu --kernel debian-7.3', 'Linux 7.3 (Debian trixie-backports) VFIO_TYPE1v2_IOMMU in a QEMU guest with intel-iommu and the edu device'),
+    kernel('linux-7.3-type1@virtio-iommu', '--iommu virtio-iommu --kernel debian-7.3', 'Linux 7.3 (Debian trixie-backports) VFIO_TYPE1v2_IOMMU in a QEMU guest with virtio-iommu and the edu device'),
+    kernel('linux-7.3-type1-v1@intel-iommu', '--iommu intel-iommu --profile v1 --kernel debian-7.3', 'Linux 7.3 (Debian trixie-backports) VFIO_TYPE1_IOMMU in a QEMU guest with intel-iommu and the edu device'),
     kernel('linux-type1-compat@intel-iommu', '--iommu intel-iommu --kernel iommufd-compat', 'Linux 6.12 (Debian source, built with IOMMUFD_VFIO_CONTAINER) VFIO_TYPE1v2_IOMMU served by iommufd\'s compat layer in a QEMU guest with intel-iommu and the edu device'),
   ],
   defaultBackends: BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
@@ -68,6 +73,7 @@ export const type1: Family<Op, Result, BackendInfo> = {
   checkInfo,
   formatOp,
   formatResult,
+  reproducer: type1Reproducer,
   view: type1View,
   schema: protocolSchema,
   docs: () => [

@@ -1,11 +1,11 @@
-// `npm run conform:kernel`: every bundled real-kernel backend (type1 on Debian's kernel, type1
+// `npm run conform:kernel`: every bundled real-kernel backend (type1 on Debian's 6.12 and 7.3, type1
 // through iommufd's compat layer, native iommufd on the kernel built by kernel/iommufd/), each
 // with its expectations file when it has one. Other arguments go to `vfio-conform run`.
 //
 //   node --import tsx kernel/conform.ts [--family type1|iommufd] [--only NAME] [run options]
 //
-// The built kernels are prepared first (kernel/vm/backend.ts --prepare-only): a cold build
-// takes minutes, longer than the first request of a run may wait.
+// Every kernel they boot is prepared first (kernel/vm/backend.ts --prepare-only): a cold build
+// takes minutes, a download may take longer than the first request of a run waits.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FAMILIES } from '../families/index.ts';
@@ -16,10 +16,10 @@ import { takeFlag } from '../qemu/bundled.ts';
 const RUNNER = fileURLToPath(new URL('./vm/backend.ts', import.meta.url));
 
 /** The bundled backends that boot Linux in a VM, with the kernel each asks the runner for. */
-function bundledKernels(): { name: string; family: string; kernel: string }[] {
+function bundledKernels(): { name: string; family: string; kernel: string | null }[] {
   return FAMILIES.flatMap((f) => f.bundled.flatMap((b) =>
     b.kind === 'real' && b.command.includes(RUNNER)
-      ? [{ name: b.name, family: f.id, kernel: /--kernel (\S+)/.exec(b.command)?.[1] ?? 'stock' }]
+      ? [{ name: b.name, family: f.id, kernel: /--kernel (\S+)/.exec(b.command)?.[1] ?? null }]
       : []));
 }
 
@@ -32,8 +32,8 @@ function main(argv: string[]): number {
     return 2;
   }
   const [node, ...pre] = tsProgramArgv(RUNNER);
-  for (const kernel of new Set(chosen.map((k) => k.kernel).filter((k) => k !== 'stock'))) {
-    const r = spawnSync(node!, [...pre, '--kernel', kernel, '--prepare-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (const kernel of new Set(chosen.map((k) => k.kernel))) {
+    const r = spawnSync(node!, [...pre, ...(kernel ? ['--kernel', kernel] : []), '--prepare-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) return r.status ?? 1;
   }
   return conformBundled(chosen.map((k) => k.name), rest);

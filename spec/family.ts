@@ -105,6 +105,45 @@ export type BundledBackend<B extends Backend = Backend> =
   /** Started as a process speaking the protocol (a VM, a QEMU under qtest). */
   | { name: string; description: string; kind: 'real'; command: string; timeoutMs: number; note: string };
 
+/** One operation of a case with what the reference model expects of it. */
+export interface ReproStep<O extends FamilyOp = FamilyOp, R extends FamilyResult = FamilyResult> {
+  op: O;
+  /** The model's answer, then the other answers its rule accepts. */
+  allowed: readonly R[];
+  rule: string;
+  /**
+   * The model judges this answer rather than listing it (Expectation.judge): a program then
+   * checks only success or the errno, and says so.
+   */
+  judged?: boolean;
+  /** The rule a failure with that errno breaks, where it is not `rule` (the model's blame). */
+  failureRules?: Readonly<Record<string, string>>;
+}
+
+/** A case as a reproducer performs it: every step with its expected answers. */
+export interface ReproCase<O extends FamilyOp = FamilyOp, R extends FamilyResult = FamilyResult> {
+  /** Unique among the cases of one program; letters, digits, `-`, `_`, `.`, `@`. */
+  name: string;
+  profile: string;
+  /** Free text naming where the case comes from (backend, property, recorded failure). */
+  origin: string;
+  steps: readonly ReproStep<O, R>[];
+}
+
+/**
+ * A standalone program that performs cases with the real system calls and checks each answer
+ * against the expected ones: exit 0 when every step answers as expected, 1 at the first step
+ * that departs (printed with its rule), 2 when it cannot run (no device, an operation it
+ * cannot perform).
+ */
+export interface Reproducer<O extends FamilyOp = FamilyOp, R extends FamilyResult = FamilyResult> {
+  /** The program's language, the extension of its file (`c`). */
+  language: string;
+  /** How the program is told which device to use, for `--help` texts. */
+  usage: string;
+  emit(cases: readonly ReproCase<O, R>[]): string;
+}
+
 export interface Family<O extends FamilyOp = FamilyOp, R extends FamilyResult = FamilyResult, I extends BackendInfoBase = BackendInfoBase> {
   id: string;
   title: string;
@@ -149,6 +188,9 @@ export interface Family<O extends FamilyOp = FamilyOp, R extends FamilyResult = 
    * when it is known (a case file records the failing step's).
    */
   view?(info: I, ops: readonly O[], actual: readonly (R | undefined)[]): Timeline;
+
+  /** Optional: reproducers of its cases as programs that need no suite (`vfio-conform repro`). */
+  reproducer?: Reproducer<O, R>;
 
   /** The family's protocol as JSON Schema, for backend authors in other languages. */
   schema(): Record<string, unknown>;

@@ -239,7 +239,7 @@ describe('conventions', () => {
   test('--version, and --help for every command, on stdout with exit 0', () => {
     const version = cli('--version');
     expect([version.status, version.stdout.trim()]).toEqual([0, `vfio-conform ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`]);
-    for (const command of ['run', 'diff', 'replay', 'show', 'serve', 'rules', 'backends', 'families', 'merge']) {
+    for (const command of ['run', 'diff', 'replay', 'show', 'serve', 'rules', 'backends', 'families', 'merge', 'repro']) {
       const r = cli(command, '--help');
       expect(r.status, command).toBe(0);
       expect(r.stdout, command).toMatch(new RegExp(`^usage: vfio-conform ${command}`));

@@ -16,6 +16,7 @@ import { serveStdio } from '../serve.ts';
 import { ExpectationsError } from '../expectations.ts';
 import { diffCommand } from './diff.ts';
 import { mergeCommand, MERGE_HELP } from './merge.ts';
+import { REPRO_HELP, reproCommand } from './repro.ts';
 import { runCommand, RUN_HELP } from './run.ts';
 import { SHOW_HELP, showCommand } from './show.ts';
 import { visible } from '../text.ts';
@@ -42,6 +43,7 @@ const HELP: Record<string, string> = {
   re-run a written case on the bundled backend it names, or on --backend SPEC; a case file
   never starts a process or loads a module by itself`,
   show: SHOW_HELP,
+  repro: REPRO_HELP,
   serve: `usage: vfio-conform serve --backend SPEC
   serve a backend on stdin/stdout with the protocol of spec/protocol.md`,
   rules: `usage: vfio-conform rules [--family ID]
@@ -60,6 +62,7 @@ commands:
   diff      compare two backends of one family on the same cases
   replay    re-run a written case file
   show      print a written case file, or draw it as HTML (--html)
+  repro     write a case file as a standalone C program for the real system
   serve     serve a backend over the out-of-process protocol
   rules     list the rules
   backends  list the bundled backends
@@ -81,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     case 'diff': return diffCommand(rest);
     case 'replay': return replay(rest);
     case 'show': return showCommand(rest);
+    case 'repro': return reproCommand(rest);
     case 'serve': return serveBackend(rest);
     case 'rules': return listRules(rest);
     case 'backends': return listBackends(rest);

@@ -11,7 +11,7 @@
  *   agent.iommu=NAME        only used in the description
  *   agent.hugepages=N       the huge page pool set at start with agent.family=iommufd
  *                           (default 64: 128 MiB of the guest's memory)
- *   agent.kernel=NAME       the runner's --kernel (stock, iommufd-legacy, ...): the description
+ *   agent.kernel=NAME       the runner's --kernel (debian-6.12, iommufd-compat, ...): the description
  *   agent.poll=US           sleep between edu status polls (default 100000; with -icount
  *                           shift=0,sleep=off the virtual clock jumps to the DMA deadline)
  */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "util.h"
 #include "container.h"
+#include "vfio-cap.h"
 
 int container = -1, group = -1, device = -1;
 volatile uint8_t *bar0;
@@ -45,32 +46,19 @@ static struct vfio_iommu_type1_info *fetch_info(void)
 	return info;
 }
 
-/* the capability `id` in the chain of `info` (fetched by fetch_info), or NULL */
-static struct vfio_info_cap_header *find_cap(struct vfio_iommu_type1_info *info, uint16_t id)
-{
-	if (!(info->flags & VFIO_IOMMU_INFO_CAPS)) return NULL;
-	uint32_t off = info->cap_offset;
-	for (int guard = 0; off && off + sizeof(struct vfio_info_cap_header) <= info->argsz && guard < 64; guard++) {
-		struct vfio_info_cap_header *h = (void *)((uint8_t *)info + off);
-		if (h->id == id) return h;
-		off = h->next;
-	}
-	return NULL;
-}
-
 int get_info(uint64_t *pgsizes, uint64_t r[][2], int *nr, uint64_t *avail)
 {
 	struct vfio_iommu_type1_info *info = fetch_info();
 	if (!info) return -1;
 	*pgsizes = info->iova_pgsizes;
 	*nr = 0;
-	struct vfio_iommu_type1_info_cap_iova_range *ranges = (void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	struct vfio_iommu_type1_info_cap_iova_range *ranges = (void *)vfio_find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
 	for (uint32_t i = 0; ranges && i < ranges->nr_iovas && *nr < MAXR; i++) {
 		r[*nr][0] = ranges->iova_ranges[i].start;
 		r[*nr][1] = ranges->iova_ranges[i].end;
 		(*nr)++;
 	}
-	struct vfio_iommu_type1_info_dma_avail *a = (void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	struct vfio_iommu_type1_info_dma_avail *a = (void *)vfio_find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
 	if (!a) { errno = ENOENT; return -1; }
 	*avail = a->avail;
 	return 0;
@@ -80,7 +68,7 @@ int get_migration(int *present, uint64_t *pgsizes, uint64_t *max_bitmap)
 {
 	struct vfio_iommu_type1_info *info = fetch_info();
 	if (!info) return -1;
-	struct vfio_iommu_type1_info_cap_migration *m = (void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	struct vfio_iommu_type1_info_cap_migration *m = (void *)vfio_find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
 	*present = m != NULL;
 	*pgsizes = m ? m->pgsize_bitmap : 0;
 	*max_bitmap = m ? m->max_dirty_bitmap_size : 0;

@@ -95,7 +95,11 @@ static void hello(long long id, int version)
 	out_len = 0;
 	emit("{\"id\":%lld,\"type\":\"hello\",\"protocol\":%d,", id, version);
 	if (version >= 2) emit("\"family\":\"type1\",");
-	emit("\"info\":{\"name\":\"linux-%s-%s\",\"description\":", iommu_name, profile_name());
+	/* the name carries the kernel's major.minor: two kernels' runs side by side (diff, one
+	 * report) are told apart, and an expectations file names the version it was measured on */
+	unsigned major = 0, minor = 0;
+	sscanf(u.release, "%u.%u", &major, &minor);
+	emit("\"info\":{\"name\":\"linux-%u.%u-%s-%s\",\"description\":", major, minor, iommu_name, profile_name());
 	emit_str(desc);
 	emit(",\"profile\":\"%s\",\"geometry\":{\"pgsizes\":\"0x%" PRIx64 "\",\"iovaRanges\":", profile_name(),
 	     geo_pgsizes);

@@ -5,24 +5,27 @@
 //
 //   node --import tsx kernel/vm/backend.ts --iommu intel-iommu|virtio-iommu [--profile v1|v2]
 //        [--cache DIR] [--accel tcg|kvm|auto] [--boot-timeout S] [--verbose] [--prepare-only]
-//        [--guest-program FILE.c] [--kernel stock|iommufd-legacy|iommufd-compat]
-//        [--family type1|iommufd]
+//        [--guest-program FILE.c] [--kernel debian-6.12|debian-7.3|iommufd-legacy|iommufd-compat]
+//        [--family type1|iommufd] [--guest-args ARG,...]
 //
 // --family picks the suite family the agent serves (agent.family= on the kernel command line):
 // `type1` (default), a VFIO type1 container; `iommufd`, /dev/iommu and the edu device's VFIO
 // cdev, which needs a kernel with iommufd (--kernel iommufd-legacy, the default then, or
 // iommufd-compat).
 //
-// --kernel picks the guest kernel: `stock` (default) is the pinned Debian kernel with VFIO as
-// modules; `iommufd-legacy` and `iommufd-compat` are the kernels kernel/iommufd/ builds (once per
+// --kernel picks the guest kernel: `debian-6.12` (default; `stock` is another name for it) and
+// `debian-7.3` are pinned Debian kernels with VFIO as modules (debian-kernel.ts); `iommufd-legacy` and `iommufd-compat` are the kernels kernel/iommufd/ builds (once per
 // machine, cached outside --cache) with everything built in, so the initramfs loads no modules.
 //
 // --guest-program compiles FILE.c (static, libc only) and boots the same guest with it in place
 // of the agent: it prints the guest console on stdout and exits when the guest powers off (the
-// reproducers of kernel/divergences/ run this way).
+// reproducers of kernel/divergences/ run this way), with the program's exit status (2 when the
+// guest never said it, e.g. the program hung). --guest-args gives it arguments, joined by commas
+// (none may hold a comma or a space): `@edu` stands for `--group N --device BDF` of the guest's
+// edu device, `@edu-cdev` for `--cdev /dev/vfio/devices/vfioN` (kernel/vm/init.sh expands them).
 //
 // Everything it needs is built on first use into the cache directory (default kernel/.cache):
-// Debian packages (apt-get), a pinned Debian kernel package, the static agent, an initramfs.
+// Debian packages (apt-get), the pinned Debian kernel's packages, the static agent, an initramfs.
 // stdout carries protocol lines only; progress goes to stderr.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,11 +35,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureIommufdKernel } from '../iommufd/build.ts';
+import { DEBIAN_KERNELS, DebianKernelError, ensureDebianKernel, type DebianKernelName } from './debian-kernel.ts';
 
-/** The guest kernel, pinned: the Debian bookworm 6.12 cloud flavour has INTEL_IOMMU=y,
- *  VIRTIO_IOMMU=m, VFIO_IOMMU_TYPE1=m, VIRTIO_CONSOLE=y (checked after extraction). */
-export const KERNEL_VERSION = '6.12.117+deb12-cloud-amd64';
-export const KERNEL_PACKAGE = `linux-image-${KERNEL_VERSION}`;
 export const PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'gcc', 'libc6-dev', 'linux-libc-dev', 'kmod', 'xz-utils'];
 
 /** The size of the agent's `mmio` BAR (a power of two): room for a case's fresh MMIO mmaps. */
@@ -48,8 +48,11 @@ const AGENT_DIR = path.join(KERNEL_DIR, 'agent');
 const INIT_SH = path.join(HERE, 'init.sh');
 const MKINITRAMFS = path.join(HERE, 'mkinitramfs.sh');
 
-export const KERNELS = ['stock', 'iommufd-legacy', 'iommufd-compat'] as const;
+export const KERNELS = [...Object.keys(DEBIAN_KERNELS) as DebianKernelName[], 'iommufd-legacy', 'iommufd-compat'] as const;
 type Kernel = (typeof KERNELS)[number];
+/** The kernel `--kernel stock` names: the one this backend booted before it offered others. */
+const STOCK: Kernel = 'debian-6.12';
+const isDebian = (k: Kernel): k is DebianKernelName => k in DEBIAN_KERNELS;
 
 export const FAMILIES = ['type1', 'iommufd'] as const;
 type Family = (typeof FAMILIES)[number];
@@ -66,6 +69,7 @@ interface Options {
   prepareOnly: boolean;
   memory: string;
   guestProgram?: string;
+  guestArgs?: string;
 }
 
 const T0 = Date.now();
@@ -77,7 +81,7 @@ class Fatal extends Error {}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    family: 'type1', kernel: 'stock', iommu: 'intel-iommu', profile: 'v2', cache: path.join(KERNEL_DIR, '.cache'), accel: 'tcg',
+    family: 'type1', kernel: STOCK, iommu: 'intel-iommu', profile: 'v2', cache: path.join(KERNEL_DIR, '.cache'), accel: 'tcg',
     bootTimeout: 240, verbose: false, prepareOnly: false, memory: '512M',
   };
   let kernelGiven = false;
@@ -106,9 +110,14 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--prepare-only') o.prepareOnly = true;
     else if (a === '--guest-program') o.guestProgram = path.resolve(val());
-    else if (a === '--kernel') {
+    else if (a === '--guest-args') {
       const v = val();
-      if (!(KERNELS as readonly string[]).includes(v)) throw new Fatal(`--kernel: ${KERNELS.join(', ')}, not ${v}`);
+      if (!/^[A-Za-z0-9_@./:=+,-]+$/.test(v)) throw new Fatal(`--guest-args: words joined by commas, without spaces or quotes, not ${JSON.stringify(v)}`);
+      o.guestArgs = v;
+    }
+    else if (a === '--kernel') {
+      const v = val().replace(/^stock$/, STOCK);
+      if (!(KERNELS as readonly string[]).includes(v)) throw new Fatal(`--kernel: ${KERNELS.join(', ')} (stock: ${STOCK}), not ${v}`);
       o.kernel = v as Kernel;
       kernelGiven = true;
     } else if (a === '--family') {
@@ -119,7 +128,7 @@ function parseArgs(argv: string[]): Options {
     else throw new Fatal(`unknown argument ${a}`);
   }
   if (o.family === 'iommufd' && !kernelGiven) o.kernel = 'iommufd-legacy';
-  if (o.family === 'iommufd' && o.kernel === 'stock') throw new Fatal('--family iommufd: the stock kernel has no iommufd (CONFIG_IOMMUFD is not set); use --kernel iommufd-legacy or iommufd-compat');
+  if (o.family === 'iommufd' && isDebian(o.kernel)) throw new Fatal(`--family iommufd: ${o.kernel} has no iommufd (Debian does not set CONFIG_IOMMUFD); use --kernel iommufd-legacy or iommufd-compat`);
   return o;
 }
 
@@ -158,44 +167,6 @@ const sha = (...parts: (string | Buffer)[]): string => {
   return h.digest('hex').slice(0, 16);
 };
 
-function ensureKernel(cache: string): { vmlinuz: string; moddir: string } {
-  const dir = path.join(cache, `kernel-${KERNEL_VERSION}`);
-  const vmlinuz = path.join(dir, 'boot', `vmlinuz-${KERNEL_VERSION}`);
-  const moddir = path.join(dir, 'lib', 'modules', KERNEL_VERSION);
-  const stamp = path.join(dir, '.complete');
-  if (fs.existsSync(stamp)) return { vmlinuz, moddir };
-  const t = Date.now();
-  log(`downloading ${KERNEL_PACKAGE} (pinned)`);
-  const dl = fs.mkdtempSync(path.join(cache, 'download-'));
-  try {
-    // apt-get download writes to the current directory; as root it warns that _apt cannot
-    // write there, which is harmless.
-    fs.chmodSync(dl, 0o777);
-    let r = spawnSync('apt-get', ['download', '-qq', KERNEL_PACKAGE], { cwd: dl, encoding: 'utf8' });
-    if (r.status !== 0) {
-      log('apt-get download failed, running apt-get update once');
-      run('apt-get', ['update', '-qq']);
-      r = spawnSync('apt-get', ['download', '-qq', KERNEL_PACKAGE], { cwd: dl, encoding: 'utf8' });
-      if (r.status !== 0) throw new Fatal(`apt-get download ${KERNEL_PACKAGE} failed:\n${r.stderr}`);
-    }
-    const deb = fs.readdirSync(dl).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new Fatal('apt-get download produced no .deb');
-    log(`extracting ${deb}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    run('dpkg', ['-x', path.join(dl, deb), dir]);
-    run('depmod', ['-b', dir, KERNEL_VERSION]); // the .deb ships no modules.dep
-    const config = fs.readFileSync(path.join(dir, 'boot', `config-${KERNEL_VERSION}`), 'utf8');
-    for (const opt of ['CONFIG_INTEL_IOMMU=y', 'CONFIG_VIRTIO_IOMMU=[my]', 'CONFIG_VFIO_IOMMU_TYPE1=[my]', 'CONFIG_VIRTIO_CONSOLE=[my]']) {
-      if (!new RegExp(`^${opt}$`, 'm').test(config)) throw new Fatal(`${KERNEL_PACKAGE} lacks ${opt}`);
-    }
-    fs.writeFileSync(stamp, `${deb}\n`);
-    log(`kernel ready in ${since(t)}`);
-  } finally {
-    fs.rmSync(dl, { recursive: true, force: true });
-  }
-  return { vmlinuz, moddir };
-}
-
 const CFLAGS = ['-O2', '-static', '-std=c11', '-Wall'];
 
 /** Compiles `sources` (C files; `headers` are what they include) into the cache, keyed by the
@@ -221,7 +192,14 @@ function ensureAgent(cache: string): string {
 
 /** The guest kernel and the module tree for the initramfs (null: a kernel with VFIO built in). */
 async function ensureGuestKernel(o: Options): Promise<{ vmlinuz: string; moddir: string | null; label: string }> {
-  if (o.kernel === 'stock') return { ...ensureKernel(o.cache), label: KERNEL_VERSION };
+  if (isDebian(o.kernel)) {
+    try {
+      const k = ensureDebianKernel(o.kernel, o.cache, log);
+      return { vmlinuz: k.vmlinuz, moddir: k.moddir, label: k.release };
+    } catch (e) {
+      throw e instanceof DebianKernelError ? new Fatal(e.message) : e;
+    }
+  }
   const variant = o.kernel === 'iommufd-legacy' ? 'legacy' : 'compat';
   // the first use builds it (about 10 min): run --prepare-only before a suite that waits on us
   const k = await ensureIommufdKernel(variant).catch((e: unknown) => { throw new Fatal(e instanceof Error ? e.message : String(e)); });
@@ -229,7 +207,7 @@ async function ensureGuestKernel(o: Options): Promise<{ vmlinuz: string; moddir:
 }
 
 function ensureInitramfs(cache: string, moddir: string | null, agent: string): string {
-  const key = sha(moddir === null ? 'no modules' : KERNEL_VERSION, fs.readFileSync(agent), fs.readFileSync(INIT_SH), fs.readFileSync(MKINITRAMFS));
+  const key = sha(moddir ?? 'no modules', fs.readFileSync(agent), fs.readFileSync(INIT_SH), fs.readFileSync(MKINITRAMFS));
   const out = path.join(cache, `initrd-${key}.cpio.gz`);
   if (fs.existsSync(out)) return out;
   log(`building the initramfs${moddir === null ? ' (no modules)' : ''}`);
@@ -258,8 +236,9 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
   else append.push('vfio_iommu_type1.allow_unsafe_interrupts=1');
   // virtio-iommu has no interrupt remapping: iommufd refuses to bind a device without this
   // (drivers/iommu/iommufd/device.c: iommufd_device_bind), which its type1 compat layer goes through too
-  if (!intel && o.kernel !== 'stock') append.push('iommufd.allow_unsafe_interrupts=1');
+  if (!intel && !isDebian(o.kernel)) append.push('iommufd.allow_unsafe_interrupts=1');
   if (o.profile === 'v1') append.push('agent.profile=v1');
+  if (o.guestArgs !== undefined) append.push(`guest.args=${o.guestArgs}`);
   const args = [
     '-machine', intel && accel === 'kvm' ? 'q35,kernel-irqchip=split' : 'q35',
     '-accel', accel, '-m', o.memory, '-smp', '1',
@@ -293,13 +272,26 @@ async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string
   const args = qemuArgs(o, accel, vmlinuz, initrd, path.join(tmp, 'agent.sock'));
   log(`booting QEMU (${accel}, ${o.iommu}, kernel ${label}) with ${path.basename(o.guestProgram!)} as the payload`);
   const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  p.stdout!.on('data', (d: Buffer) => process.stdout.write(d.toString('utf8').replace(/\r\n/g, '\n')));
+  // init.sh logs the payload's exit status before it powers off
+  let status: number | null = null;
+  let pending = '';
+  p.stdout!.on('data', (d: Buffer) => {
+    const text = d.toString('utf8').replace(/\r\n/g, '\n');
+    process.stdout.write(text);
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const m = /^init: agent exited with (\d+)/.exec(line);
+      if (m) status = Number(m[1]);
+    }
+  });
   const timer = setTimeout(() => { log(`no power-off within ${o.bootTimeout} s: stopping QEMU`); p.kill('SIGKILL'); }, o.bootTimeout * 1000);
   const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
   fs.rmSync(tmp, { recursive: true, force: true });
-  log(`QEMU exited (${code})`);
-  process.exitCode = code === 0 ? 0 : 1;
+  log(`QEMU exited (${code}); the program's exit status: ${status ?? 'never printed'}`);
+  process.exitCode = status ?? 2;
 }
 
 async function main(): Promise<void> {

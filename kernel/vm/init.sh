@@ -41,6 +41,22 @@ bind() { # $1: vendor:device; prints the device's BDF
 BDF=$(bind 0x1234:0x11e8) || { log "no edu device"; poweroff -f; }
 bind 0x1af4:0x1110 > /dev/null || log "no ivshmem device: no mmio memory"
 cat /proc/interrupts | grep -iE 'dmar|virtio|iommu' || true
-/bin/agent
+# guest.args= (backend.ts --guest-args): the payload's arguments, joined by commas, with the
+# presets @edu (--group N --device BDF) and @edu-cdev (--cdev /dev/vfio/devices/vfioN) of the edu device
+set --
+for a in $(cat /proc/cmdline); do
+  case $a in guest.args=*)
+    g=$(readlink "/sys/bus/pci/devices/$BDF/iommu_group"); g=${g##*/}
+    c=$(ls "/sys/bus/pci/devices/$BDF/vfio-dev" 2>/dev/null | head -n 1)
+    for w in $(echo "${a#guest.args=}" | tr , ' '); do
+      case $w in
+        @edu) set -- "$@" --group "$g" --device "$BDF" ;;
+        @edu-cdev) set -- "$@" --cdev "/dev/vfio/devices/$c" ;;
+        *) set -- "$@" "$w" ;;
+      esac
+    done ;;
+  esac
+done
+/bin/agent "$@"
 log "agent exited with $?"
 poweroff -f
