@@ -18,6 +18,7 @@
 #include "ops.h"
 #include "protocol.h"
 #include "scratch.h"
+#include "stage.h"
 #include "util.h"
 #include "container.h"
 
@@ -61,6 +62,7 @@ static void case_run(char *line)
 			return;
 		}
 	}
+	stage_release(); /* the batch is over: the suite never sees the scratch mapped */
 	emit("]}");
 	send_line();
 }

@@ -1,10 +1,11 @@
 /* dma.h - device DMA through the IOMMU with the QEMU edu device, and fault detection.
  *
- * dmaRead: scratch -> edu buffer (a sentinel), edu <- iova (8 bytes), edu -> scratch.
+ * dmaRead: edu <- iova (8 bytes, into a slot of the edu buffer that holds a sentinel), then
+ * edu -> scratch; the slots are refilled from the scratch once every 510 reads (dma.c).
  * dmaWrite: scratch -> edu buffer (the token), edu -> iova.
+ * The scratch is reachable for a run of consecutive observations (stage.h).
  * A translation failure reads as zeros, so zeros alone are ambiguous: a DMA fault is detected
- * by the IOMMU fault interrupt count in /proc/interrupts before and after the DMA (DMAR-MSI for
- * intel-iommu, the virtio-iommu event virtqueue for virtio-iommu). */
+ * by the IOMMU fault interrupt count before and after the DMA (faults.h). */
 #ifndef AGENT_DMA_H
 #define AGENT_DMA_H
 
@@ -14,8 +15,5 @@
  * failure of the agent's own DMA path */
 int dma_read(uint64_t iova, uint64_t *token, const char **fatal);
 int dma_write(uint64_t iova, uint64_t token, const char **fatal);
-
-/* the sum of IOMMU fault interrupts so far */
-uint64_t fault_irqs(void);
 
 #endif

@@ -22,6 +22,7 @@
 #include "mmio.h"
 #include "ops.h"
 #include "scratch.h"
+#include "stage.h"
 #include "util.h"
 #include "container.h"
 
@@ -91,6 +92,7 @@ int do_op(J *op, const char **fatal)
 	bad = NULL;
 	const char *kind = fstr(op, "op");
 	if (bad) { *fatal = "op without a name"; return -1; }
+	stage_before_op(kind);
 	long long proc = 0;
 	if (jget(op, "proc")) {
 		proc = fnum(op, "proc");
