@@ -27,8 +27,8 @@
 /* The edu buffer as 8-byte slots. A dmaRead lands in a slot that holds the sentinel, so a
  * read that left the buffer unchanged shows; slots are used once and refilled together, one
  * DMA of the scratch's first page for READ_SLOTS reads. The last slot carries dmaWrite's
- * token. The scratch's second page takes the token and the read-back. edu bounds a DMA to
- * devoff + len <= 4095 (see edu_dma): slots 0..510. */
+ * token. The scratch's second page takes the token and the read-backs (up to READ_SLOTS at
+ * once). edu bounds a DMA to devoff + len <= 4095 (see edu_dma): slots 0..510. */
 #define READ_SLOTS 510
 #define WRITE_SLOT 510
 #define SCRATCH_TOKEN 512 /* u64 index into the scratch: its second page */
@@ -63,15 +63,12 @@ static int edu_dma(int to_ram, uint64_t iova, uint32_t len, uint32_t devoff)
 	return -1;
 }
 
-/* a slot holding the sentinel for a dmaRead, refilling them all when none is left */
-static int read_slot(uint32_t *devoff)
+/* every read slot holds the sentinel again: one DMA from the scratch's first page */
+static int refill(void)
 {
-	if (fresh >= READ_SLOTS) {
-		for (int i = 0; i < READ_SLOTS; i++) scratch[i] = SENTINEL;
-		if (edu_dma(0, res_iova, READ_SLOTS * 8, 0) < 0) return -1;
-		fresh = 0;
-	}
-	*devoff = (uint32_t)(fresh++ * 8);
+	for (int i = 0; i < READ_SLOTS; i++) scratch[i] = SENTINEL;
+	if (edu_dma(0, res_iova, READ_SLOTS * 8, 0) < 0) return -1;
+	fresh = 0;
 	return 0;
 }
 
@@ -119,33 +116,68 @@ static int observe(int to_ram, uint64_t iova, uint32_t devoff, uint64_t *f0, con
 	return 0;
 }
 
+/* The slots [first, first + n) observed into and not read back yet: the index in the run of
+ * each, or -1 for a read that faulted. */
+struct pending { uint32_t first; int n; int at[READ_SLOTS]; };
+
+/* one read-back DMA of the pending slots into the scratch, their values into token[] */
+static int read_back(struct pending *p, const uint64_t *iova, uint64_t *token, const char **fatal)
+{
+	if (!p->n) return 0;
+	memset(&scratch[SCRATCH_BACK], 0, (size_t)p->n * 8);
+	uint64_t f = fault_irqs();
+	if (edu_dma(1, res_iova + SCRATCH_BACK * 8, (uint32_t)p->n * 8, p->first * 8) < 0) return agent_failed(fatal, "edu DMA did not complete");
+	if (fault_irqs() != f) return agent_failed(fatal, "the read-back into the scratch faulted");
+	for (int k = 0; k < p->n; k++) {
+		if (p->at[k] < 0) continue;
+		uint64_t v = scratch[SCRATCH_BACK + k];
+		if (v == SENTINEL) logf_("dmaRead 0x%llx: device buffer unchanged (sentinel)", (unsigned long long)iova[p->at[k]]);
+		token[p->at[k]] = v;
+	}
+	p->n = 0;
+	return 0;
+}
+
+/* Each read is observed into a slot of its own, judged by the fault count around it alone
+ * (QEMU raises the IOMMU's fault interrupt within the DMA: intel_iommu.c: vtd_report_fault,
+ * virtio-iommu.c: virtio_iommu_report_fault, so it is taken before the guest sees the DMA
+ * done); the values come back in one DMA for the whole run, so n reads cost n + 1 edu DMAs
+ * (+2 per READ_SLOTS: the refill and the read-back before it). */
+int dma_read_run(const uint64_t *iova, int n, uint64_t *token, int *err, const char **fatal)
+{
+	static struct pending p;
+	p.n = 0;
+	for (int i = 0; i < n; i++) {
+		err[i] = EFAULT;
+		if (refused(iova[i])) continue;
+		int s = stage_for(iova[i], 0);
+		if (s > 0) { unreachable(); continue; }
+		if (s < 0) return agent_failed(fatal, "cannot make the DMA scratch reachable");
+		if (fresh >= READ_SLOTS) {
+			if (read_back(&p, iova, token, fatal) < 0) return -1;
+			if (refill() < 0) return agent_failed(fatal, "edu DMA did not complete");
+		}
+		if (!p.n) p.first = (uint32_t)fresh;
+		uint32_t slot = (uint32_t)fresh++;
+		const char *what;
+		uint64_t f0;
+		if (observe(0, iova[i], slot * 8, &f0, &what) < 0) return agent_failed(fatal, what);
+		stats->dma_ops++;
+		int fault = fault_irqs() != f0;
+		p.at[p.n++] = fault ? -1 : i;
+		if (fault) stats->dma_faults++;
+		else err[i] = 0;
+	}
+	/* the scratch is still staged: the last stage_for left it so and nothing came between */
+	return read_back(&p, iova, token, fatal);
+}
+
 int dma_read(uint64_t iova, uint64_t *token, const char **fatal)
 {
-	if (refused(iova)) { errno = EFAULT; return -1; }
-	int s = stage_for(iova, 0);
-	if (s > 0) return unreachable();
-	if (s < 0) return agent_failed(fatal, "cannot make the DMA scratch reachable");
-	uint32_t slot;
-	if (read_slot(&slot) < 0) return agent_failed(fatal, "edu DMA did not complete");
-	const char *what = "edu DMA did not complete";
-	uint64_t f0;
-	scratch[SCRATCH_BACK] = 0;
-	if (observe(0, iova, slot, &f0, &what) < 0 || edu_dma(1, res_iova + SCRATCH_BACK * 8, 8, slot) < 0)
-		return agent_failed(fatal, what);
-	/* counted after the read-back: a late fault interrupt still counts */
-	int fault = fault_irqs() != f0;
-	stats->dma_ops++;
-	if (fault) {
-		stats->dma_faults++;
-		if (scratch[SCRATCH_BACK] != 0)
-			logf_("dmaRead 0x%llx: fault irq but value 0x%llx", (unsigned long long)iova, (unsigned long long)scratch[SCRATCH_BACK]);
-		errno = EFAULT;
-		return -1;
-	}
-	uint64_t v = scratch[SCRATCH_BACK];
-	if (v == SENTINEL) logf_("dmaRead 0x%llx: device buffer unchanged (sentinel)", (unsigned long long)iova);
-	*token = v;
-	return 0;
+	int err;
+	if (dma_read_run(&iova, 1, token, &err, fatal) < 0) return -1;
+	errno = err;
+	return err ? -1 : 0;
 }
 
 int dma_write(uint64_t iova, uint64_t token, const char **fatal)
