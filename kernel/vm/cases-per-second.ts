@@ -9,17 +9,23 @@
 // With --base REV the same runs are made in a checkout of REV too (a git worktree in a temp
 // directory, removed at the end), alternately with this one, so both meet the same load; the
 // summary gives both medians and their ratio. The host's load average is part of every line:
-// on a shared host the figures mean something only side by side.
+// on a shared host wall-clock figures mean something only side by side; cases per second of
+// QEMU's own CPU time (the guest does all the kernel's work) hold under load.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuMs, findQemu } from './qemu-cpu.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-interface Run { checkout: string; cases: number; casesPerS: number; bootS: number; wallS: number; load: number[]; summary: string }
+interface Run {
+  checkout: string; cases: number; casesPerS: number; bootS: number; wallS: number; load: number[]; summary: string;
+  /** QEMU's own CPU time from `hello` to the end of the run: the cost that holds on a loaded host */
+  qemuCpuS: number | null; casesPerQemuCpuS: number | null;
+}
 
 /** One suite run in `dir`: its cases, the time from spawn to `hello` and from there to the end. */
 async function measure(dir: string, label: string, backend: string, runs: number, seed: number): Promise<Run> {
@@ -28,10 +34,19 @@ async function measure(dir: string, label: string, backend: string, runs: number
   const load = os.loadavg().map((l) => +l.toFixed(2));
   const t0 = performance.now();
   let ready: number | null = null;
-  // the events file is appended to as things happen: the `backend` event is the peer's hello
+  let qemu: number | null = null;
+  let cpuAtReady: number | null = null;
+  let cpuLast: number | null = null;
+  // the events file is appended to as things happen: the `backend` event is the peer's hello;
+  // QEMU's CPU time is sampled until it exits (its last sample is within 100 ms of the end)
   const watch = setInterval(() => {
-    if (ready === null && fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"event":"backend"')) ready = performance.now();
-  }, 25);
+    if (ready === null && fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"event":"backend"')) {
+      ready = performance.now();
+      qemu = findQemu(child.pid!);
+      cpuAtReady = qemu === null ? null : cpuMs(qemu);
+    }
+    if (qemu !== null) cpuLast = cpuMs(qemu) ?? cpuLast;
+  }, 100);
   const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', 'run', '--backend', backend, '--runs', String(runs),
     '--seed', String(seed), '--timeout', '300', '--events', events, '--cases', path.join(tmp, 'cases')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -44,9 +59,11 @@ async function measure(dir: string, label: string, backend: string, runs: number
   const summary = /^vfio-conform: .*$/m.exec(out)?.[0] ?? `no summary (exit ${code})`;
   if (ready === null || (code !== 0 && code !== 1)) throw new Error(`${label}: the run did not complete: ${summary}\n${out}`);
   const cases = lines.filter((e) => e.event === 'property' && typeof e.runs === 'number').reduce((n, e) => n + e.runs, 0);
+  const qemuCpuS = cpuAtReady === null || cpuLast === null ? null : (cpuLast - cpuAtReady) / 1000;
   return {
     checkout: label, cases, casesPerS: +(cases / ((end - ready) / 1000)).toFixed(3),
     bootS: +((ready - t0) / 1000).toFixed(1), wallS: +((end - t0) / 1000).toFixed(1), load, summary,
+    qemuCpuS, casesPerQemuCpuS: qemuCpuS ? +(cases / qemuCpuS).toFixed(3) : null,
   };
 }
 
@@ -91,9 +108,15 @@ async function main(): Promise<void> {
   } finally {
     base?.remove();
   }
-  const med = (label: string) => median(results.filter((r) => r.checkout === label).map((r) => r.casesPerS));
-  const summary: Record<string, unknown> = { backend, runs, seed, rounds, thisCasesPerS: med('this') };
-  if (base) Object.assign(summary, { base: values.base, baseCasesPerS: med('base'), ratio: +(med('this') / med('base')).toFixed(2) });
+  const med = (label: string, k: 'casesPerS' | 'casesPerQemuCpuS') => median(results.filter((r) => r.checkout === label).map((r) => r[k] ?? NaN));
+  const summary: Record<string, unknown> = { backend, runs, seed, rounds, thisCasesPerS: med('this', 'casesPerS'), thisCasesPerQemuCpuS: med('this', 'casesPerQemuCpuS') };
+  if (base) {
+    Object.assign(summary, {
+      base: values.base, baseCasesPerS: med('base', 'casesPerS'), baseCasesPerQemuCpuS: med('base', 'casesPerQemuCpuS'),
+      ratio: +(med('this', 'casesPerS') / med('base', 'casesPerS')).toFixed(2),
+      ratioPerQemuCpuS: +(med('this', 'casesPerQemuCpuS') / med('base', 'casesPerQemuCpuS')).toFixed(2),
+    });
+  }
   console.log(JSON.stringify(summary));
 }
 

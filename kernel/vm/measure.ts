@@ -7,11 +7,11 @@
 // --family iommufd the same figures for IOAS_MAP/IOAS_UNMAP on an IOAS the edu device is
 // attached to.
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpuMs, findQemu } from './qemu-cpu.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -33,31 +33,6 @@ function req(body: Record<string, unknown>): Promise<any> {
     child.stdin!.write(JSON.stringify({ id: myId, ...body }) + '\n');
   });
 }
-/** QEMU's pid: the child of the runner (setpriv execs it), or null if it cannot be found. */
-function findQemu(runner: number): number | null {
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === runner && stat.includes('(qemu-system')) return Number(d);
-    } catch { /* gone meanwhile */ }
-  }
-  return null;
-}
-
-/** The CPU time QEMU has used (user + system), in ms; USER_HZ is 100 on Linux x86. */
-function qemuCpuMs(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
-
 const hex = (n: bigint | number): string => '0x' + BigInt(n).toString(16);
 
 const iommufd = args.includes('iommufd');
@@ -123,6 +98,7 @@ const kinds: Record<string, { ops: () => unknown[]; check: (x: any) => boolean }
   dmaReadWrite: { ops: () => [op.dmaRead('0x2000000'), op.dmaWrite('0x2000000', '0x1234')], check: (x) => x.ok },
 };
 const qemuPid = findQemu(child.pid!);
+const qemuCpuMs = (pid: number | null): number | null => (pid === null ? null : cpuMs(pid));
 const dma: Record<string, { p50Ms: number; p90Ms: number; meanMs: number; qemuCpuMs: number | null }> = {};
 for (const [kind, k] of Object.entries(kinds)) {
   const perOp: number[] = [];
