@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   } finally {
     base?.remove();
   }
-  const med = (label: string, k: 'casesPerS' | 'casesPerQemuCpuS') => median(results.filter((r) => r.checkout === label).map((r) => r[k] ?? NaN));
+  const med = (label: string, k: 'casesPerS' | 'casesPerQemuCpuS') => +median(results.filter((r) => r.checkout === label).map((r) => r[k] ?? NaN)).toFixed(3);
   const summary: Record<string, unknown> = { backend, runs, seed, rounds, thisCasesPerS: med('this', 'casesPerS'), thisCasesPerQemuCpuS: med('this', 'casesPerQemuCpuS') };
   if (base) {
     Object.assign(summary, {
