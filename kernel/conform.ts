@@ -4,6 +4,9 @@
 //
 //   node --import tsx kernel/conform.ts [--family type1|iommufd] [--only NAME] [run options]
 //
+// 10 cases per property unless --runs or --duration is given (run-args.ts): `--duration SECS`
+// alone runs each property for that long, the nightly run.
+//
 // Every kernel they boot is prepared first (kernel/vm/backend.ts --prepare-only): a cold build
 // takes minutes, a download may take longer than the first request of a run waits.
 import { spawnSync } from 'node:child_process';
@@ -12,6 +15,7 @@ import { FAMILIES } from '../families/index.ts';
 import { tsProgramArgv } from '../families/runner.ts';
 import { conformBundled } from '../harness/conform-bundled.ts';
 import { takeFlag } from '../qemu/bundled.ts';
+import { kernelRunArgs } from './run-args.ts';
 
 const RUNNER = fileURLToPath(new URL('./vm/backend.ts', import.meta.url));
 
@@ -36,7 +40,7 @@ function main(argv: string[]): number {
     const r = spawnSync(node!, [...pre, ...(kernel ? ['--kernel', kernel] : []), '--prepare-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) return r.status ?? 1;
   }
-  return conformBundled(chosen.map((k) => k.name), rest);
+  return conformBundled(chosen.map((k) => k.name), kernelRunArgs(rest));
 }
 
 process.exitCode = main(process.argv.slice(2));

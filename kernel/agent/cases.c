@@ -18,6 +18,7 @@
 #include "ops.h"
 #include "protocol.h"
 #include "scratch.h"
+#include "stage.h"
 #include "util.h"
 #include "container.h"
 
@@ -53,14 +54,17 @@ static void case_run(char *line)
 	for (J *op = ops->child; op; op = op->next, i++) {
 		const char *fatal = NULL;
 		if (i) emit(",");
-		if (do_op(op, &fatal) < 0) {
+		int more = 0;
+		if (do_op(op, &more, &fatal) < 0) {
 			char msg[256];
 			snprintf(msg, sizeof msg, "op %d: %s", i, fatal ? fatal : "failed");
 			logf_("%s", msg);
 			reply_error(id, msg);
 			return;
 		}
+		for (; more > 0; more--) op = op->next, i++;
 	}
+	stage_release(); /* the batch is over: the suite never sees the scratch mapped */
 	emit("]}");
 	send_line();
 }

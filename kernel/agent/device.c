@@ -120,9 +120,9 @@ int dev_hw_info(uint32_t id, uint32_t *type, uint64_t *caps)
  * The edu device moves data only between its own buffer and IOVAs, so every observation needs
  * the scratch reachable by the device before and after it (dma.c). The scratch helper maps it
  * at the reserved scratch IOVA (scratch.h) with IOMMU_IOAS_MAP into:
- *   - the IOAS the device is attached to, for the duration of the DMA; the agent declares the
- *     scratch range as a reserved region of the device, so no area of the suite's is ever there
- *     while the device is attached (fdops.c);
+ *   - the IOAS the device is attached to, for a run of DMA observations (stage.h); the agent
+ *     declares the scratch range as a reserved region of the device, so no area of the suite's
+ *     is ever there while the device is attached (fdops.c);
  *   - a device that is bound but not attached sits in the blocking domain: the staging DMAs go
  *     through a private IOAS holding only the scratch (allocated, attached, then destroyed
  *     within the operation), and the observation itself runs detached, i.e. in the blocking

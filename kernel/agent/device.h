@@ -27,8 +27,8 @@ int dev_detach(void);
 int dev_hw_info(uint32_t id, uint32_t *type, uint64_t *caps);
 
 /* The DMA staging of dma.c (dma.h) for the iommufd family: the scratch reachable by the
- * device around one observation (begin / end), and the device's own translation during the
- * observation itself (observe_begin / observe_end). */
+ * device around a run of observations (begin / end, stage.h), and the device's own
+ * translation during the observation itself (observe_begin / observe_end). */
 int fd_stage_begin(void); /* 0, -1 with errno, or 1: the device reaches nothing, no DMA needed */
 void fd_stage_end(void);
 int fd_observe_begin(void);

@@ -27,6 +27,7 @@
 #include "device.h"
 #include "dma.h"
 #include "geometry.h"
+#include "stage.h"
 #include "iommufd.h"
 #include "json.h"
 #include "mmio.h"
@@ -114,6 +115,7 @@ int fd_probe(struct fd_geometry *g)
 	uint64_t t = 0;
 	int rc = dma_read(0x1000, &t, &fatal);
 	int e = errno;
+	stage_release();
 	logf_("selfcheck dmaRead(unmapped) -> %s", rc < 0 ? (fatal ? fatal : errno_name(e)) : "ok (BAD)");
 	if (rc == 0 || fatal || e != EFAULT) { logf_("FATAL: cannot observe IOMMU faults, refusing to serve"); return -1; }
 	if (mmio_bdf[0] && mmio_check() < 0) logf_("mmio: %s does not work: no mmio capability", mmio_bdf);

@@ -21,7 +21,9 @@
  *   fdops.c     (iommufd) each operation that is not host memory; the scratch as reserved
  *   geometry.c  (iommufd) the probe and the declaration of hello
  *   uapi.h      the iommufd and cdev uAPI that bookworm's linux-libc-dev lacks
- *   dma.c       edu DMA, dmaRead/dmaWrite, IOMMU fault detection
+ *   dma.c       edu DMA, dmaRead/dmaWrite
+ *   faults.c    IOMMU fault detection: the fault interrupt lines' counts
+ *   stage.c     the scratch kept reachable across a run of DMA observations
  *   scratch.c   the DMA scratch, its reserved IOVA range and its helper process
  *   json.c      request parser and reply buffer
  *   config.c    kernel command line options (config.h), the port, the edu and ivshmem devices
@@ -32,12 +34,12 @@
  * probe process forked at start reads the geometry, checks fault detection and the mmio memory.
  *
  * Things the agent adds on top of the kernel (all documented in kernel/README.md):
- *   - A scratch page is mapped at a reserved IOVA (RES_IOVA) only for the duration of a
+ *   - A scratch page is mapped at a reserved IOVA (RES_IOVA) only for a run of consecutive
  *     dmaRead/dmaWrite (the edu device can only move data between RAM and its own buffer),
  *     by a scratch helper process forked by the case process (scratch.h), so that its pin is
  *     charged to the helper's mm, never to the case's locked_vm.
- *   - A DMA fault is detected by the IOMMU fault interrupt count in /proc/interrupts
- *     (DMAR-MSI for intel-iommu, the virtio-iommu event virtqueue for virtio-iommu).
+ *   - A DMA fault is detected by the IOMMU fault interrupt count (DMAR-MSI for intel-iommu,
+ *     the virtio-iommu event virtqueue for virtio-iommu), read from sysfs (faults.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,11 +56,13 @@
 #include "cases.h"
 #include "config.h"
 #include "dma.h"
+#include "faults.h"
 #include "host.h"
 #include "json.h"
 #include "mmio.h"
 #include "protocol.h"
 #include "scratch.h"
+#include "stage.h"
 #include "util.h"
 #include "container.h"
 #include "geometry.h"
@@ -88,13 +92,13 @@ static int probe_main(struct probe_result *pr)
 		inside |= geo_r[i][0] <= res_iova && res_iova + RES_SIZE - 1 <= geo_r[i][1];
 	if (!inside) { logf_("the scratch IOVA range is not inside one IOVA range"); return 1; }
 	if (helper_start() < 0) return 1;
-	logf_("fault irqs so far %llu", (unsigned long long)fault_irqs());
 	/* self check of the DMA path and of fault detection */
 	const char *fatal = NULL;
 	uint64_t t = 0;
 	double t0 = now_s();
 	int r = dma_read(0x1000, &t, &fatal); /* nothing mapped: must fault */
 	int e = errno;
+	stage_release();
 	logf_("selfcheck dmaRead(unmapped) -> %s (%.1f ms virtual)", r < 0 ? (fatal ? fatal : errno_name(e)) : "ok (BAD)",
 	      (now_s() - t0) * 1e3);
 	if (r == 0 || fatal || e != EFAULT) {
@@ -143,6 +147,7 @@ int main(int argc, char **argv)
 	find_names();
 	if (find_edu() < 0) { logf_("no edu device (1234:11e8)"); return 1; }
 	find_mmio();
+	faults_open();
 	void *shm = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED || (uint64_t)(uintptr_t)shm - ARENA_START < ARENA_SIZE) {
 		logf_("shared page allocation failed or inside the arena");

@@ -22,6 +22,7 @@
 #include "mmio.h"
 #include "ops.h"
 #include "scratch.h"
+#include "stage.h"
 #include "util.h"
 #include "container.h"
 
@@ -85,12 +86,42 @@ int op_errno_result(int e, const char **fatal)
 	return 0;
 }
 
+/* `op`, a well-formed dmaRead, and the well-formed dmaReads right after it, as one run (at
+ * most RUN_MAX: a longer one goes on in the next) */
+#define RUN_MAX 1024
+static int do_reads(J *op, int *more, const char **fatal)
+{
+	static uint64_t iova[RUN_MAX], token[RUN_MAX];
+	static int err[RUN_MAX];
+	int n = 0;
+	for (J *j = op; j && n < RUN_MAX; j = j->next) {
+		bad = NULL;
+		const char *k = fstr(j, "op");
+		uint64_t v = bad ? 0 : fu64(j, "iova");
+		if (bad || strcmp(k, "dmaRead") || jget(j, "proc")) break; /* answered on its own */
+		iova[n++] = v;
+	}
+	bad = NULL;
+	if (dma_read_run(iova, n, token, err, fatal) < 0) return -1;
+	for (int i = 0; i < n; i++) {
+		if (i) emit(",");
+		if (err[i]) {
+			if (op_errno_result(err[i], fatal) < 0) return -1;
+		} else {
+			emit("{\"ok\":true,\"token\":\"0x%" PRIx64 "\"}", token[i]);
+		}
+	}
+	*more = n - 1;
+	return 0;
+}
+
 /* executes one op and appends its result; returns -1 with *fatal on a backend failure */
-int do_op(J *op, const char **fatal)
+int do_op(J *op, int *more, const char **fatal)
 {
 	bad = NULL;
 	const char *kind = fstr(op, "op");
 	if (bad) { *fatal = "op without a name"; return -1; }
+	stage_before_op(kind);
 	long long proc = 0;
 	if (jget(op, "proc")) {
 		proc = fnum(op, "proc");
@@ -195,11 +226,9 @@ int do_op(J *op, const char **fatal)
 		emit("{\"ok\":true}");
 		return 0;
 	} else if (!strcmp(kind, "dmaRead")) {
-		uint64_t i = fu64(op, "iova"), t = 0;
+		fu64(op, "iova");
 		CHECK();
-		if (dma_read(i, &t, fatal) < 0) return *fatal ? -1 : op_errno_result(errno, fatal);
-		emit("{\"ok\":true,\"token\":\"0x%" PRIx64 "\"}", t);
-		return 0;
+		return do_reads(op, more, fatal);
 	} else if (!strcmp(kind, "dmaWrite")) {
 		uint64_t i = fu64(op, "iova"), t = fu64(op, "token");
 		CHECK();

@@ -9,8 +9,10 @@
 
 /* Executes `op` and appends its result ({"ok":true,...} or {"ok":false,"errno":"..."}) with
  * emit. Returns -1 with *fatal on a backend failure (a malformed or unsupported operation, an
- * errno the protocol has no name for, a broken DMA path), answered as an error reply. */
-int do_op(J *op, const char **fatal);
+ * errno the protocol has no name for, a broken DMA path), answered as an error reply. A type1
+ * dmaRead takes the dmaReads right after it along (dma.h: dma_read_run): *more is how many of
+ * the following operations it answered too, their results appended, comma-separated. */
+int do_op(J *op, int *more, const char **fatal);
 
 /* the result {"ok":false,"errno":NAME} of errno e; -1 with *fatal for an errno without a name */
 int op_errno_result(int e, const char **fatal);

@@ -179,7 +179,7 @@ static int helper_req(char c, uint32_t target)
 	return e;
 }
 
-/* map the scratch at the reserved IOVA for the duration of one DMA observation */
+/* map the scratch at the reserved IOVA for a run of DMA observations (stage.h) */
 int scratch_map(void)
 {
 	int e = helper_req('M', 0);

@@ -1,6 +1,6 @@
 /* scratch.h - the agent's DMA scratch: two pages of its own memory, mapped at a reserved IOVA
- * only while a dmaRead/dmaWrite runs, by a helper process so that the pin is never charged to
- * the case process.
+ * only during a run of dmaRead/dmaWrite (stage.h), by a helper process so that the pin is
+ * never charged to the case process.
  *
  * The reserved scratch IOVA range: two pages straddling 4 GiB. Unmapping a range whose
  * naturally aligned cover is that large makes the Linux intel-iommu driver (6.12) fall back
@@ -27,7 +27,7 @@ int helper_start(void);
 /* Before the container fds are closed: the helper exits, its container fd with it. */
 void helper_stop(void);
 
-/* map the scratch at the reserved IOVA for one DMA observation (-1 with errno), and unmap it */
+/* map the scratch at the reserved IOVA for a run of DMA observations (-1 with errno), and unmap it */
 int scratch_map(void);
 void scratch_unmap(void);
 

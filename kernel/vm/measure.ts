@@ -2,13 +2,16 @@
 //   node --import tsx kernel/vm/measure.ts --iommu intel-iommu [--cache DIR] [--profile v1|v2]
 //        [--family iommufd] [--kernel ...]   (any other option of backend.ts)
 // Prints one JSON object: seconds from spawn to the first operation's result, map/unmap ops/s
-// (batches of 256 operations), milliseconds per dmaRead (mapped and unmapped pages). With
+// (batches of 256 operations), milliseconds per DMA observation (`dma`: per kind, p50/p90 over
+// 20 batches of 10, and QEMU's CPU time per op), and the host's load average at the end. With
 // --family iommufd the same figures for IOAS_MAP/IOAS_UNMAP on an IOAS the edu device is
 // attached to.
 import { spawn } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpuMs, findQemu } from './qemu-cpu.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -83,20 +86,37 @@ t = performance.now();
 for (let i = 0; i < 50; i++) await req({ type: 'execute', ops: [{ op: 'counters' }] });
 const rttMs = (performance.now() - t) / 50;
 
-// dmaRead: mapped page with a token, and an unmapped IOVA (fault)
+// DMA observations, per kind: 20 batches of 10 of the same op; the figures per op are the
+// batch's time over 10 (p50, p90 over the batches) and QEMU's own CPU time per op (a figure
+// that holds on a loaded host, where wall time is mostly waiting for a CPU).
 await req({ type: 'execute', ops: [op.cpuWrite(arena, '0x1234'), op.map(0x2000000, arena)] });
-const reads = (iova: string, n: number): unknown[] => Array.from({ length: n }, () => op.dmaRead(iova));
-t = performance.now();
-let r = await req({ type: 'execute', ops: reads('0x2000000', 40) });
-const dmaReadMs = (performance.now() - t) / 40;
-if (!r.results.every((x: any) => x.ok && x.token === '0x1234')) throw new Error('dmaRead mapped: ' + JSON.stringify(r.results[0]));
-t = performance.now();
-r = await req({ type: 'execute', ops: reads('0x3000000', 40) });
-const dmaReadFaultMs = (performance.now() - t) / 40;
-if (!r.results.every((x: any) => !x.ok && x.errno === 'EFAULT')) throw new Error('dmaRead unmapped: ' + JSON.stringify(r.results[0]));
-t = performance.now();
-r = await req({ type: 'execute', ops: Array.from({ length: 40 }, () => op.dmaWrite('0x2000000', '0x99')) });
-const dmaWriteMs = (performance.now() - t) / 40;
+const kinds: Record<string, { ops: () => unknown[]; check: (x: any) => boolean }> = {
+  dmaRead: { ops: () => [op.dmaRead('0x2000000')], check: (x) => x.ok && x.token === '0x1234' },
+  dmaReadFault: { ops: () => [op.dmaRead('0x3000000')], check: (x) => !x.ok && x.errno === 'EFAULT' },
+  dmaWrite: { ops: () => [op.dmaWrite('0x2000000', '0x1234')], check: (x) => x.ok },
+  // both directions on one page: each change of direction flushes the IOMMU's cache
+  dmaReadWrite: { ops: () => [op.dmaRead('0x2000000'), op.dmaWrite('0x2000000', '0x1234')], check: (x) => x.ok },
+};
+const qemuPid = findQemu(child.pid!);
+const qemuCpuMs = (pid: number | null): number | null => (pid === null ? null : cpuMs(pid));
+const dma: Record<string, { p50Ms: number; p90Ms: number; meanMs: number; qemuCpuMs: number | null }> = {};
+for (const [kind, k] of Object.entries(kinds)) {
+  const perOp: number[] = [];
+  const cpu0 = qemuCpuMs(qemuPid);
+  for (let b = 0; b < 20; b++) {
+    const ops = Array.from({ length: 10 / k.ops().length }, k.ops).flat();
+    t = performance.now();
+    const r = await req({ type: 'execute', ops });
+    perOp.push((performance.now() - t) / ops.length);
+    if (!r.results.every(k.check)) throw new Error(`${kind}: ` + JSON.stringify(r.results.find((x: any) => !k.check(x))));
+  }
+  const cpu1 = qemuCpuMs(qemuPid);
+  perOp.sort((a, b) => a - b);
+  dma[kind] = {
+    p50Ms: +perOp[9]!.toFixed(2), p90Ms: +perOp[17]!.toFixed(2), meanMs: +(perOp.reduce((a, b) => a + b) / perOp.length).toFixed(2),
+    qemuCpuMs: cpu0 === null || cpu1 === null ? null : +((cpu1 - cpu0) / 200).toFixed(2),
+  };
+}
 t = performance.now();
 for (let i = 0; i < 20; i++) await req({ type: 'reset' });
 const resetMs = (performance.now() - t) / 20;
@@ -104,6 +124,6 @@ await req({ type: 'bye' });
 child.stdin!.end();
 console.log(JSON.stringify({
   backend: hello.info.name, firstOpSeconds: +firstOp.toFixed(2), mapUnmapOpsPerS: Math.round(mapUnmapOpsPerS),
-  singleOpRoundTripMs: +rttMs.toFixed(2), dmaReadMs: +dmaReadMs.toFixed(2), dmaReadFaultMs: +dmaReadFaultMs.toFixed(2),
-  dmaWriteMs: +dmaWriteMs.toFixed(2), resetMs: +resetMs.toFixed(2),
+  singleOpRoundTripMs: +rttMs.toFixed(2), dmaReadMs: dma.dmaRead!.meanMs, dmaReadFaultMs: dma.dmaReadFault!.meanMs,
+  dmaWriteMs: dma.dmaWrite!.meanMs, resetMs: +resetMs.toFixed(2), dma, loadAverage: os.loadavg().map((l) => +l.toFixed(2)),
 }));
