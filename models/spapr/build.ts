@@ -79,6 +79,6 @@ export function applyBuild(w: Window, a: MapArgs, built: Built): Refusal | null 
     return built.refusal;
   }
   w.clear(a.iova, a.iova + a.size);
-  for (const run of built.runs) w.set(run);
+  for (const run of built.runs) if (run.start < run.end) w.set(run);
   return null;
 }

@@ -18,7 +18,7 @@ export function mapRefusal(ct: Container, op: OpOf<'map'>, stage: 'before' | 'af
   const pg = w.pageSize;
   if (op.size % pg !== 0n || op.vaddr % pg !== 0n) return { errno: 'EINVAL', rule: 'SPAPR-MAP-ALIGN' };
   if ((op.flags & KNOWN_MAP_FLAGS) === 0) return { errno: 'EINVAL', rule: 'SPAPR-MAP-FLAGS' };
-  if (op.iova % pg !== 0n || op.size === 0n) return { errno: 'EINVAL', rule: 'SPAPR-MAP-ALIGN' };
+  if (op.iova % pg !== 0n) return { errno: 'EINVAL', rule: 'SPAPR-MAP-ALIGN' };
   // iommu_tce_put_param_check looks at the first entry only; the rest of the range must be in
   // the window too, or 6.12 writes past its table.
   if (op.iova + op.size > w.end) return { errno: 'EINVAL', rule: 'SPAPR-MAP-WINDOW-END' };

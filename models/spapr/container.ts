@@ -3,7 +3,8 @@
 // the registrations it references, and v1's ENABLE charge.
 import type { ContainerGeometry } from '../../spec/spapr/backend.ts';
 import type { Errno, Proc } from '../../spec/spapr/ops.ts';
-import { createRefusal, defaultShape, tableBytes, windowStart, type Shape } from './platform.ts';
+import type { RuleId } from '../../spec/spapr/rules.ts';
+import { createTable, defaultShape, tableBytes, type Shape } from './platform.ts';
 import type { Region } from './regions.ts';
 import { Window } from './window.ts';
 import type { Mm } from './mm.ts';
@@ -11,7 +12,8 @@ import type { Mm } from './mm.ts';
 /** IOMMU_TABLE_GROUP_MAX_TABLES. */
 export const MAX_TABLES = 2;
 
-export type Refusal = { errno: Errno; rule: string };
+/** A failing check: its errno and rule, and the errnos a variant the rule names answers instead. */
+export type Refusal = { errno: Errno; rule: RuleId; accept?: readonly Errno[] };
 
 export class Container {
   /** The mm of the first REGISTER / ENABLE / TCE_CREATE / TCE_REMOVE (SPAPR-MM-BIND). */
@@ -36,7 +38,7 @@ export class Container {
    * table charged to the mm, then the platform's create_table.
    */
   createWindow(mm: Mm, shape: Shape, isDefault: boolean): Window | Refusal {
-    const rule = isDefault ? 'SPAPR-DEFAULT-WINDOW' : 'SPAPR-CREATE-CHECKS';
+    const rule: RuleId = isDefault ? 'SPAPR-DEFAULT-WINDOW' : 'SPAPR-CREATE-CHECKS';
     const slot = this.windows.findIndex((w) => w === null);
     if (slot < 0) return { errno: 'ENOSPC', rule };
     const pgsizes = this.geometry.ddw?.pgsizes ?? 1n << 12n;
@@ -45,14 +47,13 @@ export class Container {
     if (bytes === 0n) return { errno: 'EINVAL', rule };
     const charge = bytes >> BigInt(this.kernelPageShift);
     if (!mm.charge(charge)) return { errno: 'ENOMEM', rule: isDefault ? rule : 'SPAPR-WINDOW-CHARGE' };
-    const others = this.windows.filter((w): w is Window => w !== null).map((w) => w.shape);
-    const refused = createRefusal(this.geometry, shape, others);
-    if (refused) {
+    const placed = createTable(this.geometry, slot, shape, this.windows.some((w) => w?.dynamic === true));
+    if (typeof placed === 'string') {
       // The rule: a failed create leaves nothing charged (6.12 keeps the charge, a kernel bug).
       mm.uncharge(charge);
-      return { errno: refused, rule };
+      return { errno: placed, rule: isDefault ? rule : 'SPAPR-CREATE-PSERIES' };
     }
-    const w = new Window(slot, windowStart(this.geometry, slot, shape, isDefault), shape, charge);
+    const w = new Window(slot, isDefault ? this.geometry.dma32.start : placed.start, shape, charge, !isDefault && placed.dynamic);
     this.windows[slot] = w;
     return w;
   }

@@ -1,6 +1,6 @@
 // What the platform decides about a window: the size of its TCE table (what TCE_CREATE charges,
-// SPAPR-WINDOW-CHARGE), the windows its create_table refuses, and where a new window starts
-// (SPAPR-CREATE-START). Everything else about windows is the container's.
+// SPAPR-WINDOW-CHARGE), the windows its create_table refuses (SPAPR-CREATE-PSERIES) and where a
+// new window starts (SPAPR-CREATE-START). Everything else about windows is the container's.
 import type { ContainerGeometry, TableSizing } from '../../spec/spapr/backend.ts';
 import type { Errno } from '../../spec/spapr/ops.ts';
 
@@ -11,9 +11,6 @@ export interface Shape { pageShift: number; windowSize: bigint; levels: number }
 export const DEFAULT_PAGE_SHIFT = 12;
 
 export const defaultShape = (g: ContainerGeometry): Shape => ({ pageShift: DEFAULT_PAGE_SHIFT, windowSize: g.dma32.size, levels: 1 });
-
-const isDefaultShape = (g: ContainerGeometry, s: Shape): boolean =>
-  s.pageShift === DEFAULT_PAGE_SHIFT && s.windowSize === g.dma32.size && s.levels === 1;
 
 const isPowerOfTwo = (v: bigint): boolean => v > 0n && (v & (v - 1n)) === 0n;
 const ilog2 = (v: bigint): number => v.toString(2).length - 1;
@@ -58,28 +55,30 @@ export function tableBytes(sizing: TableSizing, s: Shape, kernelPageShift: numbe
   return sizing === 'pseries' ? pseriesTableBytes(s) : powernvTableBytes(s, kernelPageShift);
 }
 
-/** What create_table refuses once the table is charged, given the windows the container has. */
-export function createRefusal(g: ContainerGeometry, s: Shape, others: readonly Shape[]): Errno | null {
+/** A window as create_table placed it: its bus address, and whether it is a dynamic one. */
+export interface Placed { start: bigint; dynamic: boolean }
+
+/**
+ * create_table for `slot`, once the table is charged, given whether a dynamic window exists
+ * (SPAPR-CREATE-PSERIES, SPAPR-CREATE-START). pseries (spapr_tce_create_table, the DDW ops since
+ * v6.10): a power-of-two size and one level; slot 0 takes back the default window for a request
+ * of 4 KiB pages no bigger than the 32-bit window, and nothing while a dynamic window exists; any
+ * other request is a dynamic window the hypervisor gives only when none exists and when it is at
+ * least one page. powernv (pnv_pci_ioda2_create_table): slot 0 at tce32_start, slot 1 at
+ * tce_bypass_base, the levels' index bits and the page within 60 bits.
+ */
+export function createTable(g: ContainerGeometry, slot: number, s: Shape, dynamicExists: boolean): Placed | Errno {
   if (g.tableSizing === 'powernv') {
-    // pnv_pci_ioda2_table_alloc_pages: the levels' index bits and the page must fit 60 bits.
     const entriesShift = ilog2(s.windowSize) - s.pageShift;
     const levelShift = Math.max(Math.ceil(entriesShift / s.levels) + 3, 12);
-    return (levelShift - 3) * s.levels + s.pageShift >= 60 ? 'EINVAL' : null;
+    if ((levelShift - 3) * s.levels + s.pageShift >= 60) return 'EINVAL';
+    return { start: g.windowStarts[slot] ?? g.dma32.start, dynamic: slot !== 0 };
   }
-  // pseries (spapr_tce_create_table, the DDW ops since v6.10): one dynamic window at a time; the
-  // default window only while no dynamic one exists; a window smaller than its page fails to
-  // create its DDW.
-  if (s.windowSize < 1n << BigInt(s.pageShift)) return 'ENODEV';
-  const dynamicExists = others.some((o) => !isDefaultShape(g, o));
-  if (!isDefaultShape(g, s) && dynamicExists) return 'ENODEV';
-  if (isDefaultShape(g, s) && dynamicExists) return 'EPERM';
-  return null;
-}
-
-/** Where a window created in `slot` starts: it_offset << it_page_shift as create_table sets it. */
-export function windowStart(g: ContainerGeometry, slot: number, s: Shape, isDefault: boolean): bigint {
-  // The default window is the 32-bit one (tce_iommu_create_default_window warns otherwise);
-  // pseries gives a default-shaped window its 32-bit place whatever the slot.
-  if (isDefault || (g.tableSizing === 'pseries' && isDefaultShape(g, s))) return g.dma32.start;
-  return g.windowStarts[slot] ?? g.dma32.start;
+  if (!isPowerOfTwo(s.windowSize) || s.levels > 1) return 'EINVAL';
+  if (slot === 0) {
+    if (dynamicExists) return 'EPERM';
+    if (s.pageShift === DEFAULT_PAGE_SHIFT && s.windowSize <= g.dma32.size) return { start: g.dma32.start, dynamic: false };
+  }
+  if (dynamicExists || s.windowSize < 1n << BigInt(s.pageShift)) return 'ENODEV';
+  return { start: g.windowStarts[slot] ?? g.dma32.start, dynamic: true };
 }

@@ -4,23 +4,26 @@
 // mm_iommu_put).
 import { U64_MAX } from '../../spec/u64.ts';
 import type { OpOf } from '../../spec/spapr/ops.ts';
+import type { RuleId } from '../../spec/spapr/rules.ts';
 import type { Container, Refusal } from './container.ts';
 import type { Mm } from './mm.ts';
 import { pinFault, regionPageShift, type Region } from './regions.ts';
 
-type Done = { rule: string };
+type Done = { rule: RuleId };
 
-/** Flags, alignment to PAGE_SIZE, no wrap; an empty range is refused too (SPAPR-REG-CHECKS). */
-function rangeRefusal(mm: Mm, flags: number, vaddr: bigint, size: bigint, rule: string, checkWrap: boolean): Refusal | null {
+/** Flags, alignment to PAGE_SIZE, no wrap (SPAPR-REG-CHECKS, SPAPR-UNREG-CHECKS). */
+function rangeRefusal(mm: Mm, flags: number, vaddr: bigint, size: bigint, rule: RuleId, checkWrap: boolean): Refusal | null {
   if (flags !== 0) return { errno: 'EINVAL', rule };
   if (vaddr % mm.pageSize !== 0n || size % mm.pageSize !== 0n) return { errno: 'EINVAL', rule };
-  if (checkWrap && (size === 0n || vaddr + size > U64_MAX)) return { errno: 'EINVAL', rule };
+  if (checkWrap && vaddr + size > U64_MAX) return { errno: 'EINVAL', rule };
   return null;
 }
 
 export function registerPages(ct: Container, mm: Mm, op: OpOf<'register'>, kps: number, hs: number): Refusal | Done {
   const bad = rangeRefusal(mm, op.flags, op.vaddr, op.size, 'SPAPR-REG-CHECKS', true);
   if (bad) return bad;
+  // An empty region is never registered (6.12 answers ENOMEM from vzalloc(0): a variant).
+  if (op.size === 0n) return { errno: 'EINVAL', rule: 'SPAPR-REG-CHECKS', accept: ['ENOMEM'] };
   const existing = mm.registry.exact(op.vaddr, op.size);
   if (existing) {
     if (ct.regions.has(existing)) return { errno: 'EBUSY', rule: 'SPAPR-REG-BUSY' };

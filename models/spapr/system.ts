@@ -9,6 +9,7 @@
 import type { Expectation, Model } from '../../spec/family.ts';
 import type { BackendInfo } from '../../spec/spapr/backend.ts';
 import { fail, ok, type Errno, type Op, type OpOf, type Result } from '../../spec/spapr/ops.ts';
+import type { RuleId } from '../../spec/spapr/rules.ts';
 import { taskSizeOf } from '../../spec/type1/backend.ts';
 import { FrameStore, Process } from '../host.ts';
 import { Container, type Refusal } from './container.ts';
@@ -24,7 +25,7 @@ export type Exp = Expectation<Result>;
 type ContainerIoctl = OpOf<'getInfo' | 'enable' | 'disable' | 'register' | 'unregister' | 'create' | 'remove' | 'map' | 'unmap'>;
 
 /** The rules observations break, set by the last change to what they see. */
-interface Blame { reach: string; acct: string }
+interface Blame { reach: RuleId; acct: RuleId }
 const INITIAL: Blame = { reach: 'SPAPR-DMA-REACH', acct: 'SPAPR-ACCT-EXACT' };
 
 const shiftOf = (v: bigint): number => v.toString(2).length - 1;
@@ -56,14 +57,14 @@ export class SpaprModel implements Model<Op, Result> {
       case 'cpuWrite': return this.host(this.proc(op.proc).cpuWrite(op.vaddr, op.token));
       case 'cpuRead': {
         const got = this.proc(op.proc).cpuRead(op.vaddr);
-        return { result: typeof got === 'bigint' ? ok<'cpuRead'>({ token: got }) : fail(got), rule: 'SPAPR-REG-SNAPSHOT' };
+        return { result: typeof got === 'bigint' ? ok<'cpuRead'>({ token: got }) : fail(got), rule: 'SPAPR-HOST-ENV' };
       }
       case 'setRlimitMemlock':
         this.proc(op.proc).rlimitMemlock = op.bytes;
-        return { result: ok<'setRlimitMemlock'>({}), rule: 'SPAPR-ACCT-EXACT' };
+        return { result: ok<'setRlimitMemlock'>({}), rule: 'SPAPR-HOST-ENV' };
       case 'setCapIpcLock':
         this.proc(op.proc).capIpcLock = op.enabled;
-        return { result: ok<'setCapIpcLock'>({}), rule: 'SPAPR-ACCT-EXACT' };
+        return { result: ok<'setCapIpcLock'>({}), rule: 'SPAPR-HOST-ENV' };
       case 'closeContainer': return this.close(op.ct);
       case 'dmaRead': return this.dmaRead(op);
       case 'dmaWrite': return this.dmaWrite(op);
@@ -83,10 +84,10 @@ export class SpaprModel implements Model<Op, Result> {
   }
 
   private host(err: Errno | null): Exp {
-    return err ? { result: fail(err), rule: 'SPAPR-REG-SNAPSHOT' } : { result: ok<'mmap'>({}), rule: 'SPAPR-REG-SNAPSHOT' };
+    return { result: err ? fail(err) : ok<'mmap'>({}), rule: 'SPAPR-HOST-ENV' };
   }
 
-  private changed(rule: string): void {
+  private changed(rule: RuleId): void {
     this.blameFor = { reach: rule, acct: rule };
   }
 
@@ -95,7 +96,7 @@ export class SpaprModel implements Model<Op, Result> {
     const ct = this.containers[op.ct]!;
     if (ct.mm !== null && ct.mm !== op.proc) return { result: fail('EPERM'), rule: 'SPAPR-MM-BIND' };
     const out = this.dispatch(ct, op);
-    if ('errno' in out) return { result: fail(out.errno), rule: out.rule };
+    if ('errno' in out) return { result: fail(out.errno), rule: out.rule, ...(out.accept ? { accept: out.accept.map(fail) } : {}) };
     return out;
   }
 

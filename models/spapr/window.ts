@@ -29,6 +29,8 @@ export class Window {
     readonly shape: Shape,
     /** Pages of locked_vm its table was charged (it_allocated_size >> PAGE_SHIFT). */
     readonly charge: bigint,
+    /** A dynamic DMA window rather than the 32-bit default one (SPAPR-CREATE-PSERIES). */
+    readonly dynamic: boolean,
   ) {
     this.pageSize = 1n << BigInt(shape.pageShift);
   }
