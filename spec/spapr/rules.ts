@@ -10,6 +10,7 @@
 // says so in `variants` and the real backend's expectations list the departure. The order in which
 // each ioctl applies its checks is in spec/spapr/README.md. spec/spapr/rules.md is generated from
 // this file.
+import type { RuleDoc } from '../rule-doc.ts';
 import type { Profile } from './backend.ts';
 
 export type Level = 'MUST' | 'MAY';
@@ -283,3 +284,22 @@ export const RULE_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r
 /** Whether `rule` binds a container of `profile`. */
 export const ruleBinds = (rule: Rule, profile: Profile): boolean =>
   rule.profile === 'both' || rule.profile === profile;
+
+/**
+ * The rules page, spec/spapr/rules.md, as the family renders it (renderRuleDoc) with the
+ * properties that check each rule.
+ */
+export const ruleDoc = (properties: RuleDoc['properties']): RuleDoc => ({
+  title: 'sPAPR TCE: the rules',
+  intro: [
+    'Generated from `spec/spapr/rules.ts` by `npm run spec`; do not edit by hand.',
+    '',
+    'Each rule has a stable ID, a level (MUST or MAY), the container types it binds (`spapr-v2`,',
+    '`spapr-v1` or both), the Linux 6.12 source it was read from (`L` = the Linux kernel tree), and',
+    'the properties that check it. A variant says where Linux 6.12 or a platform departs from the',
+    'rule and how the suite treats it. What each operation does is in `spec/spapr/operations.md`;',
+    'the order of each ioctl\'s checks in `spec/spapr/README.md`.',
+  ],
+  rules: RULES, groups: GROUPS, properties,
+  profileLabel: (p) => (p === 'both' ? 'spapr-v2 and spapr-v1' : p),
+});

@@ -57,11 +57,10 @@ export class Container {
   /** The regions this container references (prereg_list). */
   readonly prereg: Region[] = [];
 
-  constructor(readonly geo: ContainerGeometry, readonly v2: boolean, v1Table: Window | undefined) {
-    // tce_iommu_attach_group: a DDW-capable group starts with the default window pending; a
-    // v1 container takes over the platform's own 32-bit table (tce_iommu_take_ownership).
-    this.defWindowPending = v2;
-    if (!v2) this.tables[0] = v1Table;
+  constructor(readonly geo: ContainerGeometry, readonly v2: boolean) {
+    // tce_iommu_attach_group: the group's own windows are taken away from it and the default
+    // window is pending, for v1 as for v2 (SPAPR-DEFAULT-WINDOW).
+    this.defWindowPending = true;
   }
 
   /** tce_iommu_find_table. */
@@ -125,15 +124,13 @@ export function putRegion(world: World, mm: Proc, region: Region): Errno | undef
 }
 
 /**
- * tce_iommu_release: clear every TCE and free the tables VFIO created, put the container's
- * regions, undo v1's ENABLE charge (SPAPR-CLOSE-RELEASE). A v1 container hands the platform's
- * table back cleared (tce_iommu_release_ownership).
+ * tce_iommu_release: clear every TCE and free every table, put the container's regions, undo
+ * v1's ENABLE charge (SPAPR-CLOSE-RELEASE).
  */
 export function release(world: World, ct: Container): void {
   for (const [i, win] of ct.tables.entries()) {
     if (win === undefined) continue;
-    if (ct.v2) freeTable(world, ct, win);
-    else releaseTces(win.tces.clear(win.firstEntry, win.firstEntry + win.size));
+    freeTable(world, ct, win);
     ct.tables[i] = undefined;
   }
   for (const region of [...ct.prereg]) {

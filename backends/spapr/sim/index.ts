@@ -10,8 +10,7 @@ import { MAP_FLAG, fail, ok, type Errno, type Op, type Result } from '../../../s
 import { PAGE_SIZE, U64_MAX, isAligned } from '../../type1/sim/constants.ts';
 import { Host } from '../../type1/sim/host.ts';
 import { build, clear, translate } from './build.ts';
-import { Container, Window, disable, release, charge, type World } from './container.ts';
-import { DEFAULT_WINDOW_SHIFT } from './platform.ts';
+import { Container, Window, charge, disable, release, type World } from './container.ts';
 import { machineFromOptions, type SimMachine } from './options.ts';
 import { hasBug, type BugId, type Policy } from './policy.ts';
 import { MmRegions } from './prereg.ts';
@@ -41,8 +40,6 @@ export class SimSpapr implements Backend {
   private readonly policy: Policy;
   private world!: World;
   private containers!: Container[];
-  /** v1: the platform's own 32-bit tables, which outlive containers (one per group). */
-  private v1Tables!: Window[];
 
   constructor(config: SimSpaprConfig, private readonly machine: SimMachine) {
     this.policy = { v2: config.v2, bugs: new Set(config.bugs ?? []) };
@@ -62,12 +59,11 @@ export class SimSpapr implements Backend {
   reset(): void {
     const host = new Host({ v2: true, compat: false, bugs: new Set() }, this.machine.host);
     this.world = { host, mms: [new MmRegions(), new MmRegions()], policy: this.policy, hugeShift: log2(this.machine.host.hugePageSize) };
-    this.v1Tables = this.machine.containers.map((g) => new Window(g.dma32.start, g.dma32.size >> BigInt(DEFAULT_WINDOW_SHIFT), DEFAULT_WINDOW_SHIFT, 0n, false));
     this.containers = this.machine.containers.map((_, i) => this.open(i));
   }
 
   private open(i: number): Container {
-    return new Container(this.machine.containers[i]!, this.policy.v2, this.v1Tables[i]);
+    return new Container(this.machine.containers[i]!, this.policy.v2);
   }
 
   execute(ops: readonly Op[]): Result[] {
@@ -183,9 +179,8 @@ export class SimSpapr implements Backend {
     const dir: Direction | undefined = op.flags === (MAP_FLAG.READ | MAP_FLAG.WRITE) ? 'both' : op.flags === MAP_FLAG.READ ? 'read' : op.flags === MAP_FLAG.WRITE ? 'write' : undefined;
     if (dir === undefined) return 'EINVAL';
     // iommu_tce_put_param_check looks at the first page only; a range past the window's end
-    // would write past the table (SPAPR-MAP-WINDOW-END), so the whole range is checked, and a
-    // map of nothing is refused (SPAPR-MAP-ALIGN).
-    if (!this.rangeInside(win, op.iova, op.size) || op.size === 0n) return 'EINVAL';
+    // would write past the table, so the whole range is checked (SPAPR-MAP-WINDOW-END).
+    if (!this.rangeInside(win, op.iova, op.size)) return 'EINVAL';
     return build(this.world, ct, win, op.iova, op.vaddr, op.size, dir);
   }
 

@@ -58,15 +58,14 @@ export function pinForWrite(space: AddressSpace, ua: bigint, end: bigint): Segme
 }
 
 /**
- * mm_iommu_do_alloc's page shift: the natural alignment of ua and size, lowered to the
- * smallest backing page (a hugetlb page's shift, else PAGE_SHIFT) of any pinned page
- * (SPAPR-REG-PAGESHIFT, since 7f18825174203526 "powerpc/mm/iommu: Allow large IOMMU page size
- * only for hugetlb backing").
+ * mm_iommu_do_alloc's page shift (SPAPR-REG-PAGESHIFT): PAGE_SHIFT unless the first page is a
+ * hugetlb page; then the natural alignment of ua and size, lowered by each hugetlb page's shift.
+ * The kernel's loop only ever sets its running shift to a huge page's, so a page that is not
+ * huge after a huge one does not lower it (MAP then refuses it by SPAPR-MAP-PAGE-SIZE).
  */
 export function regionPageShift(ua: bigint, size: bigint, segs: readonly Segment[], hugeShift: number): number {
-  let shift = Math.min(ctz(ua | size), 63);
-  for (const seg of segs) shift = Math.min(shift, seg.obj.backing === 'hugetlb' ? hugeShift : Number(PAGE_SHIFT));
-  return shift;
+  if (segs[0]?.obj.backing !== 'hugetlb') return Number(PAGE_SHIFT);
+  return Math.min(ctz(ua | size), 63, hugeShift);
 }
 
 /** One mm's registered regions. */
