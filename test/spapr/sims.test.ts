@@ -285,6 +285,18 @@ describe('SPAPR-CLOSE-RELEASE, SPAPR-DMA-REACH, SPAPR-ACCT-EXACT', () => {
   });
 });
 
+describe('SPAPR-HOST-ENV: the processes\' memory', () => {
+  it('mremap of an unmapped source is EFAULT before the destination is unmapped; adjacent anonymous mmaps move as one VMA', () => {
+    const b = sim();
+    expect(run(b, [mmap(B, P), cpuWrite(B, 3n), mremap(A, P, B), { op: 'cpuRead', proc: 0, vaddr: B }, mmap(A, P), mmap(A + P, P), mremap(A, 2n * P, B)]))
+      .toEqual([ok(), ok(), err('EFAULT'), ok({ token: 3n }), ok(), ok(), ok()]);
+  });
+
+  it('the CPU touches one page at a page-aligned address', () => {
+    expect(run(sim(), [mmap(A, P), cpuWrite(A + 8n, 1n), { op: 'cpuRead', proc: 0, vaddr: A + 8n }])).toEqual([ok(), err('EINVAL'), err('EINVAL')]);
+  });
+});
+
 /** A sequence, and what the correct simulator answers to its last op. */
 const WITNESSES: Record<BugId, { ops: Op[]; correct: Result }> = {
   'table-free-keeps-charge': { ops: [create(16, 1n << 30n), remove(DDW), counters], correct: locked(DEF) },

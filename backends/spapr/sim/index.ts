@@ -9,6 +9,7 @@ import { CAPABILITIES, type Backend, type BackendInfo } from '../../../spec/spap
 import { MAP_FLAG, fail, ok, type Errno, type Op, type Result } from '../../../spec/spapr/ops.ts';
 import { PAGE_SIZE, U64_MAX, isAligned } from '../../type1/sim/constants.ts';
 import { Host } from '../../type1/sim/host.ts';
+import { cpuAccess, mremap } from './host.ts';
 import { build, clear, translate } from './build.ts';
 import { Container, Window, charge, disable, release, type World } from './container.ts';
 import { machineFromOptions, type SimMachine } from './options.ts';
@@ -75,11 +76,11 @@ export class SimSpapr implements Backend {
     switch (op.op) {
       case 'mmap': return done(host.mmap(op.proc, op.vaddr, op.size, op.prot, op.backing));
       case 'munmap': return done(host.munmap(op.proc, op.vaddr, op.size));
-      case 'mremap': return done(host.mremap(op.proc, op.vaddr, op.size, op.newVaddr, op.newSize));
-      case 'cpuWrite': return done(host.cpuWrite(op.proc, op.vaddr, op.token));
+      case 'mremap': return done(mremap(host, op.proc, op.vaddr, op.size, op.newVaddr, op.newSize));
+      case 'cpuWrite': return done(cpuAccess(op.vaddr) ?? host.cpuWrite(op.proc, op.vaddr, op.token));
       case 'cpuRead': {
-        const token = host.cpuRead(op.proc, op.vaddr);
-        return token === 'EFAULT' ? fail(token) : ok<'cpuRead'>({ token });
+        const token = cpuAccess(op.vaddr) ?? host.cpuRead(op.proc, op.vaddr);
+        return typeof token === 'string' ? fail(token) : ok<'cpuRead'>({ token });
       }
       case 'setRlimitMemlock':
         host.procs[op.proc].rlimitMemlock = op.bytes;
