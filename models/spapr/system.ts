@@ -74,7 +74,7 @@ export class SpaprModel implements Model<Op, Result> {
   }
 
   blame(op: Op, expected: Exp): string {
-    if (op.op === 'dmaRead' || op.op === 'dmaWrite') return this.blameFor.reach;
+    if (op.op === 'dmaRead' || op.op === 'dmaWrite') return expected.result.ok ? expected.rule : this.blameFor.reach;
     if (op.op === 'counters') return this.blameFor.acct;
     return expected.rule;
   }
@@ -251,8 +251,19 @@ export class SpaprModel implements Model<Op, Result> {
   }
 
   /** What the device reaches at `iova` through the container's windows (SPAPR-DMA-REACH). */
-  private translate(ct: number, iova: bigint): { object: number; page: bigint; dir: number } | null {
+  private translate(ct: number, iova: bigint): ReturnType<Window['translate']> {
     return this.containers[ct]!.windowAt(iova)?.translate(iova) ?? null;
+  }
+
+  /**
+   * The rule a wrong frame breaks: SPAPR-REG-SNAPSHOT when the process now maps another page at
+   * the user address the TCE was mapped from, which the device must not follow.
+   */
+  private reachRule(ct: number, t: NonNullable<ReturnType<Window['translate']>>): RuleId {
+    const mm = this.containers[ct]!.mm;
+    if (!t.registered || mm === null) return this.blameFor.reach;
+    const now = this.proc(mm).lookup(t.ua, 0x1000n).runs[0];
+    return now && now.object === t.object && now.pgoff === t.page ? this.blameFor.reach : 'SPAPR-REG-SNAPSHOT';
   }
 
   private faulted<K extends 'dmaRead' | 'dmaWrite'>(kind: K): Exp {
@@ -264,13 +275,13 @@ export class SpaprModel implements Model<Op, Result> {
   private dmaRead(op: OpOf<'dmaRead'>): Exp {
     const t = this.translate(op.ct, op.iova);
     if (!t || (t.dir & 1) === 0) return this.faulted('dmaRead');
-    return { result: ok<'dmaRead'>({ token: this.frames.read(t.object, t.page) }), rule: this.blameFor.reach };
+    return { result: ok<'dmaRead'>({ token: this.frames.read(t.object, t.page) }), rule: this.reachRule(op.ct, t) };
   }
 
   private dmaWrite(op: OpOf<'dmaWrite'>): Exp {
     const t = this.translate(op.ct, op.iova);
     if (!t || (t.dir & 2) === 0) return this.faulted('dmaWrite');
     this.frames.write(t.object, t.page, op.token);
-    return { result: ok<'dmaWrite'>({}), rule: this.blameFor.reach };
+    return { result: ok<'dmaWrite'>({}), rule: this.reachRule(op.ct, t) };
   }
 }
