@@ -114,6 +114,11 @@ describe('SPAPR-REG-*: REGISTER_MEMORY', () => {
     ]);
   });
 
+  test('SPAPR-REG-CHECKS: an empty REGISTER is EINVAL, and the ENOMEM of 6.12 is accepted', () => {
+    const e = new SpaprModel(V2).apply(reg(A, 0n));
+    expect(e.accept).toEqual([{ ok: false, errno: 'ENOMEM' }]);
+  });
+
   test('SPAPR-REG-CHARGE: its pages charged before pinning; one page over the limit is ENOMEM and nothing changes', () => {
     const pages = MB / P;
     run(V2, [
@@ -176,6 +181,17 @@ describe('SPAPR-REG-*: REGISTER_MEMORY', () => {
       [map(P, A, P), 'ok'],
       [dmaRead(P), { token: 1n }],
     ]);
+  });
+
+  test('SPAPR-REG-SNAPSHOT decides a read whose user address now maps another page; SPAPR-DMA-REACH one that does not', () => {
+    const { rules } = run(V2, [
+      [mmap(A, MB), 'ok'], [reg(A, MB), 'ok'], [map(0n, A, 2n * P), 'ok'],
+      [dmaRead(0n), 'ok'],
+      [mmap(A, P), 'ok'],
+      [map(2n * P, A + P, P), 'ok'],
+      [dmaRead(0n), 'ok'], [dmaRead(P), 'ok'],
+    ]);
+    expect([rules[3], rules[6], rules[7]]).toEqual(['SPAPR-DMA-REACH', 'SPAPR-REG-SNAPSHOT', 'SPAPR-DMA-REACH']);
   });
 });
 
