@@ -18,6 +18,7 @@ import { mapRefusal, unmapRefusal } from './checks.ts';
 import { applyBuild, buildV1, buildV2 } from './build.ts';
 import { registerPages, unregisterPages, releaseRegion } from './registration.ts';
 import { Window } from './window.ts';
+import { dmaRead, dmaWrite, type DeviceView } from './device.ts';
 
 export type Exp = Expectation<Result>;
 
@@ -66,8 +67,8 @@ export class SpaprModel implements Model<Op, Result> {
         this.proc(op.proc).capIpcLock = op.enabled;
         return { result: ok<'setCapIpcLock'>({}), rule: 'SPAPR-HOST-ENV' };
       case 'closeContainer': return this.close(op.ct);
-      case 'dmaRead': return this.dmaRead(op);
-      case 'dmaWrite': return this.dmaWrite(op);
+      case 'dmaRead': return dmaRead(this.device(), op);
+      case 'dmaWrite': return dmaWrite(this.device(), op);
       case 'counters': return { result: ok<'counters'>({ lockedVm: this.mms.map((m) => m.proc.lockedVm) }), rule: this.blameFor.acct };
       default: return this.ioctl(op);
     }
@@ -250,38 +251,7 @@ export class SpaprModel implements Model<Op, Result> {
     return { result: ok<'closeContainer'>({}), rule: 'SPAPR-CLOSE-RELEASE' };
   }
 
-  /** What the device reaches at `iova` through the container's windows (SPAPR-DMA-REACH). */
-  private translate(ct: number, iova: bigint): ReturnType<Window['translate']> {
-    return this.containers[ct]!.windowAt(iova)?.translate(iova) ?? null;
-  }
-
-  /**
-   * The rule a wrong frame breaks: SPAPR-REG-SNAPSHOT when the process now maps another page at
-   * the user address the TCE was mapped from, which the device must not follow.
-   */
-  private reachRule(ct: number, t: NonNullable<ReturnType<Window['translate']>>): RuleId {
-    const mm = this.containers[ct]!.mm;
-    if (!t.registered || mm === null) return this.blameFor.reach;
-    const now = this.proc(mm).lookup(t.ua, 0x1000n).runs[0];
-    return now && now.object === t.object && now.pgoff === t.page ? this.blameFor.reach : 'SPAPR-REG-SNAPSHOT';
-  }
-
-  private faulted<K extends 'dmaRead' | 'dmaWrite'>(kind: K): Exp {
-    if (this.info.capabilities.includes('faultSignal')) return { result: fail('EFAULT'), rule: this.blameFor.reach };
-    // Without the capability a faulting read answers what the device got, zeros; a write, success.
-    return { result: kind === 'dmaRead' ? ok<'dmaRead'>({ token: 0n }) : ok<'dmaWrite'>({}), rule: this.blameFor.reach };
-  }
-
-  private dmaRead(op: OpOf<'dmaRead'>): Exp {
-    const t = this.translate(op.ct, op.iova);
-    if (!t || (t.dir & 1) === 0) return this.faulted('dmaRead');
-    return { result: ok<'dmaRead'>({ token: this.frames.read(t.object, t.page) }), rule: this.reachRule(op.ct, t) };
-  }
-
-  private dmaWrite(op: OpOf<'dmaWrite'>): Exp {
-    const t = this.translate(op.ct, op.iova);
-    if (!t || (t.dir & 2) === 0) return this.faulted('dmaWrite');
-    this.frames.write(t.object, t.page, op.token);
-    return { result: ok<'dmaWrite'>({}), rule: this.reachRule(op.ct, t) };
+  private device(): DeviceView {
+    return { containers: this.containers, mms: this.mms, frames: this.frames, reach: this.blameFor.reach, faultSignal: this.info.capabilities.includes('faultSignal') };
   }
 }
