@@ -38,7 +38,7 @@ export function buildV2(registry: Registry, w: Window, a: MapArgs, kps: number, 
   for (let pos = a.vaddr; pos < end;) {
     const region: Region | undefined = registry.holding(pos, pg);
     if (!region) return { failAt: pos, refusal: { errno: 'EINVAL', rule: 'SPAPR-MAP-PREREG' } };
-    if (w.shape.pageShift > region.pageShift) return { failAt: pos, refusal: { errno: 'EINVAL', rule: 'SPAPR-MAP-PREREG' } };
+    if (w.shape.pageShift > region.pageShift) return { failAt: pos, refusal: { errno: 'EINVAL', rule: 'SPAPR-REG-PAGESHIFT' } };
     const regionEnd = region.ua + region.size;
     const fit = pos + ((regionEnd - pos) / pg) * pg;
     const limit = fit < end ? fit : end;

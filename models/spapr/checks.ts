@@ -7,10 +7,13 @@ import type { Window } from './window.ts';
 
 const KNOWN_MAP_FLAGS = MAP_FLAG.READ | MAP_FLAG.WRITE;
 
-/** `before`: the checks ahead of the default window; `after`: those on the window found. */
-export function mapRefusal(ct: Container, op: OpOf<'map'>, stage: 'before' | 'after', w?: Window): Refusal | null {
+/**
+ * `before`: the checks ahead of the default window; `after`: those on the window found. A v2
+ * container is enabled by its first REGISTER (SPAPR-REG-ENABLES), a v1 one by ENABLE.
+ */
+export function mapRefusal(ct: Container, op: OpOf<'map'>, stage: 'before' | 'after', v2: boolean, w?: Window): Refusal | null {
   if (stage === 'before') {
-    if (!ct.enabled) return { errno: 'EPERM', rule: 'SPAPR-MAP-ENABLED' };
+    if (!ct.enabled) return { errno: 'EPERM', rule: v2 ? 'SPAPR-REG-ENABLES' : 'SPAPR-MAP-ENABLED' };
     if ((op.flags & ~KNOWN_MAP_FLAGS) !== 0) return { errno: 'EINVAL', rule: 'SPAPR-MAP-FLAGS' };
     return null;
   }

@@ -83,12 +83,14 @@ export class SpaprModel implements Model<Op, Result> {
     return this.mms[p]!.proc;
   }
 
+  /** A host step: what the device reaches through pinned pages is now the snapshot's to keep. */
   private host(err: Errno | null): Exp {
+    if (!err) this.blameFor = { ...this.blameFor, reach: 'SPAPR-REG-SNAPSHOT' };
     return { result: err ? fail(err) : ok<'mmap'>({}), rule: 'SPAPR-HOST-ENV' };
   }
 
-  private changed(rule: RuleId): void {
-    this.blameFor = { reach: rule, acct: rule };
+  private changed(rule: RuleId, acct: RuleId = rule): void {
+    this.blameFor = { reach: rule, acct };
   }
 
   /** A container ioctl: the mm check first (tce_iommu_ioctl), then the ioctl's own. */
@@ -196,24 +198,26 @@ export class SpaprModel implements Model<Op, Result> {
   }
 
   private map(ct: Container, op: OpOf<'map'>): Exp | Refusal {
-    const early = mapRefusal(ct, op, 'before');
+    const early = mapRefusal(ct, op, 'before', this.v2);
     if (early) return early;
     const pending = ct.mm === null ? null : ct.createDefault(this.mmOf(ct));
     if (pending) return pending;
     const w = ct.windowAt(op.iova);
-    const late = mapRefusal(ct, op, 'after', w);
+    const late = mapRefusal(ct, op, 'after', this.v2, w);
     if (late) return late;
     const args = { iova: op.iova, vaddr: op.vaddr, size: op.size, flags: op.flags };
     const built = this.v2
       ? buildV2(this.mmOf(ct).registry, w!, args, this.kernelPageShift, this.hugeShift)
       : buildV1(this.mmOf(ct).proc, w!, args, this.kernelPageShift, this.hugeShift);
     const refused = applyBuild(w!, args, built);
-    this.changed(refused ? 'SPAPR-MAP-ATOMIC' : 'SPAPR-MAP-OVERWRITE');
+    // A MAP charges nothing: v2's pages were charged at REGISTER, v1 counts them at ENABLE.
+    if (refused) this.changed('SPAPR-MAP-ATOMIC');
+    else this.changed('SPAPR-DMA-REACH', this.v2 ? 'SPAPR-ACCT-EXACT' : 'SPAPR-MAP-V1-PIN');
     return refused ?? { result: ok<'map'>({}), rule: 'SPAPR-MAP-OVERWRITE' };
   }
 
   private unmap(ct: Container, op: OpOf<'unmap'>): Exp | Refusal {
-    if (!ct.enabled) return { errno: 'EPERM', rule: 'SPAPR-MAP-ENABLED' };
+    if (!ct.enabled) return { errno: 'EPERM', rule: this.v2 ? 'SPAPR-REG-ENABLES' : 'SPAPR-MAP-ENABLED' };
     if (op.flags !== 0) return { errno: 'EINVAL', rule: 'SPAPR-UNMAP-CHECKS' };
     const pending = ct.mm === null ? null : ct.createDefault(this.mmOf(ct));
     if (pending) return pending;

@@ -34,7 +34,7 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     requires: [],
     profiles: ['spapr-v2'],
     weights: { ...BASE, mmap: 3, register: 8, unregister: 6, enable: 1, close: 1 },
-    prelude: { ready: false },
+    prelude: { memory: true, ready: true },
   },
   {
     id: 'windows',
@@ -43,7 +43,7 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     requires: [],
     profiles: ['spapr-v2'],
     weights: { ...BASE, create: 8, remove: 6, getInfo: 2, close: 1 },
-    prelude: { ready: true },
+    prelude: { memory: true, ready: true },
   },
   {
     id: 'map-unmap',
@@ -51,8 +51,8 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     rules: ['SPAPR-MAP-ENABLED', 'SPAPR-MAP-FLAGS', 'SPAPR-MAP-WINDOW', 'SPAPR-MAP-ALIGN', 'SPAPR-MAP-WINDOW-END', 'SPAPR-MAP-PREREG',
       'SPAPR-MAP-PAGE-SIZE', 'SPAPR-MAP-OVERWRITE', 'SPAPR-MAP-ATOMIC', 'SPAPR-UNMAP-CHECKS', 'SPAPR-UNMAP-CLEAR', 'SPAPR-DMA-REACH', 'SPAPR-REG-PAGESHIFT'],
     requires: ['dma'],
-    weights: { ...BASE, map: 12, unmap: 6, create: 2, register: 2, dmaWrite: 2 },
-    prelude: { ready: true },
+    weights: { ...BASE, map: 12, unmap: 6, create: 4, remove: 1, register: 2, dmaWrite: 2 },
+    prelude: { memory: true, ready: true },
   },
   {
     id: 'host-memory',
@@ -60,7 +60,7 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     rules: ['SPAPR-REG-SNAPSHOT', 'SPAPR-HOST-ENV', 'SPAPR-DMA-REACH', 'SPAPR-MAP-V1-PIN'],
     requires: ['dma'],
     weights: { ...BASE, mmap: 4, munmap: 3, mremap: 3, cpuWrite: 3, cpuRead: 2, register: 3, dmaWrite: 2 },
-    prelude: { ready: true },
+    prelude: { memory: true, ready: true },
   },
   {
     id: 'accounting',
@@ -68,7 +68,7 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     rules: ['SPAPR-ACCT-EXACT', 'SPAPR-REG-CHARGE', 'SPAPR-WINDOW-CHARGE', 'SPAPR-V1-ENABLE', 'SPAPR-DEFAULT-WINDOW'],
     requires: ['rlimit', 'capIpcLock'],
     weights: { ...BASE, rlimit: 6, cap: 2, register: 4, unregister: 2, create: 3, remove: 2, enable: 2, disable: 1, close: 1 },
-    prelude: { ready: false, noCap: true },
+    prelude: { memory: true, ready: false, noCap: true },
   },
   {
     id: 'v1',
@@ -77,7 +77,7 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     requires: [],
     profiles: ['spapr-v1'],
     weights: { ...BASE, mmap: 3, enable: 4, disable: 3, register: 1, unregister: 1, create: 1, remove: 1, munmap: 1, close: 1 },
-    prelude: { ready: false },
+    prelude: { memory: true, ready: true },
   },
   {
     id: 'release',
@@ -85,7 +85,7 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     rules: ['SPAPR-CLOSE-RELEASE', 'SPAPR-UNREG-MAPPED', 'SPAPR-REG-SHARED', 'SPAPR-ACCT-EXACT'],
     requires: [],
     weights: { ...BASE, map: 6, register: 4, unregister: 2, create: 2, enable: 2, close: 4 },
-    prelude: { ready: true },
+    prelude: { memory: true, ready: true },
   },
   {
     id: 'mm-binding',
@@ -93,7 +93,7 @@ export const SPECS: readonly SpaprPropertySpec[] = [
     rules: ['SPAPR-MM-BIND'],
     requires: ['secondProcess'],
     weights: { ...BASE, register: 4, enable: 3, create: 2, remove: 2, getInfo: 2, close: 2 },
-    prelude: { ready: false },
+    prelude: { memory: true, ready: false },
   },
 ];
 

@@ -14,7 +14,9 @@ import type { SymOp } from './symbolic.ts';
 
 /** How a property's cases begin. */
 export interface Prelude {
-  /** v2: anonymous memory in slot 0 (and hugetlb in slot 1) registered in container 0; v1: ENABLE. */
+  /** Anonymous memory in slots 0 and 2; with hugetlb, two huge pages in slot 1 and small pages right after them. */
+  memory: boolean;
+  /** v2: slot 0 registered in container 0, and slot 1 as one region (huge pages, then small); v1: ENABLE. */
   ready: boolean;
   /** Start with CAP_IPC_LOCK dropped, so that RLIMIT_MEMLOCK applies. */
   noCap?: boolean;
@@ -29,16 +31,23 @@ const QUIET = new Set<Op['op']>(['mmap', 'cpuWrite', 'setRlimitMemlock', 'setCap
 function preludeOps(L: Layout, prelude: Prelude): Op[] {
   const ops: Op[] = [];
   if (prelude.noCap) for (let p = 0; p < L.procs; p++) ops.push({ op: 'setCapIpcLock', proc: p as 0 | 1, enabled: false });
-  if (!prelude.ready) return ops;
   const anon = L.slotSize / 2n;
-  ops.push({ op: 'mmap', proc: 0, vaddr: L.slotBase(0), size: anon, prot: 'rw', backing: 'anon' });
-  ops.push({ op: 'cpuWrite', proc: 0, vaddr: L.slotBase(0), token: 0xa11cen });
+  const mixed = L.caps.has('hugetlb') && L.slots > 1;
+  const tail = anon / 2n;
+  if (prelude.memory) {
+    for (const slot of [0, 2]) ops.push({ op: 'mmap', proc: 0, vaddr: L.slotBase(slot), size: anon, prot: 'rw', backing: 'anon' });
+    ops.push({ op: 'cpuWrite', proc: 0, vaddr: L.slotBase(0), token: 0xa11cen });
+    if (mixed) {
+      // A region that starts on huge pages and goes on over small ones (SPAPR-REG-PAGESHIFT,
+      // SPAPR-MAP-PAGE-SIZE).
+      ops.push({ op: 'mmap', proc: 0, vaddr: L.slotBase(1), size: 2n * L.huge, prot: 'rw', backing: 'hugetlb' });
+      ops.push({ op: 'mmap', proc: 0, vaddr: L.slotBase(1) + 2n * L.huge, size: tail, prot: 'rw', backing: 'anon' });
+    }
+  }
+  if (!prelude.ready) return ops;
   if (!L.v2) return [...ops, { op: 'enable', proc: 0, ct: 0 }];
   ops.push({ op: 'register', proc: 0, ct: 0, flags: 0, vaddr: L.slotBase(0), size: anon });
-  if (L.caps.has('hugetlb') && L.slots > 1) {
-    ops.push({ op: 'mmap', proc: 0, vaddr: L.slotBase(1), size: 2n * L.huge, prot: 'rw', backing: 'hugetlb' });
-    ops.push({ op: 'register', proc: 0, ct: 0, flags: 0, vaddr: L.slotBase(1), size: 2n * L.huge });
-  }
+  if (mixed && prelude.memory) ops.push({ op: 'register', proc: 0, ct: 0, flags: 0, vaddr: L.slotBase(1), size: 2n * L.huge + tail });
   return ops;
 }
 

@@ -92,8 +92,10 @@ export class Resolver {
 
   private register(sym: Extract<SymOp, { k: 'register' }>, proc: Proc, ct: number): Op {
     const P = this.layout.page;
-    const base = this.layout.slotBase(sym.slot);
-    const vmaSize = this.vmaSize(proc, base) ?? BigInt(sym.pages) * P;
+    // A VMA the process has, when it has one: registrations aim at memory that is there.
+    const vma = at(this.model.mms[proc]!.proc.vmaList, sym.slot);
+    const base = vma?.start ?? this.layout.slotBase(sym.slot);
+    const vmaSize = vma ? vma.end - vma.start : BigInt(sym.pages) * P;
     const region = at(this.regions(proc), sym.pick);
     const reg = (vaddr: bigint, size: bigint, flags = 0): Op => ({ op: 'register', proc, ct, flags, vaddr, size });
     switch (sym.shape) {
@@ -128,8 +130,12 @@ export class Resolver {
   /** Where a map's user memory comes from: a registered region (v2) or a VMA (v1), IOMMU-page aligned. */
   private source(proc: Proc, pick: number, pg: bigint, unregistered: boolean): { start: bigint; end: bigint } {
     const fromRegions = this.layout.v2 && !unregistered;
+    // Regions that take the window's page size first (hugetlb ones for large pages), so that
+    // large-page windows get used and their maps reach the small pages such regions may end on.
+    const regions = this.regions(proc);
+    const fitting = regions.filter((r) => 1n << BigInt(r.pageShift) >= pg);
     const list = fromRegions
-      ? this.regions(proc).map((r) => ({ start: r.ua, end: r.ua + r.size }))
+      ? (fitting.length > 0 ? fitting : regions).map((r) => ({ start: r.ua, end: r.ua + r.size }))
       : this.model.mms[proc]!.proc.vmaList.map((v) => ({ start: v.start, end: v.end }));
     const s = at(list, pick) ?? { start: this.layout.slotBase(pick), end: this.layout.slotBase(pick) + this.layout.slotSize };
     const start = ((s.start + pg - 1n) / pg) * pg;
@@ -157,6 +163,8 @@ export class Resolver {
     };
     switch (sym.shape) {
       case 'fit': case 'unregistered': fit(); break;
+      // The last pages of the source: where a region that starts on huge pages has small ones.
+      case 'tail': vaddr = src.end - n * pg >= src.start ? src.end - n * pg : src.start; fit(); break;
       case 'crossRegion': vaddr = src.end - pg; n = n < 2n ? 2n : n; iova = start; break;
       case 'pastEnd': iova = end - pg; n = n < 2n ? 2n : n; break;
       case 'misalignIova': fit(); iova += pg > 0x1000n ? 0x1000n : 0x800n; break;
