@@ -192,6 +192,14 @@ describe('SPAPR-INFO, SPAPR-DEFAULT-WINDOW, SPAPR-CREATE-*, SPAPR-WINDOW-CHARGE,
       .toEqual([ok({ startAddr: DDW }), ok(), err('EPERM'), err('EPERM'), ok(), ok({ startAddr: 0n }), err('ENODEV')]);
   });
 
+  it('SPAPR-CREATE-START: a default-shaped window smaller than its page has no TCE, so no MAP, UNMAP or TCE_REMOVE finds it', () => {
+    // pseries restores the default window with it_size = window_size >> 12 = 0 entries;
+    // tce_iommu_find_table compares entries, so [it_offset, it_offset + 0) holds nothing.
+    const b = sim();
+    expect(run(b, [...registered, remove(0n), create(12, 0x800n), map(0n, A, P), unmap(0n, P), remove(0n), create(16, 1n << 30n), create(16, 1n << 30n)]).slice(2))
+      .toEqual([ok(), ok({ startAddr: 0n }), err('ENXIO'), err('ENXIO'), err('EINVAL'), ok({ startAddr: DDW }), err('ENOSPC')]);
+  });
+
   it('SPAPR-REMOVE: any address inside a window names it; its TCEs and charge go', () => {
     const b = sim();
     expect(run(b, [...registered, map(0n, A, P), create(16, 1n << 30n), counters, remove(0x1000n), counters, dmaRead(0n), unreg(A, 16n * P), remove(0x1000n)]).slice(4))
