@@ -2,10 +2,12 @@
 // backends.
 //
 // Every u64 travels as a "0x..." lowercase hex string (JSON.parse rounds 2^64-1); flags, IOAS
-// handles and device indexes are JSON numbers. Decoding is driven by the field tables below and
-// is strict: a missing, unknown or wrongly typed field is an error naming its path, because a
-// replay file or a reply that is half-understood is worse than one that is rejected.
-import { decodeOutcome, decodeU64Or as u64, describeValue as describe, expectedError as bad, expectKeys, hex, isRecord, WireError } from '../u64.ts';
+// handles and device indexes are JSON numbers. Decoding is driven by the field tables below
+// (spec/wire-table.ts) and is strict: a missing, unknown or wrongly typed field is an error
+// naming its path, because a replay file or a reply that is half-understood is worse than one
+// that is rejected.
+import { decodeU64Or as u64, expectedError as bad, expectKeys, hex, isRecord } from '../u64.ts';
+import { tableWire } from '../wire-table.ts';
 import { MAX_IOAS, type IovaRange, type Op, type OpKind, type Result } from './ops.ts';
 
 export { hex, U64_MAX, WireError } from '../u64.ts';
@@ -119,45 +121,11 @@ function encodeField(type: FieldType, v: unknown): unknown {
   return v;
 }
 
-function encodeFields(fields: Fields, v: Record<string, unknown>, out: Record<string, unknown>): Record<string, unknown> {
-  for (const [name, type] of Object.entries(fields)) out[name] = encodeField(type, v[name]);
-  return out;
-}
-
-export function encodeOp(op: Op): Record<string, unknown> {
-  return encodeFields(OP_FIELDS[op.op], op as unknown as Record<string, unknown>, { op: op.op });
-}
-
-export function decodeOp(v: unknown, where = 'op'): Op {
-  if (!isRecord(v)) throw bad(where, 'an object', v);
-  const kind = v.op;
-  if (typeof kind !== 'string' || !Object.hasOwn(OP_FIELDS, kind)) {
-    throw new WireError(`${where}.op: unknown operation ${describe(kind)}`);
-  }
-  const fields = OP_FIELDS[kind as OpKind];
-  expectKeys(v, Object.keys(fields), where, ['op']);
-  const out: Record<string, unknown> = { op: kind };
-  for (const [name, type] of Object.entries(fields)) out[name] = decodeField(type, v[name], `${where}.${name}`);
-  return out as unknown as Op;
-}
+const wire = tableWire<Op, Result, FieldType>(OP_FIELDS, RESULT_FIELDS, { decode: decodeField, encode: encodeField });
 
 /**
- * Decode the answer to `op`: `{ok: false, errno}` or `{ok: true}` with the values
- * RESULT_FIELDS gives its kind. u64 fields may arrive as bigints (in-process backends) or hex
- * strings (the wire).
+ * `decodeResult(op, raw)`: `{ok: false, errno}` or `{ok: true}` with the values RESULT_FIELDS
+ * gives its kind; u64 fields may arrive as bigints (in-process backends) or hex strings (the
+ * wire). `encodeResult`: a result as a server sends it, fields in documented order.
  */
-export function decodeResult(op: Pick<Op, 'op'>, raw: unknown, where = 'result'): Result {
-  const v = decodeOutcome(raw, where);
-  if (!v.ok) return v;
-  const fields = RESULT_FIELDS[op.op];
-  expectKeys(v, Object.keys(fields), where, ['ok']);
-  const out: Record<string, unknown> = { ok: true };
-  for (const [name, type] of Object.entries(fields)) out[name] = decodeField(type, v[name], `${where}.${name}`, true);
-  return out as unknown as Result;
-}
-
-/** A result as a server sends it: u64 as hex strings, fields in documented order. */
-export function encodeResult(op: Pick<Op, 'op'>, r: Result): Record<string, unknown> {
-  if (!r.ok) return { ok: false, errno: r.errno };
-  return encodeFields(RESULT_FIELDS[op.op], r as unknown as Record<string, unknown>, { ok: true });
-}
+export const { encodeOp, decodeOp, decodeResult, encodeResult } = wire;

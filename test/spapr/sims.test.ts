@@ -192,6 +192,14 @@ describe('SPAPR-INFO, SPAPR-DEFAULT-WINDOW, SPAPR-CREATE-*, SPAPR-WINDOW-CHARGE,
       .toEqual([ok({ startAddr: DDW }), ok(), err('EPERM'), err('EPERM'), ok(), ok({ startAddr: 0n }), err('ENODEV')]);
   });
 
+  it('SPAPR-CREATE-START: a default-shaped window smaller than its page has no TCE, so no MAP, UNMAP or TCE_REMOVE finds it', () => {
+    // pseries restores the default window with it_size = window_size >> 12 = 0 entries;
+    // tce_iommu_find_table compares entries, so [it_offset, it_offset + 0) holds nothing.
+    const b = sim();
+    expect(run(b, [...registered, remove(0n), create(12, 0x800n), map(0n, A, P), unmap(0n, P), remove(0n), create(16, 1n << 30n), create(16, 1n << 30n)]).slice(2))
+      .toEqual([ok(), ok({ startAddr: 0n }), err('ENXIO'), err('ENXIO'), err('EINVAL'), ok({ startAddr: DDW }), err('ENOSPC')]);
+  });
+
   it('SPAPR-REMOVE: any address inside a window names it; its TCEs and charge go', () => {
     const b = sim();
     expect(run(b, [...registered, map(0n, A, P), create(16, 1n << 30n), counters, remove(0x1000n), counters, dmaRead(0n), unreg(A, 16n * P), remove(0x1000n)]).slice(4))
@@ -299,7 +307,7 @@ describe('SPAPR-HOST-ENV: the processes\' memory', () => {
 
 /** A sequence, and what the correct simulator answers to its last op. */
 const WITNESSES: Record<BugId, { ops: Op[]; correct: Result }> = {
-  'table-free-keeps-charge': { ops: [create(16, 1n << 30n), remove(DDW), counters], correct: locked(DEF) },
+  'table-free-keeps-charge': { ops: [create(16, 1n << 30n), close(), counters], correct: locked(0n) },
   'remove-uncharges-half': { ops: [create(16, 1n << 30n), remove(DDW), counters], correct: locked(DEF) },
   'map-eexist': { ops: [...registered, map(0n, A, P), map(0n, A + P, P)], correct: ok() },
   'register-charges-per-container': { ops: [...registered, reg(A, 16n * P, 1), counters], correct: locked(16n) },
@@ -310,7 +318,7 @@ const WITNESSES: Record<BugId, { ops: Op[]; correct: Result }> = {
   'unmap-empty-fails': { ops: [...registered, unmap(0n, P)], correct: ok() },
   'default-window-uncharged': { ops: [...registered, map(0n, A, P), counters], correct: locked(16n + DEF) },
   'register-overlap-allowed': { ops: [...registered, reg(A, 8n * P, 1)], correct: err('EINVAL') },
-  'snapshot-follows-mremap': { ops: [...registered, cpuWrite(A, 7n), munmap(A, 16n * P), mmap(A, 16n * P), map(0n, A, P), dmaRead(0n)], correct: ok({ token: 7n }) },
+  'map-error-keeps-partial': { ops: [...registered, map(0n, A + 15n * P, 2n * P), dmaRead(0n)], correct: err('EFAULT') },
 };
 
 describe('mutant witnesses', () => {

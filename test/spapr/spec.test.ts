@@ -7,7 +7,8 @@ import { PROFILES, type BackendInfo } from '../../spec/spapr/backend.ts';
 import { formatOp, formatResult } from '../../spec/spapr/format.ts';
 import { checkInfo, decodeInfo, encodeInfo } from '../../spec/spapr/info.ts';
 import { MAP_FLAG, type Op, type OpKind, type Result } from '../../spec/spapr/ops.ts';
-import { GROUPS, RULES, ruleBinds } from '../../spec/spapr/rules.ts';
+import { renderRuleDoc } from '../../spec/rule-doc.ts';
+import { GROUPS, ruleDoc, RULES, ruleBinds } from '../../spec/spapr/rules.ts';
 import { protocolSchema } from '../../spec/spapr/schema.ts';
 import { decodeOp, decodeResult, encodeOp, encodeResult, OP_FIELDS, RESULT_FIELDS, U64_MAX } from '../../spec/spapr/wire.ts';
 import { expectWireError as wireError } from '../support/wire.ts';
@@ -39,6 +40,13 @@ describe('the rule index (spec/spapr/rules.ts against spec/spapr/rule-ids.md)', 
   });
   test('every group has a rule', () => {
     expect(Object.keys(GROUPS).filter((g) => !RULES.some((r) => r.group === g))).toEqual([]);
+  });
+  test('the rules page shows every rule once, with the properties that check it', () => {
+    const page = renderRuleDoc(ruleDoc([{ id: 'registration', rules: ['SPAPR-REG-BUSY'] }]));
+    for (const id of ids) expect(page.split(`### ${id} (`).length, id).toBe(2);
+    expect(page).toContain('### SPAPR-V1-ENABLE (MUST, spapr-v1)');
+    expect(page).toContain('### SPAPR-DMA-REACH (MUST, spapr-v2 and spapr-v1)');
+    expect(page).toMatch(/### SPAPR-REG-BUSY [^#]*- Checked by: `registration`/);
   });
   test('a rule binds its own profile, or both; v1 rules never bind v2', () => {
     const v1Only = RULES.find((r) => r.id === 'SPAPR-V1-ENABLE')!;

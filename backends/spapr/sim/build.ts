@@ -79,12 +79,14 @@ export function build(world: World, ct: Container, win: Window, iova: bigint, va
   // Overwritten entries release their old page (SPAPR-MAP-OVERWRITE).
   releaseTces(win.tces.clear(entry, done));
   // mutant partial-map-success: the entries set before the bad page stay and MAP succeeds.
-  if (plan.err !== undefined && !hasBug(world.policy, 'partial-map-success')) return plan.err;
+  // mutant map-error-keeps-partial: they stay and MAP answers its error.
+  const keep = hasBug(world.policy, 'partial-map-success') || hasBug(world.policy, 'map-error-keeps-partial');
+  if (plan.err !== undefined && !keep) return plan.err;
   for (const run of plan.runs) {
     win.tces.set(run);
     if (run.region !== undefined) run.region.mapped += run.end - run.first;
   }
-  return undefined;
+  return hasBug(world.policy, 'partial-map-success') ? undefined : plan.err;
 }
 
 /** UNMAP once iova and size are checked: every entry cleared, valid or not (SPAPR-UNMAP-CLEAR). */
@@ -103,11 +105,5 @@ export function translate(world: World, ct: Container, iova: bigint, access: 're
   if (win === undefined) return 'EFAULT';
   const run = win.tces.lookup(iova >> BigInt(win.shift));
   if (run === undefined || (run.dir !== 'both' && run.dir !== access)) return 'EFAULT';
-  const offset = iova & ((1n << BigInt(win.shift)) - 1n);
-  // mutant snapshot-follows-mremap: the device reaches what the process maps at the address now.
-  if (run.region !== undefined && hasBug(world.policy, 'snapshot-follows-mremap')) {
-    const seg = world.host.procs[ct.mm!].space.find(run.ua! + offset);
-    if (seg !== undefined) return frameAt(seg, run.ua! + offset);
-  }
-  return frameOf(run, offset);
+  return frameOf(run, iova & ((1n << BigInt(win.shift)) - 1n));
 }

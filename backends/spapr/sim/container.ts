@@ -95,14 +95,13 @@ export function releaseTces(runs: readonly TceRun[]): void {
   }
 }
 
+/** How much of a freed table's charge goes back: all of it, unless a mutant says otherwise. */
+export type Refund = 'all' | 'half' | 'none';
+
 /** tce_iommu_free_table: drops the table and uncharges its it_allocated_size. */
-export function freeTable(world: World, ct: Container, win: Window): void {
+export function freeTable(world: World, ct: Container, win: Window, refund: Refund = 'all'): void {
   releaseTces(win.tces.clear(win.firstEntry, win.firstEntry + win.size));
-  // mutant table-free-keeps-charge: the table goes, its charge stays.
-  if (hasBug(world.policy, 'table-free-keeps-charge')) return;
-  // mutant remove-uncharges-half: it_allocated_size counts only the hardware table, not its
-  // it_userspace copy (the 2019 bug of "powerpc/powernv/ioda: Fix locked_vm counting").
-  const pages = hasBug(world.policy, 'remove-uncharges-half') ? win.allocatedPages / 2n : win.allocatedPages;
+  const pages = refund === 'all' ? win.allocatedPages : refund === 'half' ? win.allocatedPages / 2n : 0n;
   uncharge(world, ct.mm!, pages);
 }
 
@@ -110,13 +109,12 @@ export function freeTable(world: World, ct: Container, win: Window): void {
  * mm_iommu_put by one container: the last user of a region no TCE points into unpins it and
  * uncharges its pages; the last user of a mapped one gets EBUSY and keeps it (SPAPR-UNREG-MAPPED).
  */
-export function putRegion(world: World, mm: Proc, region: Region): Errno | undefined {
+export function putRegion(world: World, mm: Proc, region: Region, ignoreMapped = false): Errno | undefined {
   if (region.used > 1) {
     region.used--;
     return undefined;
   }
-  // mutant unregister-unpins-mapped: the mapped count is not looked at.
-  if (region.mapped !== 1n && !hasBug(world.policy, 'unregister-unpins-mapped')) return 'EBUSY';
+  if (region.mapped !== 1n && !ignoreMapped) return 'EBUSY';
   region.used = 0;
   world.mms[mm].remove(region);
   uncharge(world, mm, region.entries);
@@ -130,7 +128,8 @@ export function putRegion(world: World, mm: Proc, region: Region): Errno | undef
 export function release(world: World, ct: Container): void {
   for (const [i, win] of ct.tables.entries()) {
     if (win === undefined) continue;
-    freeTable(world, ct, win);
+    // mutant table-free-keeps-charge: release frees the tables but keeps their charge.
+    freeTable(world, ct, win, hasBug(world.policy, 'table-free-keeps-charge') ? 'none' : 'all');
     ct.tables[i] = undefined;
   }
   for (const region of [...ct.prereg]) {
@@ -139,11 +138,9 @@ export function release(world: World, ct: Container): void {
   disable(world, ct);
 }
 
-/** tce_iommu_disable: v1's ENABLE charge goes back. */
-export function disable(world: World, ct: Container): void {
+/** tce_iommu_disable: v1's ENABLE charge goes back (`keepCharge`: a mutant's). */
+export function disable(world: World, ct: Container, keepCharge = false): void {
   if (!ct.enabled) return;
   ct.enabled = false;
-  // mutant disable-keeps-charge: DISABLE forgets the whole-window charge of ENABLE.
-  if (hasBug(world.policy, 'disable-keeps-charge')) return;
-  uncharge(world, ct.mm!, ct.lockedPages);
+  if (!keepCharge) uncharge(world, ct.mm!, ct.lockedPages);
 }

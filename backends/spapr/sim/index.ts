@@ -139,7 +139,8 @@ export class SimSpapr implements Backend {
       }
       case 'disable':
         if (ct.v2) return fail('ENOTTY');
-        disable(world, ct);
+        // mutant disable-keeps-charge: DISABLE forgets the whole-window charge of ENABLE.
+        disable(world, ct, hasBug(this.policy, 'disable-keeps-charge'));
         return ok({});
       case 'register':
         if (!ct.v2) return fail('ENOTTY');

@@ -16,7 +16,7 @@ export const BUG_IDS = [
   'unmap-empty-fails',
   'default-window-uncharged',
   'register-overlap-allowed',
-  'snapshot-follows-mremap',
+  'map-error-keeps-partial',
 ] as const;
 export type BugId = (typeof BUG_IDS)[number];
 

@@ -50,7 +50,8 @@ export function unregister(world: World, ct: Container, vaddr: bigint, size: big
   const mm = ct.mm!;
   const region = world.mms[mm].exact(vaddr, size >> PAGE_SHIFT);
   if (region === undefined || !ct.prereg.includes(region)) return 'ENOENT';
-  const err = putRegion(world, mm, region);
+  // mutant unregister-unpins-mapped: UNREGISTER does not look at the mapped count.
+  const err = putRegion(world, mm, region, hasBug(world.policy, 'unregister-unpins-mapped'));
   if (err !== undefined) return err;
   ct.prereg.splice(ct.prereg.indexOf(region), 1);
   return undefined;
