@@ -35,8 +35,9 @@ export class Window {
     this.pageSize = 1n << BigInt(shape.pageShift);
   }
 
+  /** it_size whole TCEs from it_offset: a window smaller than its page holds none (tce_iommu_find_table). */
   get end(): bigint {
-    return this.start + this.shape.windowSize;
+    return this.start + ((this.shape.windowSize >> BigInt(this.shape.pageShift)) << BigInt(this.shape.pageShift));
   }
 
   contains(iova: bigint): boolean {

@@ -308,6 +308,19 @@ describe('SPAPR-INFO, SPAPR-DEFAULT-WINDOW, SPAPR-CREATE-*, SPAPR-WINDOW-CHARGE,
     run(V2, [[remove(0n), 'ok'], [create(24, 1n << 22n), 'ENODEV'], [counters, locked(0n)], [create(16, 1n << 24n), 'ok'], [create(16, 1n << 24n), 'ENODEV']]);
   });
 
+  test('SPAPR-CREATE-START: a default-shaped window smaller than its page holds no TCE: MAP, UNMAP and TCE_REMOVE never find it', () => {
+    run(V2, [
+      [mmap(A, MB), 'ok'], [reg(A, MB), 'ok'],
+      [remove(0n), 'ok'],
+      [create(12, 0x800n), { startAddr: 0n }],
+      [map(0n, A, P), 'ENXIO'],
+      [unmap(0n, P), 'ENXIO'],
+      [remove(0n), 'EINVAL'],
+      [create(16, 1n << 24n), { startAddr: DDW_START }],
+      [create(16, 1n << 24n), 'ENOSPC'],
+    ]);
+  });
+
   test('SPAPR-WINDOW-CHARGE on powernv: multi-level tables, twice over for the userspace view; invalid levels EINVAL', () => {
     const inf = info('spapr-v2', powernv);
     run(inf, [
