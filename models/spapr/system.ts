@@ -241,8 +241,10 @@ export class SpaprModel implements Model<Op, Result> {
       for (const w of ct.windows) if (w) ct.removeWindow(mm, w);
       for (const r of ct.regions) {
         r.users.delete(ct);
-        // A region other containers' TCEs still point into stays, with no user (6.12 warns).
-        if (r.users.size === 0 && r.tces === 0n) releaseRegion(mm, r);
+        if (r.users.size > 0 || r.orphan) continue;
+        // A region other containers' TCEs still point into stays, held by no one (6.12 warns).
+        if (r.tces === 0n) releaseRegion(mm, r);
+        else r.orphan = true;
       }
       mm.uncharge(ct.v1Charge);
     }

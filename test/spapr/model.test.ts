@@ -470,6 +470,11 @@ describe('SPAPR-UNMAP-*, SPAPR-DMA-REACH, SPAPR-CLOSE-RELEASE', () => {
       [dmaRead(0n, 1), 'ok'],
       [reg(A, MB), 'ok'],
       [counters, locked(MB / P + 1n + DEFAULT_TABLE_PAGES)],
+      // It stays until the mm exits: its TCEs cleared and UNREGISTER of the joined container free nothing.
+      [{ op: 'unmap', proc: 0, ct: 1, flags: 0, iova: 0n, size: P }, 'ok'],
+      [unreg(A, MB), 'ok'],
+      [counters, locked(MB / P + 1n + DEFAULT_TABLE_PAGES)],
+      [reg(A + P, P), 'EINVAL'],
     ]);
   });
 });
