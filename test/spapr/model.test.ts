@@ -5,12 +5,16 @@ import { SpaprModel } from '../../models/spapr/system.ts';
 import { tableBytes } from '../../models/spapr/platform.ts';
 import type { BackendInfo } from '../../spec/spapr/backend.ts';
 import type { Errno, Op, Result } from '../../spec/spapr/ops.ts';
+import { RULES } from '../../spec/spapr/rules.ts';
 import {
   ARENA, counters, cpuWrite, create, DDW_START, DEFAULT_TABLE_PAGES, disable, dmaRead, dmaWrite, DMA32, enable, HUGE, info, map, mmap,
   munmap, P, powernv, R, reg, remove, rlimit, unmap, unreg, W,
 } from './helpers.ts';
 
 type Want = 'ok' | Errno | Record<string, unknown>;
+
+/** Every rule that decided a step of the sequences below (checked last). */
+const decided = new Set<string>();
 
 /** Applies `steps` to a fresh model; each answer must be the one given. Returns the model and its rules. */
 function run(inf: BackendInfo, steps: [Op, Want][]): { model: SpaprModel; rules: string[] } {
@@ -19,6 +23,7 @@ function run(inf: BackendInfo, steps: [Op, Want][]): { model: SpaprModel; rules:
   steps.forEach(([op, want], i) => {
     const e = model.apply(op);
     rules.push(e.rule);
+    decided.add(e.rule);
     const got: Result = e.result;
     const where = `step ${i} ${op.op}`;
     if (want === 'ok') expect(got.ok, where).toBe(true);
@@ -480,3 +485,9 @@ describe('SPAPR-UNMAP-*, SPAPR-DMA-REACH, SPAPR-CLOSE-RELEASE', () => {
 });
 
 const RW_ = R | W;
+
+describe('the hand-written sequences cover the family', () => {
+  test('every rule of spec/spapr/rules.ts decides at least one step above', () => {
+    expect(RULES.map((r) => r.id).filter((id) => !decided.has(id))).toEqual([]);
+  });
+});
