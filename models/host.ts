@@ -167,16 +167,33 @@ export class Process {
     const err = this.munmap(newVaddr, newSize) ?? (newSize < size ? this.munmap(vaddr + newSize, size - newSize) : null);
     if (err) return err;
     if (newSize < size) size = newSize;
+    // vma_to_resize: the old range lies in one VMA as Linux sees it, adjacent mmaps merged.
     const vma = this.vmaAt(vaddr);
-    if (!vma || vaddr + size > vma.end) return 'EFAULT';
+    if (!vma || vaddr + size > this.linuxVmaEnd(vma)) return 'EFAULT';
     if (vma.backing === 'mmio' && newSize > size) return 'EFAULT';
-    const src = this.cut(vaddr, vaddr + size)[0]!;
-    this.insert({ ...src, start: newVaddr, end: newVaddr + size });
+    const pieces = this.cut(vaddr, vaddr + size);
+    for (const p of pieces) this.insert({ ...p, start: newVaddr + (p.start - vaddr), end: newVaddr + (p.end - vaddr) });
     if (newSize > size) {
       // Growth of an anonymous VMA: fresh zero pages after the moved ones.
-      this.insert({ ...src, start: newVaddr + size, end: newVaddr + newSize, object: this.frames.newObject(), pgoff: 0n });
+      const last = pieces[pieces.length - 1]!;
+      this.insert({ ...last, start: newVaddr + size, end: newVaddr + newSize, object: this.frames.newObject(), pgoff: 0n });
     }
     return null;
+  }
+
+  /**
+   * The end of the VMA Linux has where `first` starts: mmap merges an anonymous mapping into an
+   * adjacent one of the same protection (mm/vma.c: vma_merge_new_range), and a split of a
+   * hugetlb or PFNMAP mapping is undone only by the same object at the next page.
+   */
+  private linuxVmaEnd(first: Vma): bigint {
+    let prev = first;
+    for (let v = this.vmaAt(prev.end); v && v.start === prev.end && v.prot === prev.prot && v.backing === prev.backing; v = this.vmaAt(prev.end)) {
+      const sameObject = v.object === prev.object && v.pgoff === prev.pgoff + (prev.end - prev.start) / PAGE_SIZE;
+      if (v.backing !== 'anon' && !sameObject) break;
+      prev = v;
+    }
+    return prev.end;
   }
 
   cpuWrite(vaddr: bigint, token: bigint): Errno | null {

@@ -33,7 +33,7 @@ describe('run', () => {
         }
       }
     }
-    expect(FAMILIES.map((f) => f.id)).toEqual(['type1', 'viommu', 'iommufd']);
+    expect(FAMILIES.map((f) => f.id)).toEqual(['type1', 'viommu', 'iommufd', 'spapr']);
     const r = cli('run', '--runs', '10');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^vfio-conform: ${passed} passed, 0 failed, ${skipped} skipped$`, 'm'));
@@ -202,11 +202,13 @@ describe('case files are data', () => {
 });
 
 describe('families', () => {
-  test('families lists type1, viommu and iommufd with their profiles; rules and backends take --family', () => {
+  test('families lists type1, viommu, iommufd and spapr with their profiles; rules and backends take --family', () => {
     const r = cli('families');
     expect(r.stdout).toMatch(/^type1 .*\n\s+profiles: type1v2, type1v1, type1v2-compat, type1v1-compat; \d+ rules, 9 properties/m);
     expect(r.stdout).toMatch(/^viommu .*\n\s+profiles: vtd, smmuv3, virtio-iommu, mpc; \d+ rules, \d+ properties/m);
     expect(r.stdout).toMatch(/^iommufd .*\n\s+profiles: iommufd; \d+ rules, \d+ properties/m);
+    expect(r.stdout).toMatch(/^spapr .*\n\s+profiles: spapr-v2, spapr-v1; \d+ rules, \d+ properties/m);
+    expect(cli('backends', '--family', 'spapr').stdout).toMatch(/sim-spapr-v2[\s\S]*linux-spapr-v2@pseries[\s\S]*linux-spapr-v1@pseries/);
     expect(cli('rules', '--family', 'viommu').stdout).toContain('VIOMMU-SHADOW-NO-CUT');
     const type1Rules = cli('rules', '--family', 'type1').stdout;
     expect(type1Rules).toContain('T1-NO-STALE');
@@ -218,7 +220,7 @@ describe('families', () => {
     expect(cli('backends', '--family', 'type1').stdout).toContain('sim-type1~unmap-stale-tail');
     const bad = cli('rules', '--family', 'nope');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--family nope: unknown family \(known: type1, viommu, iommufd\)/);
+    expect(bad.stderr).toMatch(/--family nope: unknown family \(known: type1, viommu, iommufd, spapr\)/);
   });
 });
 

@@ -17,6 +17,12 @@ export interface Region {
   tces: bigint;
   /** Pages charged to the mm's locked_vm. */
   charge: bigint;
+  /**
+   * A container was released while other containers' TCEs still mapped the region: its last
+   * mm_iommu_put failed with EBUSY and kept a reference no one holds, so the region stays until
+   * the mm exits (SPAPR-CLOSE-RELEASE).
+   */
+  orphan: boolean;
 }
 
 const lowestSetBit = (v: bigint): number => {

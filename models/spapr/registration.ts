@@ -45,7 +45,7 @@ export function registerPages(ct: Container, mm: Mm, op: OpOf<'register'>, kps: 
   }
   const frames = mm.proc.lookup(op.vaddr, op.size).runs;
   const region: Region = {
-    ua: op.vaddr, size: op.size, frames, users: new Set([ct]), tces: 0n, charge: entries,
+    ua: op.vaddr, size: op.size, frames, users: new Set([ct]), tces: 0n, charge: entries, orphan: false,
     pageShift: regionPageShift(op.vaddr, op.size, frames, kps, hs),
   };
   mm.registry.add(region);
@@ -69,7 +69,7 @@ export function unregisterPages(ct: Container, mm: Mm, op: OpOf<'unregister'>): 
   if (bad) return bad;
   const region = mm.registry.exact(op.vaddr, op.size);
   if (!region || !ct.regions.has(region)) return { errno: 'ENOENT', rule: 'SPAPR-UNREG-ENOENT' };
-  const last = region.users.size === 1;
+  const last = region.users.size === 1 && !region.orphan;
   if (last && region.tces > 0n) return { errno: 'EBUSY', rule: 'SPAPR-UNREG-MAPPED' };
   region.users.delete(ct);
   ct.regions.delete(region);

@@ -18,6 +18,7 @@ import { mapRefusal, unmapRefusal } from './checks.ts';
 import { applyBuild, buildV1, buildV2 } from './build.ts';
 import { registerPages, unregisterPages, releaseRegion } from './registration.ts';
 import { Window } from './window.ts';
+import { dmaRead, dmaWrite, type DeviceView } from './device.ts';
 
 export type Exp = Expectation<Result>;
 
@@ -66,15 +67,15 @@ export class SpaprModel implements Model<Op, Result> {
         this.proc(op.proc).capIpcLock = op.enabled;
         return { result: ok<'setCapIpcLock'>({}), rule: 'SPAPR-HOST-ENV' };
       case 'closeContainer': return this.close(op.ct);
-      case 'dmaRead': return this.dmaRead(op);
-      case 'dmaWrite': return this.dmaWrite(op);
+      case 'dmaRead': return dmaRead(this.device(), op);
+      case 'dmaWrite': return dmaWrite(this.device(), op);
       case 'counters': return { result: ok<'counters'>({ lockedVm: this.mms.map((m) => m.proc.lockedVm) }), rule: this.blameFor.acct };
       default: return this.ioctl(op);
     }
   }
 
   blame(op: Op, expected: Exp): string {
-    if (op.op === 'dmaRead' || op.op === 'dmaWrite') return this.blameFor.reach;
+    if (op.op === 'dmaRead' || op.op === 'dmaWrite') return expected.result.ok ? expected.rule : this.blameFor.reach;
     if (op.op === 'counters') return this.blameFor.acct;
     return expected.rule;
   }
@@ -240,8 +241,10 @@ export class SpaprModel implements Model<Op, Result> {
       for (const w of ct.windows) if (w) ct.removeWindow(mm, w);
       for (const r of ct.regions) {
         r.users.delete(ct);
-        // A region other containers' TCEs still point into stays, with no user (6.12 warns).
-        if (r.users.size === 0 && r.tces === 0n) releaseRegion(mm, r);
+        if (r.users.size > 0 || r.orphan) continue;
+        // A region other containers' TCEs still point into stays, held by no one (6.12 warns).
+        if (r.tces === 0n) releaseRegion(mm, r);
+        else r.orphan = true;
       }
       mm.uncharge(ct.v1Charge);
     }
@@ -250,27 +253,7 @@ export class SpaprModel implements Model<Op, Result> {
     return { result: ok<'closeContainer'>({}), rule: 'SPAPR-CLOSE-RELEASE' };
   }
 
-  /** What the device reaches at `iova` through the container's windows (SPAPR-DMA-REACH). */
-  private translate(ct: number, iova: bigint): { object: number; page: bigint; dir: number } | null {
-    return this.containers[ct]!.windowAt(iova)?.translate(iova) ?? null;
-  }
-
-  private faulted<K extends 'dmaRead' | 'dmaWrite'>(kind: K): Exp {
-    if (this.info.capabilities.includes('faultSignal')) return { result: fail('EFAULT'), rule: this.blameFor.reach };
-    // Without the capability a faulting read answers what the device got, zeros; a write, success.
-    return { result: kind === 'dmaRead' ? ok<'dmaRead'>({ token: 0n }) : ok<'dmaWrite'>({}), rule: this.blameFor.reach };
-  }
-
-  private dmaRead(op: OpOf<'dmaRead'>): Exp {
-    const t = this.translate(op.ct, op.iova);
-    if (!t || (t.dir & 1) === 0) return this.faulted('dmaRead');
-    return { result: ok<'dmaRead'>({ token: this.frames.read(t.object, t.page) }), rule: this.blameFor.reach };
-  }
-
-  private dmaWrite(op: OpOf<'dmaWrite'>): Exp {
-    const t = this.translate(op.ct, op.iova);
-    if (!t || (t.dir & 2) === 0) return this.faulted('dmaWrite');
-    this.frames.write(t.object, t.page, op.token);
-    return { result: ok<'dmaWrite'>({}), rule: this.blameFor.reach };
+  private device(): DeviceView {
+    return { containers: this.containers, mms: this.mms, frames: this.frames, reach: this.blameFor.reach, faultSignal: this.info.capabilities.includes('faultSignal') };
   }
 }

@@ -35,8 +35,9 @@ export class Window {
     this.pageSize = 1n << BigInt(shape.pageShift);
   }
 
+  /** it_size whole TCEs from it_offset: a window smaller than its page holds none (tce_iommu_find_table). */
   get end(): bigint {
-    return this.start + this.shape.windowSize;
+    return this.start + ((this.shape.windowSize >> BigInt(this.shape.pageShift)) << BigInt(this.shape.pageShift));
   }
 
   contains(iova: bigint): boolean {
@@ -68,14 +69,17 @@ export class Window {
     this.clear(this.start, this.end);
   }
 
-  /** The frame the device reaches at `iova` and the entry's direction, if the entry is valid. */
-  translate(iova: bigint): { object: number; page: bigint; dir: number } | null {
+  /**
+   * The frame the device reaches at `iova`, the entry's direction and the user address it was
+   * mapped from (`registered`: through a region's snapshot), if the entry is valid.
+   */
+  translate(iova: bigint): { object: number; page: bigint; dir: number; ua: bigint; registered: boolean } | null {
     const run = this.tces.containing(iova);
     if (!run) return null;
     const ua = run.ua + (iova - run.start);
-    if ('region' in run.source) return { ...regionFrame(run.source.region, ua), dir: run.dir };
+    if ('region' in run.source) return { ...regionFrame(run.source.region, ua), dir: run.dir, ua, registered: true };
     const off = ua - run.source.base;
     const f = run.source.pinned.find((p) => p.offset <= off && off < p.offset + p.pages * PAGE_SIZE);
-    return f ? { object: f.object, page: f.pgoff + (off - f.offset) / PAGE_SIZE, dir: run.dir } : null;
+    return f ? { object: f.object, page: f.pgoff + (off - f.offset) / PAGE_SIZE, dir: run.dir, ua, registered: false } : null;
   }
 }

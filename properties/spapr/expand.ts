@@ -75,6 +75,8 @@ export function expand(syms: readonly SymOp[], info: BackendInfo, prelude: Prelu
   const step = (op: Op): void => {
     if (!capabilitiesFor(op).every((c) => L.caps.has(c))) return;
     run(op);
+    // New memory over a pinned range: the device must still reach the old pages (SPAPR-REG-SNAPSHOT).
+    if (op.op === 'mmap') sweep();
     if (OBSERVATIONS.has(op.op) || QUIET.has(op.op)) return;
     run({ op: 'counters' });
     const t = touched(op);

@@ -114,6 +114,16 @@ describe('Host memory interplay', () => {
     expect(m.apply(cpuRead(A))).toEqual({ result: token(0x9n), rule: 'T1-HOST-ENV' });
   });
 
+  test('T1-HOST-ENV: two adjacent anonymous mmaps of one protection are one VMA to mremap; a protection change splits it', () => {
+    const m = fresh();
+    setup(m, [mmap(A, P), mmap(A + P, P), cpuWrite(A, 0x1n), cpuWrite(A + P, 0x2n), mmap(A + 2n * P, P, 'r')]);
+    expect(m.apply(mremap(A, 2n * P, B, 2n * P))).toEqual({ result: okv(), rule: 'T1-HOST-ENV' });
+    expect(m.apply(cpuRead(B))).toEqual({ result: token(0x1n), rule: 'T1-HOST-ENV' });
+    expect(m.apply(cpuRead(B + P))).toEqual({ result: token(0x2n), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mremap(B + P, 2n * P, A, 2n * P))).toEqual({ result: err('EFAULT'), rule: 'T1-HOST-ENV' });
+    expect(m.apply(mremap(A + 2n * P, P, A, 2n * P))).toEqual({ result: okv(), rule: 'T1-HOST-ENV' });
+  });
+
   test('T1-HOST-ENV: hugetlb VMAs split only on huge page boundaries; mremap moves whole huge pages', () => {
     const m = fresh();
     setup(m, [mmap(A, 2n * HUGE, 'rw', 'hugetlb'), cpuWrite(A + 3n * P, 0x3n)]);
