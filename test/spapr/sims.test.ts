@@ -214,6 +214,13 @@ describe('SPAPR-INFO, SPAPR-DEFAULT-WINDOW, SPAPR-CREATE-*, SPAPR-WINDOW-CHARGE,
       .toEqual([ok({ startAddr: DDW }), locked(2048n + 1024n), ok(), locked(1024n), ok({ startAddr: 0n }), locked(1024n + 65536n + 16n), err('ENOSPC'), err('ENOSPC')]);
   });
 
+  it('SPAPR-CREATE-CHECKS on powernv: levels whose index bits and page pass 60 bits are EINVAL, the charge given back', () => {
+    const b = sim('sim-spapr-v2', { platform: 'powernv', pgsizes: '0x1011000' });
+    // 16 MiB of 16 MiB pages: one TCE; four levels of 4 KiB tables, 9 bits each: 36 + 24 = 60.
+    expect(run(b, [remove(0n), create(24, 1n << 24n, 4), counters, create(24, 1n << 24n, 3), counters]))
+      .toEqual([ok(), err('EINVAL'), locked(0n), ok({ startAddr: 0n }), locked(6n)]);
+  });
+
   it('SPAPR-INFO: v1 has no DDW; options change the declaration', () => {
     expect(last(sim('sim-spapr-v1'), [info()])).toEqual(ok({ dma32WindowStart: 0n, dma32WindowSize: 1n << 30n }));
     const b = sim('sim-spapr-v2', { containers: '3', dma32: '0x10000000-0x20000000', pgsizes: '0x11000', windowStarts: '0x1000000000+0x2000000000' });

@@ -13,6 +13,9 @@ const log2 = (v: bigint): number => v.toString(2).length - 1;
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const alignUp = (v: bigint, a: bigint): bigint => (v + a - 1n) / a * a;
 
+/** The shift of one level's table: the entries' index bits shared out over the levels, at least a page. */
+const levelShiftOf = (entriesShift: number, levels: number): number => Math.max(Math.floor((entriesShift + levels - 1) / levels) + 3, 12);
+
 /**
  * pnv_pci_ioda2_get_table_size: every level's tables, rounded to the direct table size, twice
  * (the hardware table and its it_userspace copy). 0: an invalid geometry.
@@ -21,8 +24,7 @@ function powernvTableSize(pageShift: number, windowSize: bigint, levels: number)
   if (levels === 0 || levels > POWERNV_MAX_LEVELS || !isPow2(windowSize) || windowSize < (1n << BigInt(pageShift))) return 0n;
   const entriesShift = log2(windowSize) - pageShift;
   let tceTableSize = max(0x1000n, 1n << BigInt(entriesShift + 3));
-  const levelShift = Math.max(Math.floor((entriesShift + levels - 1) / levels) + 3, 12);
-  const direct = 1n << BigInt(levelShift);
+  const direct = 1n << BigInt(levelShiftOf(entriesShift, levels));
   let bytes = 0n;
   for (let l = levels; l > 0; l--) {
     bytes += alignUp(tceTableSize, direct);
@@ -64,7 +66,11 @@ export interface Created { start: bigint; dynamic: boolean }
  * refused every bad geometry.
  */
 export function createTable(geo: ContainerGeometry, num: number, slots: readonly (SlotUse | undefined)[], pageShift: number, windowSize: bigint, levels: number): Created | Errno {
-  if (geo.tableSizing === 'powernv') return { start: geo.windowStarts[num]!, dynamic: num !== 0 };
+  if (geo.tableSizing === 'powernv') {
+    const levelShift = levelShiftOf(log2(windowSize) - pageShift, levels);
+    if ((levelShift - 3) * levels + pageShift >= 60) return 'EINVAL';
+    return { start: geo.windowStarts[num]!, dynamic: num !== 0 };
+  }
   if (!isPow2(windowSize) || levels > 1) return 'EINVAL';
   const dynamicExists = slots.some((s) => s?.dynamic === true);
   if (num === 0) {
