@@ -82,8 +82,9 @@ export class Resolver {
     return this.model.containers[ct]!.windows.filter((w): w is Window => w !== null);
   }
 
+  /** A window maps and unmaps aim at: one holding at least one whole TCE (a window smaller than its page holds none, and `end - page` would wrap below its start). */
   private window(ct: number, pick: number): Window | undefined {
-    return at(this.windows(ct), pick);
+    return at(this.windows(ct).filter((w) => w.end > w.start), pick);
   }
 
   private runs(w: Window | undefined): { start: bigint; end: bigint }[] {
