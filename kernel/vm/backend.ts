@@ -14,7 +14,8 @@
 // iommufd-compat).
 //
 // --kernel picks the guest kernel: `debian-6.12` (default; `stock` is another name for it) and
-// `debian-7.3` are pinned Debian kernels with VFIO as modules (debian-kernel.ts); `iommufd-legacy` and `iommufd-compat` are the kernels kernel/iommufd/ builds (once per
+// `debian-7.3` are pinned Debian kernels with VFIO as modules (debian-kernel.ts);
+// `iommufd-legacy` and `iommufd-compat` are the kernels kernel/iommufd/ builds (once per
 // machine, cached outside --cache) with everything built in, so the initramfs loads no modules.
 //
 // --guest-program compiles FILE.c (static, libc only) and boots the same guest with it in place
