@@ -12,8 +12,6 @@
  * errno the protocol has no name for, a broken DMA path), answered as an error reply. */
 int do_op(J *op, const char **fatal);
 
-/* the result {"ok":false,"errno":NAME} of errno e; -1 with *fatal for an errno without a name */
-int op_errno_result(int e, const char **fatal);
 
 /* the case's kernel objects: the type1 container (container.h) or the iommufd context and
  * device cdev (fdops.h); 0 or -1 (logged) */
