@@ -16,6 +16,7 @@
 
 #define MAXCT 4
 #define MAXWIN 8
+#define MAXPHB 16
 
 /* one container's table_group as TCE_GET_INFO and the probe's TCE_CREATE saw it */
 struct spapr_geometry {
@@ -28,19 +29,27 @@ struct spapr_geometry {
 
 extern int spapr_v1;  /* agent.profile=v1: VFIO_SPAPR_TCE_IOMMU */
 extern int n_ct;      /* agent.containers= */
-extern struct spapr_geometry geo[MAXCT];
+extern int n_phb;     /* the edu devices found: n_ct and spares */
+extern struct spapr_geometry geo[MAXPHB];
+
+/* A PHB whose DDW creation the hypervisor refused once is refused every later TCE_CREATE for
+ * the life of the guest's kernel (arch/powerpc/platforms/pseries/iommu.c:
+ * spapr_tce_create_table, failed_ddw_pdn_list, answered ENODEV): state no reset clears. Such a
+ * PHB is marked and later cases use spare ones. */
+void phb_taint(int phb);
 
 /* a window the case created or the default one (spapr_guard.c) */
 struct spapr_window { uint64_t start, size; int shift; };
 
 struct spapr_ct {
+	int phb; /* the edu device (geo[]) this case uses for the container */
 	int container, group;
 	struct spapr_window win[MAXWIN];
 	int nwin;
 };
 extern struct spapr_ct ct[MAXCT];
 
-/* opens container i with its group and VFIO_SET_IOMMU of the profile; 0 or -1 (logged) */
+/* opens container i on the group of ct[i].phb with VFIO_SET_IOMMU of the profile; 0 or -1 (logged) */
 int ct_open(int i);
 void ct_close(int i);
 

@@ -20,12 +20,13 @@ int ct_open(int i)
 	char p[64];
 	struct spapr_ct *c = &ct[i];
 	c->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	snprintf(p, sizeof p, "/dev/vfio/%d", geo[i].group);
+	const struct spapr_geometry *g = &geo[c->phb];
+	snprintf(p, sizeof p, "/dev/vfio/%d", g->group);
 	c->group = open(p, O_RDWR | O_CLOEXEC);
 	if (c->container < 0 || c->group < 0) { logf_("open container %d (%s): %m", i, p); return -1; }
 	struct vfio_group_status st = { .argsz = sizeof st };
 	if (ioctl(c->group, VFIO_GROUP_GET_STATUS, &st) < 0 || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		logf_("group %d not viable", geo[i].group);
+		logf_("group %d not viable", g->group);
 		return -1;
 	}
 	if (ioctl(c->group, VFIO_GROUP_SET_CONTAINER, &c->container) < 0) { logf_("SET_CONTAINER %d: %m", i); return -1; }
@@ -36,7 +37,7 @@ int ct_open(int i)
 	/* the default window: created lazily on v2 (SPAPR-DEFAULT-WINDOW), always there on v1;
 	 * either way a MAP into it is bounded by it */
 	c->nwin = 0;
-	win_add(i, geo[i].dma32_start, geo[i].dma32_size, 12);
+	win_add(i, g->dma32_start, g->dma32_size, 12);
 	return 0;
 }
 

@@ -28,8 +28,8 @@
 #include "spapr.h"
 #include "util.h"
 
-int spapr_v1, n_ct = 2;
-struct spapr_geometry geo[MAXCT];
+int spapr_v1, n_ct = 2, n_phb;
+struct spapr_geometry geo[MAXPHB];
 /* host.c's settings for the x86 agent's families: neither applies here */
 int family_iommufd;
 /* host.c falls back to these for PFNMAP memory, which this family never maps: EFAULT stays */
@@ -44,8 +44,9 @@ static struct shared {
 	long long reset_id;    /* the reset the next case process answers, or -1 */
 	long long inflight_id; /* the request a case process is serving, or -1 */
 	int bye;
-	struct spapr_geometry geo[MAXCT];
+	struct spapr_geometry geo[MAXPHB];
 	int probed;
+	int tainted[MAXPHB];
 } *sh;
 
 static void parse_cmdline(void)
@@ -59,7 +60,7 @@ static void parse_cmdline(void)
 	if (n_ct < 1 || n_ct > MAXCT) n_ct = 2;
 }
 
-/* the edu devices in bus order: container i is the i-th */
+/* the edu devices in bus order (PHB 1, 2, ...) */
 static int find_edus(void)
 {
 	struct dirent **e;
@@ -72,7 +73,7 @@ static int find_edus(void)
 		ok = ok && read_file(p, id, sizeof id) > 0 && !strncmp(id, "0x11e8", 6);
 		snprintf(p, sizeof p, "/sys/bus/pci/devices/%s/iommu_group", e[k]->d_name);
 		ssize_t l = ok ? readlink(p, link, sizeof link - 1) : -1;
-		if (l > 0 && found < n_ct) {
+		if (l > 0 && found < MAXPHB) {
 			link[l] = 0;
 			snprintf(geo[found].bdf, sizeof geo[found].bdf, "%s", e[k]->d_name);
 			geo[found++].group = atoi(strrchr(link, '/') + 1);
@@ -96,18 +97,20 @@ static void find_port(void)
 	if (d) closedir(d);
 }
 
-/* GET_INFO of each container and, on v2, where TCE_CREATE puts a window: in slot 1 (the first
- * TCE_CREATE makes the default window first, tce_iommu_create_default_window) and in slot 0
- * (after both are removed) */
+/* GET_INFO of each PHB's container and, on v2, where TCE_CREATE puts a window: in slot 1 (the
+ * first TCE_CREATE makes the default window first, tce_iommu_create_default_window) and in slot
+ * 0 (after both are removed) */
 static int probe(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (int i = 0; i < n_ct; i++) {
+	for (int p = 0; p < n_phb; p++) {
+		const int i = 0;
+		ct[i].phb = p;
 		if (ct_open(i) < 0) return 1;
 		struct vfio_iommu_spapr_tce_info info = { .argsz = sizeof info };
 		if (ioctl(ct[i].container, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info) < 0) { logf_("GET_INFO: %m"); return 1; }
-		struct spapr_geometry *g = &sh->geo[i];
-		*g = geo[i];
+		struct spapr_geometry *g = &sh->geo[p];
+		*g = geo[p];
 		g->dma32_start = info.dma32_window_start;
 		g->dma32_size = info.dma32_window_size;
 		g->ddw = !!(info.flags & VFIO_IOMMU_SPAPR_INFO_DDW);
@@ -127,7 +130,32 @@ static int probe(void)
 		g->window_start[0] = c.start_addr;
 		ct_close(i);
 	}
+	/* the declaration has one geometry per container, and a case may put a container on any PHB */
+	for (int p = 1; p < n_phb; p++) {
+		struct spapr_geometry a = sh->geo[0], b = sh->geo[p];
+		b.group = a.group;
+		memcpy(b.bdf, a.bdf, sizeof b.bdf);
+		if (memcmp(&a, &b, sizeof a)) { logf_("PHB %d's geometry differs from PHB 0's", p); return 1; }
+	}
 	sh->probed = 1;
+	return 0;
+}
+
+void phb_taint(int phb)
+{
+	if (!sh->tainted[phb]) logf_("edu %s: its PHB refuses every later TCE_CREATE (failed_ddw_pdn_list); later cases use a spare", geo[phb].bdf);
+	sh->tainted[phb] = 1;
+}
+
+/* the first n_ct PHBs no DDW refusal has marked; -1 when too few are left */
+static int assign_phbs(void)
+{
+	int p = 0;
+	for (int i = 0; i < n_ct; i++, p++) {
+		while (p < n_phb && sh->tainted[p]) p++;
+		if (p == n_phb) return -1;
+		ct[i].phb = p;
+	}
 	return 0;
 }
 
@@ -212,6 +240,7 @@ static int case_main(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	host_reset();
+	if (assign_phbs() < 0) return 5;
 	for (int i = 0; i < n_ct; i++) if (ct_open(i) < 0) return 4;
 	if (sh->reset_id >= 0) { emit("{\"id\":%lld,\"type\":\"reset\"}", sh->reset_id); send_line(); }
 	sh->reset_id = -1;
@@ -260,8 +289,8 @@ int main(void)
 	sh = mmap(NULL, sizeof *sh + sizeof *stats, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) { logf_("shared page: %m"); return 1; }
 	stats = (struct shared_stats *)(sh + 1);
-	int found = find_edus();
-	if (found < n_ct) { logf_("%d edu devices with a group, %d containers asked for", found, n_ct); return 1; }
+	n_phb = find_edus();
+	if (n_phb < n_ct) { logf_("%d edu devices with a group, %d containers asked for", n_phb, n_ct); return 1; }
 	find_port();
 	if (!port_path[0]) { logf_("no virtio-serial port named vfio-conform"); return 1; }
 	pid_t p = fork();
@@ -270,8 +299,8 @@ int main(void)
 	while (waitpid(p, &st, 0) < 0 && errno == EINTR) {}
 	if (!sh->probed) { logf_("the probe failed: not serving"); return 1; }
 	memcpy(geo, sh->geo, sizeof geo);
-	for (int i = 0; i < n_ct; i++)
-		logf_("container %d: edu %s group %d dma32 0x%" PRIx64 "+0x%" PRIx64 " ddw %d pgsizes 0x%" PRIx64 " windows %u levels %u starts 0x%" PRIx64 " 0x%" PRIx64,
+	for (int i = 0; i < n_phb; i++)
+		logf_("PHB %d: edu %s group %d dma32 0x%" PRIx64 "+0x%" PRIx64 " ddw %d pgsizes 0x%" PRIx64 " windows %u levels %u starts 0x%" PRIx64 " 0x%" PRIx64,
 		      i, geo[i].bdf, geo[i].group, geo[i].dma32_start, geo[i].dma32_size, geo[i].ddw, geo[i].pgsizes,
 		      geo[i].max_windows, geo[i].levels, geo[i].window_start[0], geo[i].window_start[1]);
 	port = open(port_path, O_RDWR | O_CLOEXEC);
@@ -285,8 +314,10 @@ int main(void)
 		while (waitpid(p, &st, 0) < 0 && errno == EINTR) {}
 		if (sh->bye) return 0;
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 3) continue;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 4) {
-			if (sh->inflight_id >= 0) reply_error(sh->inflight_id, "the containers could not be set up");
+		if (WIFEXITED(st) && (WEXITSTATUS(st) == 4 || WEXITSTATUS(st) == 5)) {
+			if (sh->inflight_id >= 0)
+				reply_error(sh->inflight_id, WEXITSTATUS(st) == 4 ? "the containers could not be set up"
+					: "too few PHBs left whose DDW creation the hypervisor never refused (failed_ddw_pdn_list): restart the backend, or give it more (--phbs)");
 			return 1;
 		}
 		char m[96];

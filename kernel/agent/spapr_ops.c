@@ -119,7 +119,10 @@ static int container_op(const char *kind, J *op, int i, const char **fatal)
 		struct vfio_iommu_spapr_tce_create c = { .argsz = sizeof c, .flags = flags, .page_shift = (uint32_t)fnum(op, "pageShift"),
 			.window_size = fu64(op, "windowSize"), .levels = (uint32_t)fnum(op, "levels") };
 		if (bad) return 1;
-		if (ioctl(fd, VFIO_IOMMU_SPAPR_TCE_CREATE, &c) < 0) return op_errno_result(errno, fatal);
+		if (ioctl(fd, VFIO_IOMMU_SPAPR_TCE_CREATE, &c) < 0) {
+			if (errno == ENODEV) phb_taint(ct[i].phb);
+			return op_errno_result(errno, fatal);
+		}
 		win_add(i, c.start_addr, c.window_size, (int)c.page_shift);
 		emit("{\"ok\":true,\"startAddr\":\"0x%llx\"}", (unsigned long long)c.start_addr);
 		return 0;

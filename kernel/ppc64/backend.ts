@@ -3,8 +3,12 @@
 // partitionable endpoint, so each edu is a group of its own and a container of the suite), the
 // agent's virtio-serial port on PHB 0, and relays the suite's protocol like kernel/vm/backend.ts.
 //
-//   node --import tsx kernel/ppc64/backend.ts [--profile v2|v1] [--containers N] [--cache DIR]
-//        [--boot-timeout S] [--memory 1G] [--verbose] [--prepare-only]
+//   node --import tsx kernel/ppc64/backend.ts [--profile v2|v1] [--containers N] [--phbs N]
+//        [--cache DIR] [--boot-timeout S] [--memory 1G] [--verbose] [--prepare-only]
+//
+// --phbs: the edu devices (one per PHB) the guest gets, the containers' and spares (default 8).
+// pseries refuses every TCE_CREATE on a PHB whose DDW creation the hypervisor once refused, for
+// the life of the guest (kernel/agent/spapr.h: phb_taint); a case then uses spare PHBs.
 //
 // First use: the cross compiler and qemu-system-ppc are installed with apt-get when missing;
 // the pinned ppc64el packages come from Debian's archive through an apt configuration of our own
@@ -35,6 +39,7 @@ const AGENT_SHARED = ['json.c', 'json.h', 'util.c', 'util.h', 'host.c', 'host.h'
 interface Options {
   profile: 'v1' | 'v2';
   containers: number;
+  phbs: number;
   cache: string;
   bootTimeout: number;
   memory: string;
@@ -44,7 +49,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    profile: 'v2', containers: 2, cache: path.resolve(HERE, '..', '.cache'), bootTimeout: 400, memory: '1G',
+    profile: 'v2', containers: 2, phbs: 8, cache: path.resolve(HERE, '..', '.cache'), bootTimeout: 400, memory: '1G',
     verbose: false, prepareOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -61,6 +66,9 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--containers') {
       o.containers = Number(val());
       if (!Number.isInteger(o.containers) || o.containers < 1 || o.containers > 4) throw new Fatal('--containers: 1 to 4');
+    } else if (a === '--phbs') {
+      o.phbs = Number(val());
+      if (!Number.isInteger(o.phbs) || o.phbs < 1 || o.phbs > 16) throw new Fatal('--phbs: 1 to 16');
     } else if (a === '--cache') o.cache = path.resolve(val());
     else if (a === '--boot-timeout') o.bootTimeout = Number(val());
     else if (a === '--memory') o.memory = val();
@@ -68,6 +76,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--prepare-only') o.prepareOnly = true;
     else throw new Fatal(`unknown argument ${a}`);
   }
+  if (o.phbs < o.containers) throw new Fatal(`--phbs ${o.phbs}: fewer than the ${o.containers} containers`);
   return o;
 }
 
@@ -144,14 +153,14 @@ function ensureInitramfs(cache: string, tree: string, agent: string): string {
   return out;
 }
 
-/** PHB 0 (the machine's own) carries the agent's port; PHB i (1..N) carries container i-1's edu. */
+/** PHB 0 (the machine's own) carries the agent's port; PHB i (1..phbs) one edu device. */
 function qemuArgs(o: Options, vmlinux: string, initrd: string, sock: string): string[] {
   const append = ['console=hvc0', 'panic=-1', 'quiet', 'loglevel=3', `agent.profile=${o.profile}`, `agent.containers=${o.containers}`];
   const args = [
     '-machine', 'pseries,x-vof=on', '-accel', 'tcg', '-m', o.memory, '-smp', '1',
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
   ];
-  for (let i = 1; i <= o.containers; i++) {
+  for (let i = 1; i <= o.phbs; i++) {
     args.push('-device', `spapr-pci-host-bridge,index=${i},id=phb${i}`, '-device', `edu,bus=phb${i}.0,dma_mask=0xffffffffffffffff`);
   }
   args.push(
@@ -176,7 +185,7 @@ async function main(): Promise<void> {
   return relayAgent({
     cache: o.cache, logName: `spapr-${o.profile}`, bootTimeout: o.bootTimeout, verbose: o.verbose,
     qemu: 'qemu-system-ppc64', args: (sock) => qemuArgs(o, vmlinux, initrd, sock),
-    what: `pseries tcg, sPAPR ${o.profile}, ${o.containers} containers, kernel ${KERNEL_VERSION}`,
+    what: `pseries tcg, sPAPR ${o.profile}, ${o.containers} containers on ${o.phbs} PHBs, kernel ${KERNEL_VERSION}`,
   });
 }
 
