@@ -1,8 +1,9 @@
 // `npm run conform:kernel`: every bundled real-kernel backend (type1 on Debian's kernel, type1
-// through iommufd's compat layer, native iommufd on the kernel built by kernel/iommufd/), each
-// with its expectations file when it has one. Other arguments go to `vfio-conform run`.
+// through iommufd's compat layer, native iommufd on the kernel built by kernel/iommufd/, sPAPR
+// on Debian's ppc64le kernel in a pseries guest), each with its expectations file when it has
+// one. Other arguments go to `vfio-conform run`.
 //
-//   node --import tsx kernel/conform.ts [--family type1|iommufd] [--only NAME] [run options]
+//   node --import tsx kernel/conform.ts [--family type1|iommufd|spapr] [--only NAME] [run options]
 //
 // The built kernels are prepared first (kernel/vm/backend.ts --prepare-only): a cold build
 // takes minutes, longer than the first request of a run may wait.
@@ -12,13 +13,14 @@ import { FAMILIES } from '../families/index.ts';
 import { tsProgramArgv } from '../families/runner.ts';
 import { conformBundled } from '../harness/conform-bundled.ts';
 import { takeFlag } from '../qemu/bundled.ts';
+import { PPC64_RUNNER } from './ppc64/bundled.ts';
 
 const RUNNER = fileURLToPath(new URL('./vm/backend.ts', import.meta.url));
 
 /** The bundled backends that boot Linux in a VM, with the kernel each asks the runner for. */
 function bundledKernels(): { name: string; family: string; kernel: string }[] {
   return FAMILIES.flatMap((f) => f.bundled.flatMap((b) =>
-    b.kind === 'real' && b.command.includes(RUNNER)
+    b.kind === 'real' && (b.command.includes(RUNNER) || b.command.includes(PPC64_RUNNER))
       ? [{ name: b.name, family: f.id, kernel: /--kernel (\S+)/.exec(b.command)?.[1] ?? 'stock' }]
       : []));
 }

@@ -110,7 +110,12 @@ static int container_op(const char *kind, J *op, int i, const char **fatal)
 	if (!strcmp(kind, "register") || !strcmp(kind, "unregister")) {
 		struct vfio_iommu_spapr_register_memory m = { .argsz = sizeof m, .flags = flags, .vaddr = fu64(op, "vaddr"), .size = fu64(op, "size") };
 		if (bad) return 1;
-		return ioctl_result(kind, ioctl(fd, kind[0] == 'r' ? VFIO_IOMMU_SPAPR_REGISTER_MEMORY : VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &m), fatal);
+		long r = ioctl(fd, kind[0] == 'r' ? VFIO_IOMMU_SPAPR_REGISTER_MEMORY : VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &m);
+		/* a short pin: mm_iommu_do_alloc passes pin_user_pages' count back as the ioctl's return
+		 * value, after unwinding everything (SPAPR-REG-FAULT's 6.12 variant); the caller sees a
+		 * return that is not an error, which is what the suite is told */
+		if (r > 0 && kind[0] == 'r') { logf_("REGISTER returned %ld (a short pin): answered ok", r); r = 0; }
+		return ioctl_result(kind, r, fatal);
 	}
 	if (!strcmp(kind, "enable")) return ioctl_result(kind, ioctl(fd, VFIO_IOMMU_ENABLE), fatal);
 	if (!strcmp(kind, "disable")) return ioctl_result(kind, ioctl(fd, VFIO_IOMMU_DISABLE), fatal);
