@@ -4,8 +4,9 @@ import type { Family, Rule } from '../spec/family.ts';
 import { type1 } from './type1.ts';
 import { viommu } from './viommu.ts';
 import { iommufd } from './iommufd.ts';
+import { spapr } from './spapr.ts';
 
-const registered: Family[] = [type1, viommu, iommufd];
+const registered: Family[] = [type1, viommu, iommufd, spapr];
 
 export const FAMILIES: readonly Family[] = registered;
 

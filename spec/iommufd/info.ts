@@ -2,7 +2,7 @@
 // hello, and the checks an in-process declaration must pass before the suite trusts it. u64
 // fields travel as hex strings; hwInfoType and group are JSON numbers.
 import { decodeU64Or, expectedError as bad, hex, isRecord, U64_MAX, WireError } from '../u64.ts';
-import { CAPABILITIES, PROFILES, type BackendInfo, type Capability, type Device, type HostInfo } from './backend.ts';
+import { CAPABILITIES, PROFILES, type BackendInfo, type Device, type HostInfo } from './backend.ts';
 import type { IovaRange } from './ops.ts';
 
 const range = (r: IovaRange) => ({ start: hex(r.start), last: hex(r.last) });
@@ -14,17 +14,23 @@ export function encodeInfo(info: BackendInfo): Record<string, unknown> {
     devices: info.devices.map((d) => ({
       pgsizes: hex(d.pgsizes), aperture: range(d.aperture), reserved: d.reserved.map(range), hwInfoType: d.hwInfoType, group: d.group,
     })),
-    host: {
-      pageSize: hex(h.pageSize), hugePageSize: hex(h.hugePageSize), arena: { start: hex(h.arena.start), size: hex(h.arena.size) },
-      ...(h.taskSize !== undefined ? { taskSize: hex(h.taskSize) } : {}),
-    },
+    host: encodeHost(h),
     capabilities: [...info.capabilities],
   };
 }
 
-/** Reads one declaration; `bigints` for in-process ones (u64 as bigint, extra fields allowed). */
-class Reader {
-  constructor(private readonly bigints: boolean) {}
+/** A host declaration as plain data (shared by the families whose backends declare a HostInfo). */
+export const encodeHost = (h: HostInfo): Record<string, unknown> => ({
+  pageSize: hex(h.pageSize), hugePageSize: hex(h.hugePageSize), arena: { start: hex(h.arena.start), size: hex(h.arena.size) },
+  ...(h.taskSize !== undefined ? { taskSize: hex(h.taskSize) } : {}),
+});
+
+/**
+ * Reads the parts of a declaration every family shares; `bigints` for in-process ones (u64 as
+ * bigint, extra fields allowed).
+ */
+export class InfoReader {
+  constructor(protected readonly bigints: boolean) {}
 
   record(v: unknown, where: string, names: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
     if (!isRecord(v)) throw bad(where, 'an object', v);
@@ -55,20 +61,17 @@ class Reader {
     throw bad(where, 'an array', v);
   }
 
+  /** An array of names, each one of `all` (a declaration's capabilities). */
+  members<T extends string>(v: unknown, where: string, all: readonly T[]): T[] {
+    return this.array(v, where).map((c, i) => {
+      if (!(all as readonly unknown[]).includes(c)) throw bad(`${where}[${i}]`, `one of ${all.join('|')}`, c);
+      return c as T;
+    });
+  }
+
   range(v: unknown, where: string): IovaRange {
     const r = this.record(v, where, ['start', 'last']);
     return { start: this.u64(r.start, `${where}.start`), last: this.u64(r.last, `${where}.last`) };
-  }
-
-  device(v: unknown, where: string): Device {
-    const d = this.record(v, where, ['pgsizes', 'aperture', 'reserved', 'hwInfoType', 'group']);
-    return {
-      pgsizes: this.u64(d.pgsizes, `${where}.pgsizes`),
-      aperture: this.range(d.aperture, `${where}.aperture`),
-      reserved: this.array(d.reserved, `${where}.reserved`).map((r, i) => this.range(r, `${where}.reserved[${i}]`)),
-      hwInfoType: this.count(d.hwInfoType, `${where}.hwInfoType`),
-      group: this.count(d.group, `${where}.group`, 2 ** 31 - 1),
-    };
   }
 
   host(v: unknown, where: string): HostInfo {
@@ -81,15 +84,26 @@ class Reader {
       ...(h.taskSize !== undefined ? { taskSize: this.u64(h.taskSize, `${where}.taskSize`) } : {}),
     };
   }
+}
+
+/** Reads one iommufd declaration. */
+class Reader extends InfoReader {
+  device(v: unknown, where: string): Device {
+    const d = this.record(v, where, ['pgsizes', 'aperture', 'reserved', 'hwInfoType', 'group']);
+    return {
+      pgsizes: this.u64(d.pgsizes, `${where}.pgsizes`),
+      aperture: this.range(d.aperture, `${where}.aperture`),
+      reserved: this.array(d.reserved, `${where}.reserved`).map((r, i) => this.range(r, `${where}.reserved[${i}]`)),
+      hwInfoType: this.count(d.hwInfoType, `${where}.hwInfoType`),
+      group: this.count(d.group, `${where}.group`, 2 ** 31 - 1),
+    };
+  }
 
   info(v: unknown, where: string): BackendInfo {
     const o = this.record(v, where, ['name', 'description', 'family', 'profile', 'devices', 'host', 'capabilities']);
     if (o.family !== 'iommufd') throw bad(`${where}.family`, '"iommufd"', o.family);
     if (!(PROFILES as readonly unknown[]).includes(o.profile)) throw bad(`${where}.profile`, `one of ${PROFILES.join('|')}`, o.profile);
-    const capabilities = this.array(o.capabilities, `${where}.capabilities`).map((c, i) => {
-      if (!(CAPABILITIES as readonly unknown[]).includes(c)) throw bad(`${where}.capabilities[${i}]`, `one of ${CAPABILITIES.join('|')}`, c);
-      return c as Capability;
-    });
+    const capabilities = this.members(o.capabilities, `${where}.capabilities`, CAPABILITIES);
     return {
       name: this.string(o.name, `${where}.name`),
       description: this.string(o.description, `${where}.description`),
@@ -122,8 +136,12 @@ export function checkGeometry(info: BackendInfo): string | null {
       after = r.last;
     }
   }
-  const h = info.host;
-  if (h.pageSize !== 4096n) return 'host.pageSize must be 4096';
+  return checkHost(info.host, [4096n]);
+}
+
+/** What is wrong with a host declaration whose page size must be one of `pageSizes`, or null. */
+export function checkHost(h: HostInfo, pageSizes: readonly bigint[]): string | null {
+  if (!pageSizes.includes(h.pageSize)) return `host.pageSize must be ${pageSizes.join(' or ')}`;
   if (h.hugePageSize === 0n || (h.hugePageSize & (h.hugePageSize - 1n)) !== 0n) return 'host.hugePageSize must be a power of two';
   if (h.arena.size === 0n || h.arena.start % h.pageSize !== 0n || h.arena.size % h.pageSize !== 0n) return 'host.arena must be a non-empty page-aligned range';
   if (h.arena.start + h.arena.size > U64_MAX) return 'host.arena must end below 2^64';
@@ -132,10 +150,14 @@ export function checkGeometry(info: BackendInfo): string | null {
 }
 
 /** What is wrong with an in-process backend's declaration (bigints, not wire strings), or null. */
-export function checkInfo(info: unknown): string | null {
+export const checkInfo = (info: unknown): string | null =>
+  checkDeclaration(info, (v) => new Reader(true).info(v, 'info'), checkGeometry);
+
+/** An in-process declaration read by `read` (which throws a WireError) and judged by `check`. */
+export function checkDeclaration<I>(info: unknown, read: (v: unknown) => I, check: (i: I) => string | null): string | null {
   if (!isRecord(info)) return 'has no "info"';
   try {
-    return checkGeometry(new Reader(true).info(info, 'info'));
+    return check(read(info));
   } catch (err) {
     if (err instanceof WireError) return err.message;
     throw err;

@@ -81,16 +81,26 @@ function decodeRanges(v: unknown, where: string, bigints: boolean): IovaRange[] 
 
 export function decodeField(type: FieldType, v: unknown, where: string, bigints = false): unknown {
   switch (type) {
-    case 'u64': return u64(v, where, bigints);
-    case 'u32':
-      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
-      throw bad(where, 'a u32 number', v);
     case 'ioas':
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_IOAS) return v;
       throw bad(where, `an IOAS handle 0..${MAX_IOAS - 1}`, v);
     case 'dev':
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < DEV_LIMIT) return v;
       throw bad(where, 'a device index in 0..2^31-1', v);
+    case 'ranges': return decodeRanges(v, where, bigints);
+    default: return decodeBasicField(type, v, where, bigints);
+  }
+}
+
+/** The field types every family with host memory shares: u64, u32, prot, backing, bool. */
+export type BasicFieldType = 'u64' | 'u32' | 'prot' | 'backing' | 'bool';
+
+export function decodeBasicField(type: BasicFieldType, v: unknown, where: string, bigints: boolean): unknown {
+  switch (type) {
+    case 'u64': return u64(v, where, bigints);
+    case 'u32':
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
+      throw bad(where, 'a u32 number', v);
     case 'prot':
       if (typeof v === 'string' && (PROTS as readonly string[]).includes(v)) return v;
       throw bad(where, `one of ${PROTS.join('|')}`, v);
@@ -100,7 +110,6 @@ export function decodeField(type: FieldType, v: unknown, where: string, bigints 
     case 'bool':
       if (typeof v === 'boolean') return v;
       throw bad(where, 'a boolean', v);
-    case 'ranges': return decodeRanges(v, where, bigints);
   }
 }
 

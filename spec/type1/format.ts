@@ -7,10 +7,10 @@ const UNMAP_FLAG_NAMES: [number, string][] = [[1, 'GET_DIRTY_BITMAP'], [2, 'ALL'
 const DIRTY_FLAG_NAMES: [number, string][] = [[1, 'START'], [2, 'STOP'], [4, 'GET_BITMAP']];
 const FLAG_NAMES: Partial<Record<Op['op'], [number, string][]>> = { map: MAP_FLAG_NAMES, unmap: UNMAP_FLAG_NAMES, dirtyPages: DIRTY_FLAG_NAMES };
 
-function flagNames(flags: number, names: [number, string][]): string {
+export function flagNames(flags: number, names: [number, string][]): string {
   const known = names.filter(([bit]) => flags & bit).map(([, n]) => n);
   const unknown = flags & ~names.reduce((m, [bit]) => m | bit, 0);
-  if (unknown) known.push(`0x${unknown.toString(16)}`);
+  if (unknown) known.push(`0x${(unknown >>> 0).toString(16)}`);
   return known.length ? known.join('|') : '0';
 }
 
@@ -23,14 +23,15 @@ export function formatOp(op: Op): string {
   return [op.op, ...parts].join(' ');
 }
 
-export function formatResult(r: Result): string {
+/** Any family's result whose values are u64s, arrays and records of them: `ok k=v ...` or the errno. */
+export function formatResult(r: Result | { ok: true } | { ok: false; errno: string }): string {
   if (!r.ok) return r.errno;
   const values = Object.entries(r).filter(([k]) => k !== 'ok');
   if (values.length === 0) return 'ok';
   return 'ok ' + values.map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
 }
 
-function formatValue(v: unknown): string {
+export function formatValue(v: unknown): string {
   if (typeof v === 'bigint') return hex(v);
   if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
   if (typeof v === 'object' && v !== null) {

@@ -1,0 +1,45 @@
+// The bundled mutants: a correct simulator with one realistic bug each. A conformance suite that
+// passes the correct simulators must fail every mutant, on the rule named here
+// (spec/spapr/rule-ids.md).
+import type { BugId } from './sim/policy.ts';
+
+export type MutantBase = 'sim-spapr-v2' | 'sim-spapr-v1';
+
+export interface Mutant {
+  /** The bundled backend name: `${base}~${id}`. */
+  readonly name: string;
+  readonly id: BugId;
+  readonly base: MutantBase;
+  readonly rule: string;
+  readonly description: string;
+}
+
+const mutant = (base: MutantBase, id: BugId, rule: string, description: string): Mutant =>
+  ({ name: `${base}~${id}`, id, base, rule, description });
+
+export const MUTANTS: readonly Mutant[] = [
+  mutant('sim-spapr-v2', 'table-free-keeps-charge', 'SPAPR-WINDOW-CHARGE',
+    'TCE_REMOVE and release free a window\'s table but never uncharge it: locked_vm only grows.'),
+  mutant('sim-spapr-v2', 'remove-uncharges-half', 'SPAPR-WINDOW-CHARGE',
+    'Freeing a table uncharges only the hardware table, not its userspace-view copy, so half of what TCE_CREATE charged stays (the 2019 it_allocated_size bug).'),
+  mutant('sim-spapr-v2', 'map-eexist', 'SPAPR-MAP-OVERWRITE',
+    'MAP over a valid TCE fails with EEXIST, as type1 refuses an overlapping mapping, instead of replacing it.'),
+  mutant('sim-spapr-v2', 'register-charges-per-container', 'SPAPR-REG-SHARED',
+    'REGISTER of a region another container of the same mm already registered charges its pages again, and UNREGISTER gives back only one charge.'),
+  mutant('sim-spapr-v2', 'partial-map-success', 'SPAPR-MAP-ATOMIC',
+    'A MAP that meets a bad page keeps the TCEs it set before it and answers success.'),
+  mutant('sim-spapr-v2', 'unregister-unpins-mapped', 'SPAPR-UNREG-MAPPED',
+    'UNREGISTER of a region TCEs still point into unpins and uncharges it and succeeds.'),
+  mutant('sim-spapr-v1', 'disable-keeps-charge', 'SPAPR-V1-DISABLE',
+    'DISABLE clears the enabled flag but not the whole-window charge of ENABLE.'),
+  mutant('sim-spapr-v2', 'no-mm-check', 'SPAPR-MM-BIND',
+    'A container bound to one mm takes ioctls from another process, on the first mm\'s memory.'),
+  mutant('sim-spapr-v2', 'unmap-empty-fails', 'SPAPR-UNMAP-CLEAR',
+    'UNMAP of a range that holds no valid TCE fails with ENOENT instead of clearing it silently.'),
+  mutant('sim-spapr-v2', 'default-window-uncharged', 'SPAPR-DEFAULT-WINDOW',
+    'The default window created by the first MAP, UNMAP or TCE_CREATE charges nothing for its table (its removal still uncharges it).'),
+  mutant('sim-spapr-v2', 'register-overlap-allowed', 'SPAPR-REG-OVERLAP',
+    'REGISTER of a region that overlaps a different registered region of the mm is accepted.'),
+  mutant('sim-spapr-v2', 'snapshot-follows-mremap', 'SPAPR-REG-SNAPSHOT',
+    'A TCE reaches the page the process maps at its user address now, not the page pinned at REGISTER.'),
+];
