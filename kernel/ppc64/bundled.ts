@@ -10,8 +10,9 @@ const linux = (profile: 'v2' | 'v1') => ({
   description: `Linux 6.12 (Debian ppc64le) ${profile === 'v2' ? 'VFIO_SPAPR_TCE_v2_IOMMU' : 'VFIO_SPAPR_TCE_IOMMU'} in a pseries guest (QEMU TCG), one edu device per PHB`,
   kind: 'real' as const,
   command: `${tsProgram(PPC64_RUNNER)} --profile ${profile}`,
-  // The first request waits for the VM to boot: about 20 s alone, over a minute on a loaded host.
-  timeoutMs: 300_000,
+  // The first request waits for the guest to boot under TCG: about 20 s alone, over a minute on
+  // a loaded host.
+  timeoutMs: 600_000,
   note: 'boots a ppc64 VM under TCG; needs root for apt-get on first use',
 });
 
