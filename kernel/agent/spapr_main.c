@@ -230,7 +230,12 @@ static void execute(long long id, J *req)
 		if (k) emit(",");
 		if (spapr_op(op, &fatal) < 0) break;
 	}
-	if (fatal) { reply_error(id, fatal); return; }
+	if (fatal) {
+		char m[320];
+		snprintf(m, sizeof m, "operation %d of the batch: %s", k, fatal);
+		reply_error(id, m);
+		return;
+	}
 	emit("]}");
 	send_line();
 }

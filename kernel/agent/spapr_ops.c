@@ -22,17 +22,17 @@ static const char *fatal_msg(const char *kind, const char *what)
 	return m;
 }
 
-/* an ioctl's answer: 0 is success; the kernel's positive returns have no place in the
- * family's results and are reported as such (a short pin of REGISTER_MEMORY, mm_iommu_do_alloc) */
+/* An ioctl's answer, by the uAPI's convention: a negative return is the error, anything else
+ * success. 6.12 returns positive values that are no success: 1 from MAP and UNMAP when
+ * iommu_tce_put_param_check / iommu_tce_clear_param_check fail (arch/powerpc/include/asm/iommu.h:
+ * both macros join -EINVAL results with ||), and pin_user_pages' count from a short-pinned
+ * REGISTER (mm_iommu_do_alloc). A caller testing for a negative return takes them as success,
+ * and so are they answered (logged on the console): the model then names the rule the kernel
+ * breaks at that very operation. */
 static int ioctl_result(const char *kind, long r, const char **fatal)
 {
 	if (r < 0) return op_errno_result(errno, fatal);
-	if (r > 0) {
-		static char m[96];
-		snprintf(m, sizeof m, "%s: the ioctl returned %ld", kind, r);
-		*fatal = m;
-		return -1;
-	}
+	if (r > 0) logf_("%s returned %ld: answered ok", kind, r);
 	emit("{\"ok\":true}");
 	return 0;
 }
@@ -110,12 +110,7 @@ static int container_op(const char *kind, J *op, int i, const char **fatal)
 	if (!strcmp(kind, "register") || !strcmp(kind, "unregister")) {
 		struct vfio_iommu_spapr_register_memory m = { .argsz = sizeof m, .flags = flags, .vaddr = fu64(op, "vaddr"), .size = fu64(op, "size") };
 		if (bad) return 1;
-		long r = ioctl(fd, kind[0] == 'r' ? VFIO_IOMMU_SPAPR_REGISTER_MEMORY : VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &m);
-		/* a short pin: mm_iommu_do_alloc passes pin_user_pages' count back as the ioctl's return
-		 * value, after unwinding everything (SPAPR-REG-FAULT's 6.12 variant); the caller sees a
-		 * return that is not an error, which is what the suite is told */
-		if (r > 0 && kind[0] == 'r') { logf_("REGISTER returned %ld (a short pin): answered ok", r); r = 0; }
-		return ioctl_result(kind, r, fatal);
+		return ioctl_result(kind, ioctl(fd, kind[0] == 'r' ? VFIO_IOMMU_SPAPR_REGISTER_MEMORY : VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &m), fatal);
 	}
 	if (!strcmp(kind, "enable")) return ioctl_result(kind, ioctl(fd, VFIO_IOMMU_ENABLE), fatal);
 	if (!strcmp(kind, "disable")) return ioctl_result(kind, ioctl(fd, VFIO_IOMMU_DISABLE), fatal);
