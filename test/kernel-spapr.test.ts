@@ -32,6 +32,24 @@ function runSuite(name: string, runs: number): Promise<{ code: number | null; ou
   return new Promise((resolve) => child.on('exit', (code) => { fs.rmSync(cases, { recursive: true, force: true }); resolve({ code, out }); }));
 }
 
+/** One guest for a describe block: booted and greeted before its tests, said bye to after. */
+function session(profile: 'v2' | 'v1'): { peer: KernelPeer; info: Record<string, any>; arena: bigint } {
+  const s = {} as { peer: KernelPeer; info: Record<string, any>; arena: bigint };
+  beforeAll(async () => {
+    s.peer = new KernelPeer(['--profile', profile], RUNNER);
+    const hello = await s.peer.request({ type: 'hello', protocol: 2, suite: 'kernel-spapr.test' });
+    expect(hello.type, s.peer.stderr).toBe('hello');
+    s.info = hello.info;
+    s.arena = BigInt(s.info.host.arena.start);
+  }, 600_000);
+  afterAll(async () => {
+    await s.peer.request({ type: 'bye' });
+    s.peer.close();
+    expect(await s.peer.exited()).toBe(0);
+  });
+  return s;
+}
+
 for (const profile of ['v2', 'v1'] as const) {
   describe.skipIf(!enabled)(`linux-spapr-${profile}@pseries: the suite completes`, () => {
     test('run --runs 2 with its expectations: closing line, exit 0 or 1, no backend fault', async () => {
@@ -44,45 +62,31 @@ for (const profile of ['v2', 'v1'] as const) {
 }
 
 describe.skipIf(!enabled)('kernel agent, sPAPR v2 (linux-spapr-v2@pseries)', () => {
-  let peer: KernelPeer;
-  let info: Record<string, any>;
-  let arena: bigint;
-  beforeAll(async () => {
-    peer = new KernelPeer(['--profile', 'v2'], RUNNER);
-    const hello = await peer.request({ type: 'hello', protocol: 2, suite: 'kernel-spapr.test' });
-    expect(hello.type, peer.stderr).toBe('hello');
-    info = hello.info;
-    arena = BigInt(info.host.arena.start);
-  }, 600_000);
-  afterAll(async () => {
-    await peer.request({ type: 'bye' });
-    peer.close();
-    expect(await peer.exited()).toBe(0);
-  });
+  const s = session('v2');
 
   test('SPAPR-INFO: hello declares what TCE_GET_INFO reports for each container', async () => {
-    expect(info).toMatchObject({ family: 'spapr', profile: 'spapr-v2' });
-    expect(info.containers).toHaveLength(2);
-    expect((await peer.request({ type: 'reset' })).type).toBe('reset');
-    const r = await peer.execute([{ op: 'getInfo', proc: 0, ct: 0 }, { op: 'getInfo', proc: 0, ct: 1 }]);
+    expect(s.info).toMatchObject({ family: 'spapr', profile: 'spapr-v2' });
+    expect(s.info.containers).toHaveLength(2);
+    expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
+    const r = await s.peer.execute([{ op: 'getInfo', proc: 0, ct: 0 }, { op: 'getInfo', proc: 0, ct: 1 }]);
     for (const [i, g] of r.entries()) {
-      const c = info.containers[i];
+      const c = s.info.containers[i];
       expect(g).toMatchObject({ ok: true, dma32WindowStart: c.dma32.start, dma32WindowSize: c.dma32.size });
       expect(g.ddw).toEqual(c.ddw);
       expect(BigInt(c.ddw.pgsizes) & PAGE).toBe(PAGE);
       expect(c.tableSizing).toBe('pseries');
     }
-    expect((await peer.request({ type: 'hello', protocol: 1, suite: 'kernel-spapr.test' })).type).toBe('error');
+    expect((await s.peer.request({ type: 'hello', protocol: 1, suite: 'kernel-spapr.test' })).type).toBe('error');
   });
 
   test('SPAPR-UNREG-MAPPED (6.12 bug): UNREGISTER of a mapped region answers 0, a second ENOENT, the pages stay charged', async () => {
-    expect((await peer.request({ type: 'reset' })).type).toBe('reset');
-    const table = tablePages(BigInt(info.containers[0].dma32.size));
-    const region = { proc: 0, ct: 0, flags: 0, vaddr: hx(arena), size: '0x10000' };
-    const r = await peer.execute([
-      { op: 'mmap', proc: 0, vaddr: hx(arena), size: '0x10000', prot: 'rw', backing: 'anon' },
+    expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
+    const table = tablePages(BigInt(s.info.containers[0].dma32.size));
+    const region = { proc: 0, ct: 0, flags: 0, vaddr: hx(s.arena), size: '0x10000' };
+    const r = await s.peer.execute([
+      { op: 'mmap', proc: 0, vaddr: hx(s.arena), size: '0x10000', prot: 'rw', backing: 'anon' },
       { op: 'register', ...region },
-      { op: 'map', proc: 0, ct: 0, flags: 3, iova: '0x0', vaddr: hx(arena), size: '0x1000' },
+      { op: 'map', proc: 0, ct: 0, flags: 3, iova: '0x0', vaddr: hx(s.arena), size: '0x1000' },
       { op: 'counters' },
       { op: 'unregister', ...region },
       { op: 'unregister', ...region },
@@ -98,15 +102,15 @@ describe.skipIf(!enabled)('kernel agent, sPAPR v2 (linux-spapr-v2@pseries)', () 
   });
 
   test('SPAPR-MAP-WINDOW-END: a MAP past the window end is answered EINVAL without the kernel, with the default window created as the kernel would', async () => {
-    expect((await peer.request({ type: 'reset' })).type).toBe('reset');
-    const c = info.containers[0];
+    expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
+    const c = s.info.containers[0];
     const end = BigInt(c.dma32.start) + BigInt(c.dma32.size);
-    const r = await peer.execute([
-      { op: 'mmap', proc: 0, vaddr: hx(arena), size: '0x2000', prot: 'rw', backing: 'anon' },
-      { op: 'register', proc: 0, ct: 0, flags: 0, vaddr: hx(arena), size: '0x2000' },
-      { op: 'map', proc: 0, ct: 0, flags: 3, iova: hx(end - PAGE), vaddr: hx(arena), size: '0x2000' },
+    const r = await s.peer.execute([
+      { op: 'mmap', proc: 0, vaddr: hx(s.arena), size: '0x2000', prot: 'rw', backing: 'anon' },
+      { op: 'register', proc: 0, ct: 0, flags: 0, vaddr: hx(s.arena), size: '0x2000' },
+      { op: 'map', proc: 0, ct: 0, flags: 3, iova: hx(end - PAGE), vaddr: hx(s.arena), size: '0x2000' },
       { op: 'counters' },
-      { op: 'map', proc: 0, ct: 0, flags: 3, iova: hx(end - PAGE), vaddr: hx(arena), size: '0x1000' },
+      { op: 'map', proc: 0, ct: 0, flags: 3, iova: hx(end - PAGE), vaddr: hx(s.arena), size: '0x1000' },
     ]);
     expect(r[2]).toEqual({ ok: false, errno: 'EINVAL' });
     expect(BigInt(r[3]!.lockedVm[0])).toBe(2n + tablePages(BigInt(c.dma32.size)));
@@ -114,11 +118,11 @@ describe.skipIf(!enabled)('kernel agent, sPAPR v2 (linux-spapr-v2@pseries)', () 
   });
 
   test('reset: a fresh mm and fresh containers (nothing charged, MAP before REGISTER is EPERM)', async () => {
-    expect((await peer.request({ type: 'reset' })).type).toBe('reset');
-    const r = await peer.execute([
+    expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
+    const r = await s.peer.execute([
       { op: 'counters' },
-      { op: 'mmap', proc: 0, vaddr: hx(arena), size: '0x1000', prot: 'rw', backing: 'anon' },
-      { op: 'map', proc: 0, ct: 1, flags: 3, iova: '0x0', vaddr: hx(arena), size: '0x1000' },
+      { op: 'mmap', proc: 0, vaddr: hx(s.arena), size: '0x1000', prot: 'rw', backing: 'anon' },
+      { op: 'map', proc: 0, ct: 1, flags: 3, iova: '0x0', vaddr: hx(s.arena), size: '0x1000' },
     ]);
     expect(r[0]).toEqual({ ok: true, lockedVm: ['0x0'] });
     expect(r[2]).toEqual({ ok: false, errno: 'EPERM' });
@@ -126,33 +130,19 @@ describe.skipIf(!enabled)('kernel agent, sPAPR v2 (linux-spapr-v2@pseries)', () 
 });
 
 describe.skipIf(!enabled)('kernel agent, sPAPR v1 (linux-spapr-v1@pseries)', () => {
-  let peer: KernelPeer;
-  let info: Record<string, any>;
-  let arena: bigint;
-  beforeAll(async () => {
-    peer = new KernelPeer(['--profile', 'v1'], RUNNER);
-    const hello = await peer.request({ type: 'hello', protocol: 2, suite: 'kernel-spapr.test' });
-    expect(hello.type, peer.stderr).toBe('hello');
-    info = hello.info;
-    arena = BigInt(info.host.arena.start);
-  }, 600_000);
-  afterAll(async () => {
-    await peer.request({ type: 'bye' });
-    peer.close();
-    expect(await peer.exited()).toBe(0);
-  });
+  const s = session('v1');
 
   test('SPAPR-V1-ENABLE and SPAPR-MAP-V1-PIN (6.12 bug): ENABLE charges the 32-bit window; a READ MAP of read-only memory fails EFAULT', async () => {
-    expect(info).toMatchObject({ family: 'spapr', profile: 'spapr-v1' });
-    expect(info.containers[0].ddw).toBeUndefined();
-    expect((await peer.request({ type: 'reset' })).type).toBe('reset');
-    const dma32 = BigInt(info.containers[0].dma32.size);
-    const r = await peer.execute([
+    expect(s.info).toMatchObject({ family: 'spapr', profile: 'spapr-v1' });
+    expect(s.info.containers[0].ddw).toBeUndefined();
+    expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
+    const dma32 = BigInt(s.info.containers[0].dma32.size);
+    const r = await s.peer.execute([
       { op: 'enable', proc: 0, ct: 0 },
       { op: 'counters' },
-      { op: 'mmap', proc: 0, vaddr: hx(arena), size: '0x1000', prot: 'r', backing: 'anon' },
-      { op: 'map', proc: 0, ct: 0, flags: 1, iova: '0x0', vaddr: hx(arena), size: '0x1000' },
-      { op: 'register', proc: 0, ct: 0, flags: 0, vaddr: hx(arena), size: '0x1000' },
+      { op: 'mmap', proc: 0, vaddr: hx(s.arena), size: '0x1000', prot: 'r', backing: 'anon' },
+      { op: 'map', proc: 0, ct: 0, flags: 1, iova: '0x0', vaddr: hx(s.arena), size: '0x1000' },
+      { op: 'register', proc: 0, ct: 0, flags: 0, vaddr: hx(s.arena), size: '0x1000' },
     ]);
     expect(r[0]).toEqual({ ok: true });
     expect(BigInt(r[1]!.lockedVm[0])).toBe(dma32 / PAGE);

@@ -103,6 +103,10 @@ static void find_port(void)
 static int probe(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* v1 cannot create windows, but the declaration names the platform's starts whatever the
+	 * profile: read them through a v2 container (v1's GET_INFO has no DDW part, and emit_info
+	 * leaves ddw out for v1) */
+	spapr_v1 = 0;
 	for (int p = 0; p < n_phb; p++) {
 		const int i = 0;
 		ct[i].phb = p;
@@ -189,11 +193,9 @@ static void emit_info(void)
 	for (int i = 0; i < n_ct; i++) {
 		const struct spapr_geometry *g = &geo[i];
 		emit("%s{\"dma32\":{\"start\":\"0x%" PRIx64 "\",\"size\":\"0x%" PRIx64 "\"}", i ? "," : "", g->dma32_start, g->dma32_size);
-		if (g->ddw)
-			emit(",\"ddw\":{\"pgsizes\":\"0x%" PRIx64 "\",\"maxDynamicWindows\":%u,\"levels\":%u},\"windowStarts\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\"]",
-			     g->pgsizes, g->max_windows, g->levels, g->window_start[0], g->window_start[1]);
-		else
-			emit(",\"windowStarts\":[]");
+		if (g->ddw && !spapr_v1)
+			emit(",\"ddw\":{\"pgsizes\":\"0x%" PRIx64 "\",\"maxDynamicWindows\":%u,\"levels\":%u}", g->pgsizes, g->max_windows, g->levels);
+		emit(",\"windowStarts\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\"]", g->window_start[0], g->window_start[1]);
 		emit(",\"tableSizing\":\"pseries\"}");
 	}
 	emit("],\"host\":{\"pageSize\":\"0x%lx\",\"hugePageSize\":\"0x200000\",\"arena\":{\"start\":\"0x%llx\",\"size\":\"0x%llx\"}}",
