@@ -117,6 +117,16 @@ describe.skipIf(!enabled)('kernel agent, sPAPR v2 (linux-spapr-v2@pseries)', () 
     expect(r[4]).toEqual({ ok: true }); // the guest lives on
   });
 
+  test('SPAPR-CREATE-PSERIES (6.12, an undefined shift): a window smaller than its page answers EINVAL and leaves the PHB able to create windows', async () => {
+    expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
+    const r = await s.peer.execute([
+      { op: 'create', proc: 0, ct: 0, flags: 0, pageShift: 12, windowSize: '0x800', levels: 1 },
+      { op: 'create', proc: 0, ct: 0, flags: 0, pageShift: 12, windowSize: '0x100000', levels: 1 },
+    ]);
+    expect(r[0]).toEqual({ ok: false, errno: 'EINVAL' }); // the rule wants ENODEV
+    expect(r[1]).toEqual({ ok: true, startAddr: s.info.containers[0].windowStarts[1] });
+  });
+
   test('reset: a fresh mm and fresh containers (nothing charged, MAP before REGISTER is EPERM)', async () => {
     expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
     const r = await s.peer.execute([
