@@ -117,6 +117,37 @@ describe.skipIf(!enabled)('kernel agent, sPAPR v2 (linux-spapr-v2@pseries)', () 
     expect(r[4]).toEqual({ ok: true }); // the guest lives on
   });
 
+  test('SPAPR-DMA-REACH: the device reads and writes the pages its valid TCEs point at, nothing elsewhere; the DMA scratch leaves locked_vm alone even at RLIMIT_MEMLOCK 0', async () => {
+    expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
+    const a = s.arena;
+    const r = await s.peer.execute([
+      { op: 'mmap', proc: 0, vaddr: hx(a), size: '0x4000', prot: 'rw', backing: 'anon' },
+      { op: 'cpuWrite', proc: 0, vaddr: hx(a), token: '0x1122334455667788' },
+      { op: 'dmaRead', ct: 0, iova: '0x0' }, // nothing mapped yet
+      { op: 'register', proc: 0, ct: 0, flags: 0, vaddr: hx(a), size: '0x4000' },
+      { op: 'map', proc: 0, ct: 0, flags: 3, iova: '0x0', vaddr: hx(a), size: '0x2000' },
+      { op: 'map', proc: 0, ct: 0, flags: 1, iova: '0x3000', vaddr: hx(a + 0x3000n), size: '0x1000' },
+      { op: 'setRlimitMemlock', proc: 0, bytes: '0x0' },
+      { op: 'counters' },
+      { op: 'dmaRead', ct: 0, iova: '0x0' },
+      { op: 'dmaWrite', ct: 0, iova: '0x1008', token: '0xabcdef' },
+      { op: 'cpuRead', proc: 0, vaddr: hx(a + 0x1008n) },
+      { op: 'dmaWrite', ct: 0, iova: '0x3000', token: '0x77' }, // a READ TCE: the device may not write
+      { op: 'cpuRead', proc: 0, vaddr: hx(a + 0x3000n) },
+      { op: 'dmaRead', ct: 0, iova: '0x2000' }, // an empty TCE
+      { op: 'dmaRead', ct: 1, iova: '0x0' }, // another container's device
+      { op: 'counters' },
+    ]);
+    expect(r.every((x) => x.ok), JSON.stringify(r)).toBe(true);
+    expect(r[2]!.token).toBe('0x0');
+    expect(r[8]!.token).toBe('0x1122334455667788');
+    expect(r[10]!.token).toBe('0xabcdef');
+    expect(r[12]!.token).toBe('0x0');
+    expect(r[13]!.token).toBe('0x0');
+    expect(r[14]!.token).toBe('0x0');
+    expect(r[15]).toEqual(r[7]);
+  });
+
   test('SPAPR-CREATE-PSERIES (6.12, an undefined shift): a window smaller than its page answers EINVAL and leaves the PHB able to create windows', async () => {
     expect((await s.peer.request({ type: 'reset' })).type).toBe('reset');
     const r = await s.peer.execute([

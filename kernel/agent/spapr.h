@@ -12,6 +12,7 @@
 #ifndef AGENT_SPAPR_H
 #define AGENT_SPAPR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MAXCT 4
@@ -38,14 +39,24 @@ extern struct spapr_geometry geo[MAXPHB];
  * PHB is marked and later cases use spare ones. */
 void phb_taint(int phb);
 
-/* a window the case created or the default one (spapr_guard.c) */
-struct spapr_window { uint64_t start, size; int shift; };
+/* a window the case created or the default one (spapr_guard.c, spapr_dma.c); `exists`: an
+ * answer of the kernel proved it created (the default window is pending until then) */
+struct spapr_window { uint64_t start, size; int shift, exists; };
+
+/* IOVA ranges [lo, hi) whose TCEs may be valid: every MAP the kernel answered 0, less what
+ * UNMAP, TCE_REMOVE and release cleared (spapr_dma.c picks its scratch entry outside them) */
+#define MAXRUN 256
 
 struct spapr_ct {
 	int phb; /* the edu device (geo[]) this case uses for the container */
 	int container, group;
 	struct spapr_window win[MAXWIN];
 	int nwin;
+	uint64_t run[MAXRUN][2];
+	int nrun, overflow, disabled;
+	int device;              /* the edu device's fd, its BAR0 mapped */
+	volatile uint8_t *bar0;
+	size_t bar0_size;
 };
 extern struct spapr_ct ct[MAXCT];
 
@@ -56,6 +67,18 @@ void ct_close(int i);
 /* windows: TCE_CREATE and TCE_REMOVE succeeded */
 void win_add(int i, uint64_t start, uint64_t size, int shift);
 void win_remove(int i, uint64_t start);
+/* the window holding iova, or NULL */
+struct spapr_window *win_at(int i, uint64_t iova);
+/* the TCEs that may be valid: a MAP answered 0 sets, an UNMAP answered 0 or a removed window clears */
+void run_set(int i, uint64_t iova, uint64_t size);
+void run_clear(int i, uint64_t iova, uint64_t size);
+
+/* CAP_IPC_LOCK as the case set it (setCapIpcLock), restored after the DMA scratch's REGISTER */
+extern int cap_held;
+
+/* dmaRead (write 0: *token is what the device read) or dmaWrite of *token, by container i's
+ * device at bus address iova; 0, or -1 with *fatal */
+int spapr_dma(int i, int write, uint64_t iova, uint64_t *token, const char **fatal);
 
 /* VFIO_IOMMU_MAP_DMA on container i, or the kernel's answer to it without running it when it
  * would oops (spapr_guard.c); 0 or -1 with errno */

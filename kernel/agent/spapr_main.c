@@ -200,7 +200,7 @@ static void emit_info(void)
 	}
 	emit("],\"host\":{\"pageSize\":\"0x%lx\",\"hugePageSize\":\"0x200000\",\"arena\":{\"start\":\"0x%llx\",\"size\":\"0x%llx\"}}",
 	     sysconf(_SC_PAGESIZE), ARENA_START, ARENA_SIZE);
-	emit(",\"capabilities\":[\"cpuRead\",\"mremap\",\"rlimit\",\"capIpcLock\"]}");
+	emit(",\"capabilities\":[\"dma\",\"dmaWrite\",\"cpuRead\",\"mremap\",\"rlimit\",\"capIpcLock\"]}");
 }
 
 static char *line;

@@ -81,6 +81,7 @@ static int host_op(const char *kind, J *op, const char **fatal)
 		int on = fbool(op, "enabled");
 		if (bad) return 1;
 		r = set_cap_ipc_lock(on);
+		if (r == 0) cap_held = on;
 	} else {
 		*fatal = fatal_msg(kind, "not an operation of this backend");
 		return -1;
@@ -112,8 +113,12 @@ static int container_op(const char *kind, J *op, int i, const char **fatal)
 		if (bad) return 1;
 		return ioctl_result(kind, ioctl(fd, kind[0] == 'r' ? VFIO_IOMMU_SPAPR_REGISTER_MEMORY : VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &m), fatal);
 	}
-	if (!strcmp(kind, "enable")) return ioctl_result(kind, ioctl(fd, VFIO_IOMMU_ENABLE), fatal);
-	if (!strcmp(kind, "disable")) return ioctl_result(kind, ioctl(fd, VFIO_IOMMU_DISABLE), fatal);
+	if (!strcmp(kind, "enable") || !strcmp(kind, "disable")) {
+		int en = kind[0] == 'e';
+		long r = ioctl(fd, en ? VFIO_IOMMU_ENABLE : VFIO_IOMMU_DISABLE);
+		if (r == 0) ct[i].disabled = !en;
+		return ioctl_result(kind, r, fatal);
+	}
 	if (!strcmp(kind, "getInfo")) return get_info(fd, fatal);
 	if (!strcmp(kind, "create")) {
 		struct vfio_iommu_spapr_tce_create c = { .argsz = sizeof c, .flags = flags, .page_shift = (uint32_t)fnum(op, "pageShift"),
@@ -123,6 +128,7 @@ static int container_op(const char *kind, J *op, int i, const char **fatal)
 			if (errno == ENODEV) phb_taint(ct[i].phb);
 			return op_errno_result(errno, fatal);
 		}
+		for (int w = 0; w < ct[i].nwin; w++) ct[i].win[w].exists = 1; /* the pending default first */
 		win_add(i, c.start_addr, c.window_size, (int)c.page_shift);
 		emit("{\"ok\":true,\"startAddr\":\"0x%llx\"}", (unsigned long long)c.start_addr);
 		return 0;
@@ -138,12 +144,31 @@ static int container_op(const char *kind, J *op, int i, const char **fatal)
 	if (!strcmp(kind, "map")) {
 		uint64_t iova = fu64(op, "iova"), vaddr = fu64(op, "vaddr"), size = fu64(op, "size");
 		if (bad) return 1;
-		return ioctl_result(kind, guarded_map(i, flags, iova, vaddr, size), fatal);
+		int r = guarded_map(i, flags, iova, vaddr, size);
+		if (r == 0) {
+			run_set(i, iova, size);
+			if (win_at(i, iova)) win_at(i, iova)->exists = 1;
+		}
+		return ioctl_result(kind, r, fatal);
 	}
 	if (!strcmp(kind, "unmap")) {
 		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .flags = flags, .iova = fu64(op, "iova"), .size = fu64(op, "size") };
 		if (bad) return 1;
-		return ioctl_result(kind, ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u), fatal);
+		int r = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u);
+		if (r == 0) {
+			run_clear(i, u.iova, u.size);
+			if (win_at(i, u.iova)) win_at(i, u.iova)->exists = 1;
+		}
+		return ioctl_result(kind, r, fatal);
+	}
+	if (!strcmp(kind, "dmaRead") || !strcmp(kind, "dmaWrite")) {
+		int w = kind[3] == 'W';
+		uint64_t iova = fu64(op, "iova"), t = w ? fu64(op, "token") : 0;
+		if (bad) return 1;
+		if (spapr_dma(i, w, iova, &t, fatal) < 0) return -1;
+		if (w) emit("{\"ok\":true}");
+		else emit("{\"ok\":true,\"token\":\"0x%" PRIx64 "\"}", t);
+		return 0;
 	}
 	if (!strcmp(kind, "closeContainer")) {
 		ct_close(i);

@@ -34,7 +34,7 @@ const MODULES = 'vfio vfio_iommu_spapr_tce vfio-pci-core vfio-pci';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const AGENT_DIR = path.join(HERE, '..', 'agent');
 /** The ppc agent: its own files (spapr*) and the shared JSON, logging and host-memory parts. */
-const AGENT_SHARED = ['json.c', 'json.h', 'util.c', 'util.h', 'host.c', 'host.h', 'config.h', 'mmio.h'];
+const AGENT_SHARED = ['json.c', 'json.h', 'util.c', 'util.h', 'host.c', 'host.h', 'config.h', 'mmio.h', 'edu.h'];
 
 interface Options {
   profile: 'v1' | 'v2';
