@@ -97,9 +97,13 @@ static void find_port(void)
 	if (d) closedir(d);
 }
 
-/* GET_INFO of each PHB's container and, on v2, where TCE_CREATE puts a window: in slot 1 (the
- * first TCE_CREATE makes the default window first, tce_iommu_create_default_window) and in slot
- * 0 (after both are removed) */
+/* GET_INFO of each PHB's container and, on v2, where TCE_CREATE puts a dynamic window: in slot 0
+ * of a fresh container whose pending default window was cancelled (TCE_REMOVE of its start), and
+ * in slot 1 (the first TCE_CREATE of a fresh container makes the default window first,
+ * tce_iommu_create_default_window). On pseries the hypervisor places it: at the 64-bit address
+ * while its 32-bit window is live, which a cancelled default window leaves so; a default window
+ * that was created and then removed frees the 32-bit place, and a dynamic window made then
+ * starts there (0x0), which the declaration's one start per slot cannot say. */
 static int probe(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -122,16 +126,18 @@ static int probe(void)
 		g->max_windows = info.ddw.max_dynamic_windows_supported;
 		g->levels = info.ddw.levels;
 		if (!g->ddw) { ct_close(i); continue; }
-		struct vfio_iommu_spapr_tce_create c = { .argsz = sizeof c, .page_shift = 12, .window_size = 1 << 24, .levels = 1 };
-		struct vfio_iommu_spapr_tce_remove rm = { .argsz = sizeof rm };
-		if (ioctl(ct[i].container, VFIO_IOMMU_SPAPR_TCE_CREATE, &c) < 0) { logf_("probe TCE_CREATE (slot 1): %m"); return 1; }
-		g->window_start[1] = c.start_addr;
-		rm.start_addr = c.start_addr;
-		if (ioctl(ct[i].container, VFIO_IOMMU_SPAPR_TCE_REMOVE, &rm) < 0) { logf_("probe TCE_REMOVE: %m"); return 1; }
-		rm.start_addr = g->dma32_start;
-		if (ioctl(ct[i].container, VFIO_IOMMU_SPAPR_TCE_REMOVE, &rm) < 0) { logf_("probe TCE_REMOVE (default): %m"); return 1; }
+		/* slot 0: a shape that is not the default window's (64 KiB pages), so that it is a
+		 * dynamic window and not the 32-bit one restored (is_default_window_request) */
+		struct vfio_iommu_spapr_tce_create c = { .argsz = sizeof c, .page_shift = 16, .window_size = 1 << 24, .levels = 1 };
+		struct vfio_iommu_spapr_tce_remove rm = { .argsz = sizeof rm, .start_addr = g->dma32_start };
+		if (ioctl(ct[i].container, VFIO_IOMMU_SPAPR_TCE_REMOVE, &rm) < 0) { logf_("probe TCE_REMOVE (pending default): %m"); return 1; }
 		if (ioctl(ct[i].container, VFIO_IOMMU_SPAPR_TCE_CREATE, &c) < 0) { logf_("probe TCE_CREATE (slot 0): %m"); return 1; }
 		g->window_start[0] = c.start_addr;
+		ct_close(i);
+		if (ct_open(i) < 0) return 1;
+		c.page_shift = 12;
+		if (ioctl(ct[i].container, VFIO_IOMMU_SPAPR_TCE_CREATE, &c) < 0) { logf_("probe TCE_CREATE (slot 1): %m"); return 1; }
+		g->window_start[1] = c.start_addr;
 		ct_close(i);
 	}
 	/* the declaration has one geometry per container, and a case may put a container on any PHB */
