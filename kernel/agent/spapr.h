@@ -64,7 +64,7 @@ extern struct spapr_ct ct[MAXCT];
 int ct_open(int i);
 void ct_close(int i);
 
-/* windows: TCE_CREATE and TCE_REMOVE succeeded */
+/* windows: TCE_CREATE succeeded; TCE_REMOVE at an address succeeded */
 void win_add(int i, uint64_t start, uint64_t size, int shift);
 void win_remove(int i, uint64_t start);
 /* the window holding iova, or NULL */

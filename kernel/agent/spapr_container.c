@@ -122,13 +122,13 @@ void run_clear(int i, uint64_t iova, uint64_t size)
 
 void win_remove(int i, uint64_t start)
 {
+	/* TCE_REMOVE takes any address inside the window (tce_iommu_remove_window looks it up with
+	 * tce_iommu_find_table), and start 0 cancels a pending default window */
 	struct spapr_ct *c = &ct[i];
-	/* the newest first: a window re-created at the start of a removed one */
-	for (int w = c->nwin - 1; w >= 0; w--) {
-		if (c->win[w].start != start) continue;
-		run_clear(i, c->win[w].start, c->win[w].size);
-		memmove(&c->win[w], &c->win[w + 1], (c->nwin - w - 1) * sizeof c->win[0]);
-		c->nwin--;
-		return;
-	}
+	struct spapr_window *x = win_at(i, start);
+	if (!x) return;
+	int w = (int)(x - c->win);
+	run_clear(i, x->start, x->size);
+	memmove(&c->win[w], &c->win[w + 1], (c->nwin - w - 1) * sizeof c->win[0]);
+	c->nwin--;
 }
