@@ -1,7 +1,6 @@
 // The sPAPR TCE family: VFIO's sPAPR TCE container (v1 and v2) with its memory preregistration
 // and DMA windows. This file only assembles what spec/spapr, models/spapr, properties/spapr and
 // backends/spapr define.
-import { fileURLToPath } from 'node:url';
 import type { Family } from '../spec/family.ts';
 import { CAPABILITIES, capabilitiesFor, PROFILES, type BackendInfo } from '../spec/spapr/backend.ts';
 import { OBSERVATIONS, type Op, type Result } from '../spec/spapr/ops.ts';
@@ -14,19 +13,7 @@ import { renderRuleDoc } from '../spec/rule-doc.ts';
 import { SpaprModel } from '../models/spapr/system.ts';
 import { PROPERTIES } from '../properties/spapr/catalog.ts';
 import { BUNDLED } from '../backends/spapr/index.ts';
-import { tsProgram } from './runner.ts';
-
-/** Linux 6.12 ppc64le in a pseries guest (kernel/ppc64/backend.ts), one name per container type. */
-const KERNEL_RUNNER = fileURLToPath(new URL('../kernel/ppc64/backend.ts', import.meta.url));
-const kernel = (profile: 'v1' | 'v2') => ({
-  name: `linux-spapr-${profile}@pseries`,
-  description: `Linux 6.12 (Debian ppc64le) VFIO sPAPR TCE ${profile} containers in a pseries guest under QEMU TCG with edu devices`,
-  kind: 'real' as const,
-  command: `${tsProgram(KERNEL_RUNNER)} --profile ${profile}`,
-  // The first request waits for the guest to boot under TCG.
-  timeoutMs: 600_000,
-  note: 'boots a ppc64 VM under TCG; needs root for apt-get on first use',
-});
+import { SPAPR_KERNEL_BACKENDS } from '../kernel/ppc64/bundled.ts';
 
 export const spapr: Family<Op, Result, BackendInfo> = {
   id: 'spapr',
@@ -37,7 +24,7 @@ export const spapr: Family<Op, Result, BackendInfo> = {
   capabilities: CAPABILITIES,
   observations: OBSERVATIONS,
   properties: PROPERTIES,
-  bundled: [...BUNDLED, kernel('v2'), kernel('v1')],
+  bundled: [...BUNDLED, ...SPAPR_KERNEL_BACKENDS],
   defaultBackends: BUNDLED.filter((b) => b.kind === 'correct').map((b) => b.name),
 
   model: (info) => new SpaprModel(info),

@@ -9,16 +9,12 @@
 #include "container.h"
 #include "device.h"
 #include "dma.h"
+#include "edu.h"
 #include "faults.h"
 #include "scratch.h"
 #include "stage.h"
 #include "util.h"
 
-#define EDU_BUF 0x40000ULL
-#define EDU_SRC 0x80
-#define EDU_DST 0x88
-#define EDU_CNT 0x90
-#define EDU_CMD 0x98
 #define SENTINEL 0x5e7e11e1dead5a5aULL
 /* the x86 interrupt address window: DMA writes there are MSIs, not memory writes */
 #define MSI_LO 0xfee00000ULL

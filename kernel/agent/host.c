@@ -30,6 +30,14 @@ void host_reset(void)
 	set_cap_ipc_lock(family_iommufd); /* spec/type1/backend.ts and spec/iommufd/backend.ts: reset */
 }
 
+int host_prot(const char *name)
+{
+	if (!strcmp(name, "none")) return PROT_NONE;
+	if (!strcmp(name, "r")) return PROT_READ;
+	if (!strcmp(name, "rw")) return PROT_READ | PROT_WRITE;
+	return -1;
+}
+
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb)
 {
 	int fl = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS;

@@ -17,6 +17,9 @@ int outside_arena(uint64_t a, uint64_t size);
  * effective set for type1 (it stays permitted), held for iommufd */
 void host_reset(void);
 
+/* the mmap protection of the wire's "none", "r", "rw"; -1 for anything else */
+int host_prot(const char *name);
+
 int host_mmap(uint64_t vaddr, uint64_t size, int prot, int hugetlb); /* MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS */
 /* the huge page pool (vm.nr_hugepages) hugetlb mmaps draw from; logged on failure */
 void host_hugetlb_pool(long pages);

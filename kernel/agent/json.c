@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "util.h"
 
 /* ---------------------------------------------------------------- reply buffer */
 
@@ -209,4 +210,17 @@ int fbool(J *o, const char *k)
 	J *v = jget(o, k);
 	if (!v || v->type != J_BOOL) { bad = k; return 0; }
 	return v->b;
+}
+
+int op_errno_result(int e, const char **fatal)
+{
+	const char *n = errno_name(e);
+	if (!n) {
+		static char msg[128];
+		snprintf(msg, sizeof msg, "unexpected errno %d (%s)", e, strerror(e));
+		*fatal = msg;
+		return -1;
+	}
+	emit("{\"ok\":false,\"errno\":\"%s\"}", n);
+	return 0;
 }

@@ -40,4 +40,7 @@ void reply_buffer_init(void);
 void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void emit_str(const char *s); /* a quoted, escaped JSON string */
 
+/* the result {"ok":false,"errno":NAME} of errno e; -1 with *fatal for an errno without a name */
+int op_errno_result(int e, const char **fatal);
+
 #endif

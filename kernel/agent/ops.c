@@ -26,15 +26,6 @@
 #include "util.h"
 #include "container.h"
 
-static int prot_of(const char *s)
-{
-	if (!strcmp(s, "none")) return PROT_NONE;
-	if (!strcmp(s, "r")) return PROT_READ;
-	if (!strcmp(s, "rw")) return PROT_READ | PROT_WRITE;
-	bad = "prot";
-	return 0;
-}
-
 static int do_map(uint32_t flags, uint64_t iova, uint64_t vaddr, uint64_t size)
 {
 	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof m, .flags = flags, .vaddr = vaddr, .iova = iova, .size = size };
@@ -71,19 +62,6 @@ void emit_ranges(uint64_t r[][2], int n)
 	for (int i = 0; i < on; i++)
 		emit("%s{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\"}", i ? "," : "", o[i][0], o[i][1]);
 	emit("]");
-}
-
-int op_errno_result(int e, const char **fatal)
-{
-	const char *n = errno_name(e);
-	if (!n) {
-		static char msg[128];
-		snprintf(msg, sizeof msg, "unexpected errno %d (%s)", e, strerror(e));
-		*fatal = msg;
-		return -1;
-	}
-	emit("{\"ok\":false,\"errno\":\"%s\"}", n);
-	return 0;
 }
 
 /* `op`, a well-formed dmaRead, and the well-formed dmaReads right after it, as one run (at
@@ -131,8 +109,9 @@ int do_op(J *op, int *more, const char **fatal)
 #define SYSRES(expr) do { if ((expr) < 0) return op_errno_result(errno, fatal); emit("{\"ok\":true}"); return 0; } while (0)
 	if (!strcmp(kind, "mmap")) {
 		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size");
-		int prot = prot_of(fstr(op, "prot"));
+		int prot = host_prot(fstr(op, "prot"));
 		const char *backing = fstr(op, "backing");
+		if (prot < 0) bad = "prot";
 		CHECK();
 		int hugetlb = !strcmp(backing, "hugetlb"), mmio = !strcmp(backing, "mmio");
 		if (!hugetlb && !mmio && strcmp(backing, "anon")) { *fatal = "mmap: unknown backing"; return -1; }
@@ -155,7 +134,8 @@ int do_op(J *op, int *more, const char **fatal)
 		SYSRES(host_mremap(v, s, nv, ns));
 	} else if (!strcmp(kind, "mprotect")) {
 		uint64_t v = fu64(op, "vaddr"), s = fu64(op, "size");
-		int prot = prot_of(fstr(op, "prot"));
+		int prot = host_prot(fstr(op, "prot"));
+		if (prot < 0) bad = "prot";
 		CHECK();
 		if (outside_arena(v, s)) { *fatal = "mprotect outside the declared arena"; return -1; }
 		SYSRES(host_mprotect(v, s, prot));

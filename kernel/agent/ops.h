@@ -14,8 +14,6 @@
  * the following operations it answered too, their results appended, comma-separated. */
 int do_op(J *op, int *more, const char **fatal);
 
-/* the result {"ok":false,"errno":NAME} of errno e; -1 with *fatal for an errno without a name */
-int op_errno_result(int e, const char **fatal);
 
 /* the case's kernel objects: the type1 container (container.h) or the iommufd context and
  * device cdev (fdops.h); 0 or -1 (logged) */

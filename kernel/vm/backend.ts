@@ -74,11 +74,11 @@ interface Options {
 }
 
 const T0 = Date.now();
-const since = (t = T0): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
-function log(msg: string): void {
+export const since = (t = T0): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+export function log(msg: string): void {
   process.stderr.write(`[kernel-backend +${since()}] ${msg}\n`);
 }
-class Fatal extends Error {}
+export class Fatal extends Error {}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -135,7 +135,7 @@ function parseArgs(argv: string[]): Options {
 
 // ------------------------------------------------------------------ artifacts
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error) throw new Fatal(`${cmd}: ${r.error.message}`);
   if (r.status !== 0) {
@@ -144,15 +144,16 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   return r.stdout;
 }
 
-function missingPackages(): string[] {
-  return PACKAGES.filter((p) => {
+function missingPackages(packages: string[]): string[] {
+  return packages.filter((p) => {
     const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
     return r.status !== 0 || !r.stdout.includes('install ok installed');
   });
 }
 
-function ensurePackages(): void {
-  const missing = missingPackages();
+/** Installs those of `packages` that are missing (apt-get; as root). */
+export function ensurePackages(packages: string[] = PACKAGES): void {
+  const missing = missingPackages(packages);
   if (missing.length === 0) return;
   const t = Date.now();
   log(`installing Debian packages: ${missing.join(' ')}`);
@@ -162,7 +163,7 @@ function ensurePackages(): void {
   log(`installed packages in ${since(t)}`);
 }
 
-const sha = (...parts: (string | Buffer)[]): string => {
+export const sha = (...parts: (string | Buffer)[]): string => {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest('hex').slice(0, 16);
@@ -183,9 +184,10 @@ function ensureBinary(cache: string, name: string, sources: string[], headers: s
   return out;
 }
 
-/** The agent: every .c file of kernel/agent, and its headers. */
+/** The agent: every .c file of kernel/agent, and its headers, but the ppc64 agent's own
+ *  (spapr*, kernel/ppc64/backend.ts). */
 function ensureAgent(cache: string): string {
-  const all = fs.readdirSync(AGENT_DIR).sort().map((f) => path.join(AGENT_DIR, f));
+  const all = fs.readdirSync(AGENT_DIR).sort().filter((f) => !f.startsWith('spapr')).map((f) => path.join(AGENT_DIR, f));
   const sources = all.filter((f) => f.endsWith('.c'));
   if (sources.length === 0) throw new Fatal(`no C sources in ${AGENT_DIR}`);
   return ensureBinary(cache, 'agent', sources, all.filter((f) => f.endsWith('.h')));
@@ -311,11 +313,35 @@ async function main(): Promise<void> {
   if (o.accel === 'auto') accel = kvmLooksUsable() ? 'kvm' : 'tcg';
   if (o.guestProgram) return runGuestProgram(o, accel, vmlinuz, initrd, label);
 
+  return relayAgent({
+    cache: o.cache, logName: `${o.family}-${o.kernel}-${o.iommu}-${o.profile}`, bootTimeout: o.bootTimeout, verbose: o.verbose,
+    qemu: 'qemu-system-x86_64', args: (sock) => qemuArgs(o, accel, vmlinuz, initrd, sock),
+    what: `${accel}${accel === 'tcg' ? ', icount' : ''}, ${o.iommu}, family ${o.family}${o.family === 'type1' ? `, profile ${o.profile}` : ''}, kernel ${label}`,
+  });
+}
+
+/** A guest whose agent serves the suite on a virtio-serial port: how to boot it. */
+export interface RelayOptions {
+  cache: string;
+  /** the console log's name in <cache>/logs, before the pid */
+  logName: string;
+  bootTimeout: number;
+  verbose: boolean;
+  qemu: string;
+  /** QEMU's arguments, the agent's port a server socket at `sock` */
+  args: (sock: string) => string[];
+  /** for the progress line */
+  what: string;
+}
+
+/** Boots the guest and relays the protocol between stdin/stdout and the agent's port until the
+ *  suite says bye or closes stdin. */
+export async function relayAgent(r: RelayOptions): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
   const sock = path.join(tmp, 'agent.sock');
-  const logDir = path.join(o.cache, 'logs');
+  const logDir = path.join(r.cache, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const consoleLog = path.join(logDir, `${o.family}-${o.kernel}-${o.iommu}-${o.profile}-${process.pid}.log`);
+  const consoleLog = path.join(logDir, `${r.logName}-${process.pid}.log`);
   const consoleOut = fs.openSync(consoleLog, 'w');
   const consoleTail: string[] = [];
 
@@ -342,19 +368,19 @@ async function main(): Promise<void> {
     if (qemu && qemu.exitCode === null && qemu.signalCode === null) try { qemu.kill('SIGKILL'); } catch { /* gone */ }
   });
 
-  const boot = (acc: 'tcg' | 'kvm'): ChildProcess => {
-    const args = qemuArgs(o, acc, vmlinuz, initrd, sock);
-    fs.writeSync(consoleOut, `# qemu-system-x86_64 ${args.join(' ')}\n`);
-    log(`booting QEMU (${acc}${acc === 'tcg' ? ', icount' : ''}, ${o.iommu}, family ${o.family}${o.family === 'type1' ? `, profile ${o.profile}` : ''}, kernel ${label})`);
+  const boot = (): ChildProcess => {
+    const args = r.args(sock);
+    fs.writeSync(consoleOut, `# ${r.qemu} ${args.join(' ')}\n`);
+    log(`booting QEMU (${r.what})`);
     // setpriv --pdeathsig: QEMU dies with us even if we are SIGKILLed
-    const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('setpriv', ['--pdeathsig', 'KILL', r.qemu, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (d: Buffer): void => {
       fs.writeSync(consoleOut, d);
       for (const line of d.toString('utf8').split(/\r?\n/)) {
         if (!line.trim()) continue;
         consoleTail.push(line);
         if (consoleTail.length > 30) consoleTail.shift();
-        if (o.verbose) process.stderr.write(`  guest| ${line}\n`);
+        if (r.verbose) process.stderr.write(`  guest| ${line}\n`);
       }
     };
     p.stdout!.on('data', onData);
@@ -362,7 +388,7 @@ async function main(): Promise<void> {
     return p;
   };
   const bootStart = Date.now();
-  qemu = boot(accel);
+  qemu = boot();
 
   // stdin is buffered until the agent is ready
   const pending: Buffer[] = [];
@@ -401,8 +427,8 @@ async function main(): Promise<void> {
   onQemuExit(qemu);
 
   const bootTimer = setTimeout(() => {
-    if (!ready) cleanup(1, `boot timeout: the agent did not answer within ${o.bootTimeout} s; console log ${consoleLog}:\n${consoleTail.slice(-15).join('\n')}`);
-  }, o.bootTimeout * 1000);
+    if (!ready) cleanup(1, `boot timeout: the agent did not answer within ${r.bootTimeout} s; console log ${consoleLog}:\n${consoleTail.slice(-15).join('\n')}`);
+  }, r.bootTimeout * 1000);
 
   // connect to the QEMU chardev socket (it appears shortly after launch)
   const connect = (): Promise<net.Socket> => new Promise((resolve) => {
@@ -450,7 +476,13 @@ async function main(): Promise<void> {
   sockConn.on('error', (e) => { if (!exiting && !byeSent) cleanup(1, `channel error: ${e.message}`); });
 }
 
-main().catch((e: unknown) => {
-  log(e instanceof Fatal ? e.message : `internal error: ${e instanceof Error ? e.stack : String(e)}`);
-  process.exit(1);
-});
+/** Runs `main` as the program: a Fatal is one line on stderr, exit 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((e: unknown) => {
+    log(e instanceof Fatal ? e.message : `internal error: ${e instanceof Error ? e.stack : String(e)}`);
+    process.exit(1);
+  });
+}
+
+// imported by kernel/ppc64/backend.ts for its helpers: run only as the program
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runMain(main);

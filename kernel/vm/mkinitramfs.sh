@@ -2,15 +2,17 @@
 # usage: mkinitramfs.sh MODDIR|none AGENT_BINARY OUT.cpio.gz
 # MODDIR is lib/modules/KVER of an extracted Debian linux-image package (depmod already run);
 # `none`: a kernel with VFIO, vfio-pci and the IOMMUs built in (kernel/iommufd/), no modules.
+# Another guest (kernel/ppc64/) sets BUSYBOX (its architecture's static busybox), INIT (its
+# /init), MODULES (the modules to load, dependencies found by modules.dep) and REQUIRED.
 set -euo pipefail
 MODDIR=$1; AGENT=$2; OUT=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W"/{bin,proc,sys,dev,tmp,lib/modules}
-cp /bin/busybox "$W/bin/busybox"
+cp "${BUSYBOX:-/bin/busybox}" "$W/bin/busybox"
 cp "$AGENT" "$W/bin/agent"
-cp "$HERE/init.sh" "$W/init"
+cp "${INIT:-$HERE/init.sh}" "$W/init"
 chmod +x "$W/init"
 : > "$W/modules.list"
 declare -A seen
@@ -28,11 +30,12 @@ add() { # $1: module path relative to MODDIR, as in modules.dep; dependencies fi
   echo "$base" >> "$W/modules.list"
 }
 if [[ $MODDIR != none ]]; then
-  for m in vfio vfio_iommu_type1 vfio-pci-core vfio-pci virtio-iommu virtio_console; do
+  for m in ${MODULES:-vfio vfio_iommu_type1 vfio-pci-core vfio-pci virtio-iommu virtio_console}; do
     rel=$(grep -oE "^[^:]*/${m}\.ko(\.xz|\.zst)?:" "$MODDIR/modules.dep" | head -1 | tr -d :) || true
     if [[ -n "$rel" ]]; then add "$rel"; fi
   done
-  grep -q vfio_iommu_type1 "$W/modules.list" || { echo "mkinitramfs: vfio_iommu_type1 not found" >&2; exit 1; }
+  REQUIRED=${REQUIRED:-vfio_iommu_type1}
+  grep -q "$REQUIRED" "$W/modules.list" || { echo "mkinitramfs: $REQUIRED not found" >&2; exit 1; }
 fi
 (cd "$W" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

@@ -10,9 +10,9 @@ export class KernelPeer {
   private waiting: ((line: string) => void)[] = [];
   private id = 0;
   stderr = '';
-  /** `args`: the flags of kernel/vm/backend.ts, e.g. ['--iommu', 'intel-iommu']. */
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'kernel/vm/backend.ts', ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `args`: the flags of the runner (kernel/vm/backend.ts, or kernel/ppc64/backend.ts), e.g. ['--iommu', 'intel-iommu']. */
+  constructor(args: string[], runner = 'kernel/vm/backend.ts') {
+    this.child = spawn(process.execPath, ['--import', 'tsx', runner, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     readline.createInterface({ input: this.child.stdout! }).on('line', (l) => this.waiting.shift()?.(l));
     this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
   }
