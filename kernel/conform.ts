@@ -26,8 +26,9 @@ interface KernelBackend { name: string; family: string; runner: string; kernel: 
 /** The bundled backends that boot Linux in a VM, with the runner and kernel each asks for. */
 function bundledKernels(): KernelBackend[] {
   return FAMILIES.flatMap((f) => f.bundled.flatMap((b) => {
-    const runner = [RUNNER, PPC64_RUNNER].find((r) => b.kind === 'real' && b.command.includes(r));
-    return runner ? [{ name: b.name, family: f.id, runner, kernel: /--kernel (\S+)/.exec(b.command)?.[1] ?? null }] : [];
+    const command = b.kind === 'real' ? b.command : '';
+    const runner = [RUNNER, PPC64_RUNNER].find((r) => command.includes(r));
+    return runner ? [{ name: b.name, family: f.id, runner, kernel: /--kernel (\S+)/.exec(command)?.[1] ?? null }] : [];
   }));
 }
 
