@@ -5,6 +5,13 @@
 //
 //   node --import tsx kernel/ppc64/backend.ts [--profile v2|v1] [--containers N] [--phbs N]
 //        [--cache DIR] [--boot-timeout S] [--memory 1G] [--verbose] [--prepare-only]
+//        [--guest-program FILE.c] [--guest-args ARG,...]
+//
+// --guest-program cross-compiles FILE.c (static, libc only) and boots the same guest with it in
+// place of the agent, as kernel/vm/backend.ts does: the console on stdout, the program's exit
+// status as this one's (2 when the guest never said it). --guest-args gives it arguments, joined
+// by commas: `@groups` stands for `--group N` of each edu device in PHB order (init.sh expands
+// it), so that container i of a reproducer gets the group of PHB i+1.
 //
 // --phbs: the edu devices (one per PHB) the guest gets, the containers' and spares (default 8).
 // pseries refuses every TCE_CREATE on a PHB whose DDW creation the hypervisor once refused, for
@@ -17,7 +24,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePackages, Fatal, log, relayAgent, run, runMain, sha, since } from '../vm/backend.ts';
+import { ensurePackages, Fatal, guestArgsValue, log, relayAgent, run, runMain, runPayload, sha, since } from '../vm/backend.ts';
 
 /** Pinned: CONFIG_VFIO_IOMMU_SPAPR_TCE=m, CONFIG_SPAPR_TCE_IOMMU=y, CONFIG_PPC_4K_PAGES=y
  *  (checked after extraction). */
@@ -45,6 +52,8 @@ interface Options {
   memory: string;
   verbose: boolean;
   prepareOnly: boolean;
+  guestProgram?: string;
+  guestArgs?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -74,6 +83,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--memory') o.memory = val();
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--prepare-only') o.prepareOnly = true;
+    else if (a === '--guest-program') o.guestProgram = path.resolve(val());
+    else if (a === '--guest-args') o.guestArgs = guestArgsValue(val());
     else throw new Fatal(`unknown argument ${a}`);
   }
   if (o.phbs < o.containers) throw new Fatal(`--phbs ${o.phbs}: fewer than the ${o.containers} containers`);
@@ -128,16 +139,21 @@ function ensureGuestTree(cache: string): string {
   return tree;
 }
 
-function ensureAgent(cache: string): string {
-  const files = fs.readdirSync(AGENT_DIR).filter((f) => f.startsWith('spapr') || AGENT_SHARED.includes(f)).sort()
-    .map((f) => path.join(AGENT_DIR, f));
+/** A static ppc64le binary of `files`' C sources, cached by their contents. */
+function ensureBinary(cache: string, name: string, files: string[]): string {
   const key = sha(CC, CFLAGS.join(' '), ...files.flatMap((f) => [`\0${path.basename(f)}\0`, fs.readFileSync(f)]));
-  const out = path.join(cache, 'ppc64', `agent-${key}`);
+  const out = path.join(cache, 'ppc64', `${name}-${key}`);
   if (fs.existsSync(out)) return out;
-  log(`building the ppc64 agent (${CC} ${CFLAGS.join(' ')})`);
+  log(`building ${name} (${CC} ${CFLAGS.join(' ')})`);
   run(CC, [...CFLAGS, '-o', `${out}.tmp`, ...files.filter((f) => f.endsWith('.c'))]);
   fs.renameSync(`${out}.tmp`, out);
   return out;
+}
+
+function ensureAgent(cache: string): string {
+  const files = fs.readdirSync(AGENT_DIR).filter((f) => f.startsWith('spapr') || AGENT_SHARED.includes(f)).sort()
+    .map((f) => path.join(AGENT_DIR, f));
+  return ensureBinary(cache, 'agent', files);
 }
 
 function ensureInitramfs(cache: string, tree: string, agent: string): string {
@@ -156,6 +172,7 @@ function ensureInitramfs(cache: string, tree: string, agent: string): string {
 /** PHB 0 (the machine's own) carries the agent's port; PHB i (1..phbs) one edu device. */
 function qemuArgs(o: Options, vmlinux: string, initrd: string, sock: string): string[] {
   const append = ['console=hvc0', 'panic=-1', 'quiet', 'loglevel=3', `agent.profile=${o.profile}`, `agent.containers=${o.containers}`];
+  if (o.guestArgs !== undefined) append.push(`guest.args=${o.guestArgs}`);
   const args = [
     '-machine', 'pseries,x-vof=on', '-accel', 'tcg', '-m', o.memory, '-smp', '1',
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
@@ -177,11 +194,15 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.join(o.cache, 'ppc64'), { recursive: true });
   ensurePackages(HOST_PACKAGES);
   const tree = ensureGuestTree(o.cache);
-  const agent = ensureAgent(o.cache);
+  const agent = o.guestProgram ? ensureBinary(o.cache, `guest-${path.basename(o.guestProgram, '.c')}`, [o.guestProgram]) : ensureAgent(o.cache);
   const initrd = ensureInitramfs(o.cache, tree, agent);
   log('artifacts ready');
   if (o.prepareOnly) return;
   const vmlinux = path.join(tree, 'boot', `vmlinux-${KERNEL_VERSION}`);
+  if (o.guestProgram) {
+    log(`booting pseries (tcg, kernel ${KERNEL_VERSION}) with ${path.basename(o.guestProgram)} as the payload`);
+    return runPayload('qemu-system-ppc64', (sock) => qemuArgs(o, vmlinux, initrd, sock), o.bootTimeout);
+  }
   return relayAgent({
     cache: o.cache, logName: `spapr-${o.profile}`, bootTimeout: o.bootTimeout, verbose: o.verbose,
     qemu: 'qemu-system-ppc64', args: (sock) => qemuArgs(o, vmlinux, initrd, sock),

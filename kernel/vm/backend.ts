@@ -111,11 +111,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--prepare-only') o.prepareOnly = true;
     else if (a === '--guest-program') o.guestProgram = path.resolve(val());
-    else if (a === '--guest-args') {
-      const v = val();
-      if (!/^[A-Za-z0-9_@./:=+,-]+$/.test(v)) throw new Fatal(`--guest-args: words joined by commas, without spaces or quotes, not ${JSON.stringify(v)}`);
-      o.guestArgs = v;
-    }
+    else if (a === '--guest-args') o.guestArgs = guestArgsValue(val());
     else if (a === '--kernel') {
       const v = val().replace(/^stock$/, STOCK);
       if (!(KERNELS as readonly string[]).includes(v)) throw new Fatal(`--kernel: ${KERNELS.join(', ')} (stock: ${STOCK}), not ${v}`);
@@ -268,13 +264,12 @@ function qemuArgs(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: str
 
 // ------------------------------------------------------------------ main
 
-/** --guest-program: boot with the program in place of the agent, console on stdout, until the
- *  guest powers off (its /init does once the program exits). */
-async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string, initrd: string, label: string): Promise<void> {
+/** --guest-program: boot a guest whose /init runs the program in place of the agent, console on
+ *  stdout, until it powers off (its /init does once the program exits); the exit status is the
+ *  program's, 2 when the guest never said it. `args` gets the agent port's (unused) socket. */
+export async function runPayload(qemu: string, args: (sock: string) => string[], bootTimeout: number): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfio-kernel-'));
-  const args = qemuArgs(o, accel, vmlinuz, initrd, path.join(tmp, 'agent.sock'));
-  log(`booting QEMU (${accel}, ${o.iommu}, kernel ${label}) with ${path.basename(o.guestProgram!)} as the payload`);
-  const p = spawn('setpriv', ['--pdeathsig', 'KILL', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn('setpriv', ['--pdeathsig', 'KILL', qemu, ...args(path.join(tmp, 'agent.sock'))], { stdio: ['ignore', 'pipe', 'inherit'] });
   // init.sh logs the payload's exit status before it powers off
   let status: number | null = null;
   let pending = '';
@@ -289,12 +284,18 @@ async function runGuestProgram(o: Options, accel: 'tcg' | 'kvm', vmlinuz: string
       if (m) status = Number(m[1]);
     }
   });
-  const timer = setTimeout(() => { log(`no power-off within ${o.bootTimeout} s: stopping QEMU`); p.kill('SIGKILL'); }, o.bootTimeout * 1000);
+  const timer = setTimeout(() => { log(`no power-off within ${bootTimeout} s: stopping QEMU`); p.kill('SIGKILL'); }, bootTimeout * 1000);
   const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`QEMU exited (${code}); the program's exit status: ${status ?? 'never printed'}`);
   process.exitCode = status ?? 2;
+}
+
+/** --guest-args: words joined by commas, none holding a space or a quote (kernel command line). */
+export function guestArgsValue(v: string): string {
+  if (!/^[A-Za-z0-9_@./:=+,-]+$/.test(v)) throw new Fatal(`--guest-args: words joined by commas, without spaces or quotes, not ${JSON.stringify(v)}`);
+  return v;
 }
 
 async function main(): Promise<void> {
@@ -311,7 +312,10 @@ async function main(): Promise<void> {
 
   let accel: 'tcg' | 'kvm' = o.accel === 'kvm' ? 'kvm' : 'tcg';
   if (o.accel === 'auto') accel = kvmLooksUsable() ? 'kvm' : 'tcg';
-  if (o.guestProgram) return runGuestProgram(o, accel, vmlinuz, initrd, label);
+  if (o.guestProgram) {
+    log(`booting QEMU (${accel}, ${o.iommu}, kernel ${label}) with ${path.basename(o.guestProgram)} as the payload`);
+    return runPayload('qemu-system-x86_64', (sock) => qemuArgs(o, accel, vmlinuz, initrd, sock), o.bootTimeout);
+  }
 
   return relayAgent({
     cache: o.cache, logName: `${o.family}-${o.kernel}-${o.iommu}-${o.profile}`, bootTimeout: o.bootTimeout, verbose: o.verbose,
