@@ -14,6 +14,7 @@ import { SpaprModel } from '../models/spapr/system.ts';
 import { PROPERTIES } from '../properties/spapr/catalog.ts';
 import { BUNDLED } from '../backends/spapr/index.ts';
 import { SPAPR_KERNEL_BACKENDS } from '../kernel/ppc64/bundled.ts';
+import { spaprReproducer } from '../backends/spapr/repro-c.ts';
 
 export const spapr: Family<Op, Result, BackendInfo> = {
   id: 'spapr',
@@ -38,6 +39,7 @@ export const spapr: Family<Op, Result, BackendInfo> = {
   formatOp,
   formatResult,
   schema: protocolSchema,
+  reproducer: spaprReproducer,
   docs: () => [
     { path: 'spec/spapr/rules.md', text: renderRuleDoc(ruleDoc(PROPERTIES)) },
     { path: 'spec/spapr/protocol.schema.json', text: JSON.stringify(protocolSchema(), null, 2) + '\n' },

@@ -30,6 +30,8 @@ struct res {
 };
 
 static const char *case_name = "";
+/* the case's position in the program, whether or not --case picked it */
+static int case_index;
 
 static const char *errno_name(int e)
 {
@@ -179,6 +181,18 @@ static int64_t status_pages(const char *name)
 	buf[n] = 0;
 	char *p = strstr(buf, name);
 	return p ? atoll(p + strlen(name)) / 4 : -1;
+}
+
+/* counters: VmLck of this process in r->v[0], the only process of a reproducer (the emitters
+ * refuse a case that needs process 1); `tail` follows the value in the text. */
+static int host_counters(struct res *r, const char *tail)
+{
+	int64_t lck = status_pages("VmLck:");
+	if (lck < 0) { errno = EIO; return answer(r, -1); }
+	answer(r, 0);
+	r->v[0] = (uint64_t)lck;
+	append(r, " lockedVm=[0x%" PRIx64 "%s]", r->v[0], tail);
+	return 0;
 }
 
 /* The fresh state of the suite's reset: unlimited RLIMIT_MEMLOCK, CAP_IPC_LOCK as the family

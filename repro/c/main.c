@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 		if (pid < 0) { perror("fork"); return 2; }
 		if (pid == 0) {
 			case_name = cases[i].name;
+			case_index = (int)i;
 			_exit(cases[i].run());
 		}
 		int st = 0;

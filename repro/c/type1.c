@@ -119,14 +119,4 @@ static int t1_close_container(struct res *r, int type)
 	return t1_open(type);
 }
 
-/* counters: only this process exists in a reproducer; the emitter refuses a case that needs
- * process 1 */
-static int t1_counters(struct res *r)
-{
-	int64_t lck = status_pages("VmLck:");
-	if (lck < 0) { errno = EIO; return answer(r, -1); }
-	answer(r, 0);
-	r->v[0] = (uint64_t)lck;
-	append(r, " lockedVm=[0x%" PRIx64 ", (process 1 not in this case)]", r->v[0]);
-	return 0;
-}
+static int t1_counters(struct res *r) { return host_counters(r, ", (process 1 not in this case)"); }
