@@ -4,21 +4,20 @@
 // on the kernel backend and judged by the model as `run` judges; the file records the kernel's
 // answer, and a sequence that does not do what it is listed for is reported, not written.
 //
-//   node --import tsx kernel/repro/record.ts linux-type1@virtio-iommu|linux-iommufd@virtio-iommu [--out DIR]
+//   node --import tsx kernel/repro/record.ts BACKEND [--out DIR]
+//   BACKEND: linux-type1@virtio-iommu, linux-iommufd@virtio-iommu, linux-spapr-v2@pseries, linux-spapr-v1@pseries
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCase } from '../../harness/case-file.ts';
 import { checkCase } from '../../harness/check.ts';
 import { loadBackend } from '../../harness/load-backend.ts';
 import type { FamilyOp } from '../../spec/family.ts';
+import { x, type Planned } from './planned.ts';
+import { SPAPR_V1, SPAPR_V2 } from './spapr.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOP = 0xfffffffffffff000n;
 
-/** A sequence in wire form, placed at the arena's start `a`; `rule` null for a control. */
-interface Planned { name: string; property: string; rule: string | null; ops(a: bigint): Record<string, unknown>[] }
-
-const x = (v: bigint): string => `0x${v.toString(16)}`;
 const t1mmap = (a: bigint, size: bigint) => ({ op: 'mmap', proc: 0, vaddr: x(a), size: x(size), prot: 'rw', backing: 'anon' });
 const t1map = (flags: number, iova: bigint, vaddr: bigint, size: bigint) => ({ op: 'map', proc: 0, flags, iova: x(iova), vaddr: x(vaddr), size: x(size) });
 const t1unmap = (flags: number, iova: bigint, size: bigint) => ({ op: 'unmap', proc: 0, flags, iova: x(iova), size: x(size) });
@@ -71,12 +70,19 @@ const IOMMUFD: Planned[] = [
       { op: 'counters' }, { op: 'detach', dev: 0 }, { op: 'closeCtx' }, { op: 'counters' }] },
 ];
 
+const PLANNED: Record<string, Planned[]> = {
+  'linux-type1@virtio-iommu': TYPE1,
+  'linux-iommufd@virtio-iommu': IOMMUFD,
+  'linux-spapr-v2@pseries': SPAPR_V2,
+  'linux-spapr-v1@pseries': SPAPR_V1,
+};
+
 async function main(argv: string[]): Promise<number> {
   const spec = argv[0];
   // relative, so that the files' `replay` line names no directory of this machine
   const out = argv[1] === '--out' && argv[2] ? argv[2] : path.relative(process.cwd(), path.join(HERE, '..', 'divergences', 'cases'));
-  const planned = spec === 'linux-type1@virtio-iommu' ? TYPE1 : spec === 'linux-iommufd@virtio-iommu' ? IOMMUFD : null;
-  if (!spec || !planned) throw new Error('usage: record.ts linux-type1@virtio-iommu|linux-iommufd@virtio-iommu [--out DIR]');
+  const planned = spec ? PLANNED[spec] : undefined;
+  if (!spec || !planned) throw new Error(`usage: record.ts ${Object.keys(PLANNED).join('|')} [--out DIR]`);
   const subject = await loadBackend(spec, 600_000);
   let wrong = 0;
   try {

@@ -14,6 +14,14 @@ describe('kernel reproducers: the guest of a case', () => {
     expect(guestFor('linux-type1-v1@intel-iommu').args).toContain('v1');
     expect(() => guestFor('sim-type1')).toThrow(/not one of the bundled kernel backends/);
   });
+  it('an sPAPR case boots the pseries guest of its profile, its program given every edu group', () => {
+    const v2 = guestFor('linux-spapr-v2@pseries');
+    expect(v2.runner).toMatch(/ppc64[\\/]backend\.ts$/);
+    expect(v2.args).toEqual(['--profile', 'v2', '--guest-args', '@groups']);
+    expect(guestFor('linux-spapr-v1@pseries').key).toBe('spapr-v1@pseries');
+    expect(guestFor('linux-type1@virtio-iommu').runner).toMatch(/vm[\\/]backend\.ts$/);
+    expect(() => guestFor('linux-spapr-v3@pseries')).toThrow(/not one of the bundled kernel backends/);
+  });
 });
 
 describe('kernel reproducers: a case as recorded', () => {
@@ -39,13 +47,19 @@ describe('kernel reproducers: the recorded cases', () => {
     const text = JSON.parse(readFileSync(new URL(`../../expectations/${name}`, import.meta.url), 'utf8')) as { known: { rule: string }[] };
     return text.known.map((k) => k.rule);
   };
+  // Listed divergences without a case yet: the model blames a v1 READ MAP's EFAULT on
+  // SPAPR-MAP-OVERWRITE, not SPAPR-MAP-V1-PIN, so kernel/repro/record.ts does not write it.
+  const WITHOUT_CASE: Record<string, string[]> = { 'linux-spapr-v1@pseries': ['SPAPR-MAP-V1-PIN'] };
   it('every known divergence of a bundled kernel backend has a case, recorded on that backend', () => {
-    for (const [backend, file] of [['linux-type1@virtio-iommu', 'linux-type1@virtio-iommu.json'], ['linux-iommufd@virtio-iommu', 'linux-iommufd@virtio-iommu.json']] as const) {
+    for (const backend of ['linux-type1@virtio-iommu', 'linux-iommufd@virtio-iommu', 'linux-spapr-v2@pseries', 'linux-spapr-v1@pseries']) {
       const recorded = files.filter((c) => c.backend === backend && c.rule !== null).map((c) => c.rule).sort();
-      expect(recorded).toEqual(expectations(file).sort());
+      const pending = WITHOUT_CASE[backend] ?? [];
+      expect(recorded.filter((r) => pending.includes(r!))).toEqual([]);
+      expect(recorded).toEqual(expectations(`${backend}.json`).filter((r) => !pending.includes(r)).sort());
     }
   });
-  it('each family with a kernel backend has a control that records no failure', () => {
-    expect(files.filter((c) => c.rule === null).map((c) => c.family.id).sort()).toEqual(['iommufd', 'type1']);
+  it('each family with a kernel backend has a control that records no failure (sPAPR one per profile)', () => {
+    expect(files.filter((c) => c.rule === null).map((c) => `${c.family.id} ${c.backend}`).sort())
+      .toEqual(['iommufd linux-iommufd@virtio-iommu', 'spapr linux-spapr-v1@pseries', 'spapr linux-spapr-v2@pseries', 'type1 linux-type1@virtio-iommu']);
   });
 });
