@@ -3,6 +3,9 @@
 export const ERRNOS = [
   'EPERM', 'ENOENT', 'EFAULT', 'EBUSY', 'EEXIST', 'EINVAL', 'ENOSPC', 'ENOMEM', 'EOVERFLOW',
   'EACCES', 'ENOTTY', 'ENXIO', 'ERANGE', 'EOPNOTSUPP', 'EADDRINUSE', 'EMSGSIZE', 'ENODEV', 'EDEADLOCK',
+  // Not a signal: Linux 6.12's sPAPR v1 MAP past its window passes the hypervisor's H_PARAMETER
+  // (-4) back as -errno (SPAPR-MAP-WINDOW-END), and the uAPI shows that as EINTR.
+  'EINTR',
 ] as const;
 export type Errno = (typeof ERRNOS)[number];
 

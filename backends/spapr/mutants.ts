@@ -40,6 +40,8 @@ export const MUTANTS: readonly Mutant[] = [
     'UNMAP of a range that holds no valid TCE fails with ENOENT instead of clearing it silently.'),
   mutant('sim-spapr-v2', 'default-window-uncharged', 'SPAPR-WINDOW-CHARGE',
     'The default window created by the first MAP, UNMAP or TCE_CREATE charges nothing for its table (its removal still uncharges it).'),
+  mutant('sim-spapr-v2', 'failed-create-keeps-charge', 'SPAPR-WINDOW-CHARGE',
+    'A TCE_CREATE the platform refuses after its table was charged (a size not a power of two, a second dynamic window) keeps the charge, as Linux 6.12\'s tce_iommu_create_table does.'),
   mutant('sim-spapr-v2', 'register-overlap-allowed', 'SPAPR-REG-OVERLAP',
     'REGISTER of a region that overlaps a different registered region of the mm is accepted.'),
 ];

@@ -104,9 +104,19 @@ int spapr_dma(int i, int write, uint64_t iova, uint64_t *token, const char **fat
 	m[0] = 0;
 	uint64_t s, *page = scratch_page();
 	if (c->overflow) { *fatal = "more MAPs than the agent keeps track of: no free entry is known for the DMA scratch"; return -1; }
-	if (spapr_v1 && c->disabled) { *fatal = "v1 container disabled with TCEs left: the DMA scratch cannot be mapped"; return -1; }
 	if (!page || scratch_iova(c, &s) < 0) { *fatal = "no created 4 KiB window with a free entry for the DMA scratch"; return -1; }
 	set_cap_ipc_lock(1);
+	/* A DISABLEd v1 container still holds its TCEs (SPAPR-V1-DISABLE) but takes no MAP: it is
+	 * enabled around the scratch and disabled again. tce_iommu_enable and tce_iommu_disable
+	 * only charge and uncharge the 32-bit window's pages (CAP_IPC_LOCK held), so locked_vm and
+	 * the enabled state are as they were after. */
+	int reenabled = spapr_v1 && c->disabled;
+	if (reenabled && ioctl(c->container, VFIO_IOMMU_ENABLE) < 0) {
+		snprintf(m, sizeof m, "DMA scratch: ENABLE of the disabled v1 container: %s", strerror(errno));
+		set_cap_ipc_lock(cap_held);
+		*fatal = m;
+		return -1;
+	}
 	if (reg(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, page) != 0) {
 		snprintf(m, sizeof m, "DMA scratch: REGISTER: %s", strerror(errno));
 		set_cap_ipc_lock(cap_held);
@@ -131,6 +141,7 @@ int spapr_dma(int i, int write, uint64_t iova, uint64_t *token, const char **fat
 	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = s, .size = PAGE };
 	if (mapped && ioctl(c->container, VFIO_IOMMU_UNMAP_DMA, &u) < 0) logf_("DMA scratch: UNMAP: %m");
 	if (reg(c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, page) < 0) logf_("DMA scratch: UNREGISTER: %m");
+	if (reenabled && ioctl(c->container, VFIO_IOMMU_DISABLE) < 0) logf_("DMA scratch: DISABLE: %m");
 	set_cap_ipc_lock(cap_held);
 	if (r != 0) {
 		*fatal = m;

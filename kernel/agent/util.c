@@ -60,6 +60,7 @@ const char *errno_name(int e)
 	case EMSGSIZE: return "EMSGSIZE";
 	case ENODEV: return "ENODEV";
 	case EDEADLOCK: return "EDEADLOCK"; /* == EDEADLK on Linux */
+	case EINTR: return "EINTR"; /* also -H_PARAMETER passed through by sPAPR v1 MAP (spec/errno.ts) */
 	}
 	return NULL;
 }

@@ -12,8 +12,13 @@ import type { Mm } from './mm.ts';
 /** IOMMU_TABLE_GROUP_MAX_TABLES. */
 export const MAX_TABLES = 2;
 
-/** A failing check: its errno and rule, and the errnos a variant the rule names answers instead. */
-export type Refusal = { errno: Errno; rule: RuleId; accept?: readonly Errno[] };
+/**
+ * A failing check: its errno and rule, and the errnos a variant the rule names answers instead.
+ * `charged`: the rule of a charge the ioctl took and gave back before failing, so that the next
+ * `counters` is judged by it (a kernel that keeps the charge breaks that rule, not the rule of
+ * the last successful ioctl).
+ */
+export type Refusal = { errno: Errno; rule: RuleId; accept?: readonly Errno[]; charged?: RuleId };
 
 export class Container {
   /** The mm of the first REGISTER / ENABLE / TCE_CREATE / TCE_REMOVE (SPAPR-MM-BIND). */
@@ -51,7 +56,7 @@ export class Container {
     if (typeof placed === 'string') {
       // The rule: a failed create leaves nothing charged (6.12 keeps the charge, a kernel bug).
       mm.uncharge(charge);
-      return { errno: placed, rule: isDefault ? rule : 'SPAPR-CREATE-PSERIES' };
+      return { errno: placed, rule: isDefault ? rule : 'SPAPR-CREATE-PSERIES', charged: 'SPAPR-WINDOW-CHARGE' };
     }
     const w = new Window(slot, isDefault ? this.geometry.dma32.start : placed.start, shape, charge, !isDefault && placed.dynamic);
     this.windows[slot] = w;

@@ -37,11 +37,11 @@ export function registerPages(ct: Container, mm: Mm, op: OpOf<'register'>, kps: 
   if (!mm.charge(entries)) return { errno: 'ENOMEM', rule: 'SPAPR-REG-CHARGE' };
   if (pinFault(mm.proc, op.vaddr, op.size)) {
     mm.uncharge(entries);
-    return { errno: 'EFAULT', rule: 'SPAPR-REG-FAULT' };
+    return { errno: 'EFAULT', rule: 'SPAPR-REG-FAULT', charged: 'SPAPR-REG-CHARGE' };
   }
   if (mm.registry.overlaps(op.vaddr, op.size)) {
     mm.uncharge(entries);
-    return { errno: 'EINVAL', rule: 'SPAPR-REG-OVERLAP' };
+    return { errno: 'EINVAL', rule: 'SPAPR-REG-OVERLAP', charged: 'SPAPR-REG-CHARGE' };
   }
   const frames = mm.proc.lookup(op.vaddr, op.size).runs;
   const region: Region = {

@@ -6,6 +6,8 @@
 // An observation (dmaRead, dmaWrite, counters) is judged by the rule of the last operation that
 // changed what it observes (`Blame`): counters wrong right after a REGISTER break
 // SPAPR-REG-CHARGE, a device still reaching a page right after an UNMAP breaks SPAPR-UNMAP-CLEAR.
+// A failed ioctl that charged locked_vm and gave it back counts as a change of the counters: a
+// TCE_CREATE refused by the platform after its charge (6.12 keeps it) breaks SPAPR-WINDOW-CHARGE.
 import type { Expectation, Model } from '../../spec/family.ts';
 import type { BackendInfo } from '../../spec/spapr/backend.ts';
 import { fail, ok, type Errno, type Op, type OpOf, type Result } from '../../spec/spapr/ops.ts';
@@ -99,7 +101,10 @@ export class SpaprModel implements Model<Op, Result> {
     const ct = this.containers[op.ct]!;
     if (ct.mm !== null && ct.mm !== op.proc) return { result: fail('EPERM'), rule: 'SPAPR-MM-BIND' };
     const out = this.dispatch(ct, op);
-    if ('errno' in out) return { result: fail(out.errno), rule: out.rule, ...(out.accept ? { accept: out.accept.map(fail) } : {}) };
+    if ('errno' in out) {
+      if (out.charged) this.blameFor = { ...this.blameFor, acct: out.charged };
+      return { result: fail(out.errno), rule: out.rule, ...(out.accept ? { accept: out.accept.map(fail) } : {}) };
+    }
     return out;
   }
 

@@ -43,6 +43,7 @@ export type Group = keyof typeof GROUPS;
 const TCE = 'L drivers/vfio/vfio_iommu_spapr_tce.c';
 const API = 'L arch/powerpc/mm/book3s64/iommu_api.c';
 const PPC_IOMMU = 'L arch/powerpc/kernel/iommu.c';
+const PPC_IOMMU_H = 'L arch/powerpc/include/asm/iommu.h';
 const PSERIES = 'L arch/powerpc/platforms/pseries/iommu.c';
 const POWERNV = 'L arch/powerpc/platforms/powernv/pci-ioda.c';
 const ACCOUNT = 'L mm/util.c: __account_locked_vm';
@@ -179,7 +180,8 @@ export const RULES = [
     id: 'SPAPR-CREATE-PSERIES', group: 'WINDOW', level: 'MUST', profile: V2,
     statement: 'On the pseries platform (tableSizing pseries), after the charge: a window_size that is not a power of two or levels above 1 fails with EINVAL; in slot 0 a request that is not default-shaped (4 KiB pages, window_size at most tce32_size) fails with EPERM while a dynamic window exists, and so does a default-shaped one while a dynamic window exists and the default window is gone; a dynamic window the hypervisor cannot give (more dynamic windows than it offers, a window smaller than its page) fails with ENODEV; a window needing more TCEs than the hypervisor\'s largest free block fails with EINVAL.',
     sources: [`${PSERIES}: spapr_tce_create_table, is_default_window_request, spapr_tce_set_window`],
-    variants: ['Linux 6.12 adds the device to failed_ddw_pdn_list when the hypervisor refuses a dynamic window (the ENODEV cases): every later dynamic window on that device fails with ENODEV until the guest reboots, across container release. A real backend must not send requests that reach the hypervisor\'s refusal, or must declare that the device can create no more dynamic windows afterwards.'],
+    variants: ['Linux 6.12 adds the device to failed_ddw_pdn_list when the hypervisor refuses a dynamic window (the ENODEV cases): every later dynamic window on that device fails with ENODEV until the guest reboots, across container release. A real backend must not send requests that reach the hypervisor\'s refusal, or must declare that the device can create no more dynamic windows afterwards.',
+      'Linux 6.12 may answer EINVAL, not ENODEV, to a dynamic window smaller than its page: spapr_tce_create_table compares the hypervisor\'s largest_available_block with 1ULL << (len - page_shift), where len = order_base_2(window_size) is below page_shift, a shift by a negative count (undefined behaviour in C). The ppc64le build answers with its "Retry with smaller window size" -EINVAL before create_ddw, and leaves the device out of failed_ddw_pdn_list. Which errno comes back depends on the undefined shift and on the hypervisor\'s state. The suite expects ENODEV; the real backend\'s expectations list the EINVAL as a kernel bug.'],
   },
   {
     id: 'SPAPR-REMOVE', group: 'WINDOW', level: 'MUST', profile: V2,
@@ -205,13 +207,17 @@ export const RULES = [
   {
     id: 'SPAPR-MAP-ALIGN', group: 'MAP', level: 'MUST', profile: BOTH,
     statement: 'MAP fails with EINVAL when size or vaddr is not a multiple of the window\'s IOMMU page (checked before the direction), or iova is not (checked after it). A size of 0 that passes the checks maps nothing and returns 0.',
-    sources: [`${TCE}: tce_iommu_ioctl (VFIO_IOMMU_MAP_DMA)`, `${PPC_IOMMU}: iommu_tce_check_ioba, iommu_tce_check_gpa`],
+    sources: [`${TCE}: tce_iommu_ioctl (VFIO_IOMMU_MAP_DMA)`, `${PPC_IOMMU}: iommu_tce_check_ioba, iommu_tce_check_gpa`, `${PPC_IOMMU_H}: iommu_tce_put_param_check`],
+    variants: ['Linux 6.12 returns 1, not -EINVAL, for a MAP whose iova is not a multiple of the IOMMU page: iommu_tce_put_param_check (arch/powerpc/include/asm/iommu.h) is the || of iommu_tce_check_ioba and iommu_tce_check_gpa, so their -EINVAL becomes the int 1, and tce_iommu_ioctl returns "ret" as is. Nothing is mapped, but a caller that tests for a negative return sees success. The size and vaddr checks, made in tce_iommu_ioctl itself, do return -EINVAL. The suite expects EINVAL; the real backend\'s expectations list the 1 as a kernel bug.'],
   },
   {
     id: 'SPAPR-MAP-WINDOW-END', group: 'MAP', level: 'MUST', profile: BOTH,
     statement: 'MAP whose range [iova, iova + size) does not end inside the window its iova is in fails with EINVAL and changes nothing.',
     sources: [`${TCE}: tce_iommu_ioctl (VFIO_IOMMU_MAP_DMA: iommu_tce_put_param_check)`, `${PPC_IOMMU}: iommu_tce_check_ioba`, 'L arch/powerpc/include/asm/iommu.h: iommu_tce_put_param_check (npages 1)'],
-    variants: ['Linux 6.12 checks only the range\'s first IOMMU page (iommu_tce_put_param_check passes npages 1): a MAP past the window end writes TCEs past the table, and on v2 past the userspace view of the table, which can oops the kernel. The real backend refuses to send such a MAP and its expectations list the rule; the simulators follow the rule.'],
+    variants: [
+      'Linux 6.12 checks only the range\'s first IOMMU page (iommu_tce_put_param_check passes npages 1): a MAP past the window end writes TCEs past the table, and on v2 past the userspace view of the table, which can oops the kernel. The real backend refuses to send such a v2 MAP and answers it as the checks before the build would; the simulators follow the rule.',
+      'On pseries, v1 (no userspace view) reaches the hypervisor with the first entry past the window: H_GET_TCE refuses it with H_PARAMETER (-4; QEMU hw/ppc/spapr_iommu.c: get_tce_emu), tce_exchange_pseries (arch/powerpc/platforms/pseries/iommu.c) returns that status as is and tce_iommu_build returns it as the ioctl\'s -errno: the MAP fails with EINTR after clearing the TCEs it set (SPAPR-MAP-ATOMIC). A kernel bug (a hypervisor status taken for an errno); the suite expects EINVAL, the real v1 backend\'s expectations list the EINTR.',
+    ],
   },
   {
     id: 'SPAPR-MAP-PREREG', group: 'MAP', level: 'MUST', profile: V2,
@@ -244,7 +250,8 @@ export const RULES = [
   {
     id: 'SPAPR-UNMAP-CHECKS', group: 'UNMAP', level: 'MUST', profile: BOTH,
     statement: 'UNMAP fails with EINVAL when flags is not 0 (before the default window is created); after the window lookup (SPAPR-MAP-WINDOW) with EINVAL when size is not a multiple of the window\'s IOMMU page, then when iova is not, or [iova, iova + size) does not end inside the window. None of these changes a TCE.',
-    sources: [`${TCE}: tce_iommu_ioctl (VFIO_IOMMU_UNMAP_DMA)`, `${PPC_IOMMU}: iommu_tce_check_ioba`],
+    sources: [`${TCE}: tce_iommu_ioctl (VFIO_IOMMU_UNMAP_DMA)`, `${PPC_IOMMU}: iommu_tce_check_ioba`, `${PPC_IOMMU_H}: iommu_tce_clear_param_check`],
+    variants: ['Linux 6.12 returns 1, not -EINVAL, for an UNMAP whose iova is not a multiple of the IOMMU page or whose range runs past the window\'s end: iommu_tce_clear_param_check (arch/powerpc/include/asm/iommu.h) is the || of iommu_tce_check_ioba and the TCE value, so the -EINVAL becomes the int 1, and tce_iommu_ioctl returns "ret" as is. Nothing is cleared, but a caller that tests for a negative return sees success. The flags and size checks, made in tce_iommu_ioctl itself, do return -EINVAL. The suite expects EINVAL; the real backend\'s expectations list the 1 as a kernel bug.'],
   },
   {
     id: 'SPAPR-UNMAP-CLEAR', group: 'UNMAP', level: 'MUST', profile: BOTH,

@@ -313,6 +313,17 @@ describe('SPAPR-INFO, SPAPR-DEFAULT-WINDOW, SPAPR-CREATE-*, SPAPR-WINDOW-CHARGE,
     run(V2, [[remove(0n), 'ok'], [create(24, 1n << 22n), 'ENODEV'], [counters, locked(0n)], [create(16, 1n << 24n), 'ok'], [create(16, 1n << 24n), 'ENODEV']]);
   });
 
+  test('SPAPR-WINDOW-CHARGE: counters off after a TCE_CREATE the platform refused after its charge break the window charge, not the REGISTER before it', () => {
+    const { model } = run(V2, [
+      [mmap(A, 2n * MB), 'ok'], [reg(A, MB), 'ok'], [create(16, 3n << 24n), 'EINVAL'], [counters, locked(MB / P + DEFAULT_TABLE_PAGES)],
+    ]);
+    // 6.12 keeps the refused table's charge (tce_iommu_create_table): the variant the rule names.
+    expect(model.blame(counters, model.apply(counters))).toBe('SPAPR-WINDOW-CHARGE');
+    // A REGISTER refused after its charge (an overlapping region) puts the blame on its own charge.
+    expect(model.apply(reg(A + MB / 2n, MB)).result).toEqual({ ok: false, errno: 'EINVAL' });
+    expect(model.blame(counters, model.apply(counters))).toBe('SPAPR-REG-CHARGE');
+  });
+
   test('SPAPR-CREATE-START: a default-shaped window smaller than its page holds no TCE: MAP, UNMAP and TCE_REMOVE never find it', () => {
     run(V2, [
       [mmap(A, MB), 'ok'], [reg(A, MB), 'ok'],

@@ -326,6 +326,7 @@ const WITNESSES: Record<BugId, { ops: Op[]; correct: Result }> = {
   'default-window-uncharged': { ops: [...registered, map(0n, A, P), counters], correct: locked(16n + DEF) },
   'register-overlap-allowed': { ops: [...registered, reg(A, 8n * P, 1)], correct: err('EINVAL') },
   'map-error-keeps-partial': { ops: [...registered, map(0n, A + 15n * P, 2n * P), dmaRead(0n)], correct: err('EFAULT') },
+  'failed-create-keeps-charge': { ops: [create(16, 3n << 30n), counters], correct: locked(DEF) },
 };
 
 describe('mutant witnesses', () => {

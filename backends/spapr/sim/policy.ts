@@ -17,6 +17,7 @@ export const BUG_IDS = [
   'default-window-uncharged',
   'register-overlap-allowed',
   'map-error-keeps-partial',
+  'failed-create-keeps-charge',
 ] as const;
 export type BugId = (typeof BUG_IDS)[number];
 
