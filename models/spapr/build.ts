@@ -4,14 +4,18 @@
 // The first failing entry is found over regions and VMAs, never entry by entry.
 import { MAP_FLAG } from '../../spec/spapr/ops.ts';
 import { PAGE_SIZE, type FrameRun, type Process } from '../host.ts';
+import type { RuleId } from '../../spec/spapr/rules.ts';
 import type { Refusal } from './container.ts';
 import type { Registry, Region } from './regions.ts';
 import type { TceRun, Window } from './window.ts';
 
 export interface MapArgs { iova: bigint; vaddr: bigint; size: bigint; flags: number }
 
-/** The entries a MAP sets, or the first one that fails and why. */
-type Built = { runs: TceRun[] } | { failAt: bigint; refusal: Refusal };
+/**
+ * The entries a MAP sets and the rule its success rests on when that is not SPAPR-MAP-OVERWRITE,
+ * or the first one that fails and why.
+ */
+type Built = { runs: TceRun[]; rule?: RuleId } | { failAt: bigint; refusal: Refusal };
 
 /** The first IOMMU page start at or above `at`, counting from `from` in steps of `pg`. */
 const firstPageFrom = (from: bigint, at: bigint, pg: bigint): bigint => (at <= from ? from : from + ((at - from + pg - 1n) / pg) * pg);
@@ -61,15 +65,20 @@ export function buildV1(proc: Process, w: Window, a: MapArgs, kps: number, hs: n
   const needWrite = (a.flags & MAP_FLAG.WRITE) !== 0;
   let failAt: bigint | null = hole === null ? null : firstPageFrom(a.vaddr, a.vaddr + hole, pg);
   let refusal: Refusal = { errno: 'EFAULT', rule: 'SPAPR-MAP-V1-PIN' };
+  let readOnlyPin = false;
   for (const f of frames) {
     const q = firstPageFrom(a.vaddr, a.vaddr + f.offset, pg);
     if (q >= end || q >= a.vaddr + f.offset + f.pages * PAGE_SIZE || (failAt !== null && q >= failAt)) continue;
     const unpinnable = f.backing === 'mmio' || f.prot === 'none' || (needWrite && f.prot !== 'rw');
     if (unpinnable) [failAt, refusal] = [q, { errno: 'EFAULT', rule: 'SPAPR-MAP-V1-PIN' }];
     else if (hostShift(f, kps, hs) < w.shape.pageShift) [failAt, refusal] = [q, { errno: 'EPERM', rule: 'SPAPR-MAP-PAGE-SIZE' }];
+    else if (f.prot !== 'rw') readOnlyPin = true;
   }
   if (failAt !== null && failAt < end) return { failAt, refusal };
-  return { runs: [{ start: a.iova, end: a.iova + a.size, ua: a.vaddr, dir: a.flags & 3, source: { pinned: frames, base: a.vaddr } }] };
+  const runs = [{ start: a.iova, end: a.iova + a.size, ua: a.vaddr, dir: a.flags & 3, source: { pinned: frames, base: a.vaddr } }];
+  // A READ map of read-only memory succeeds only because the pin asks for write access when the
+  // device may write: the answer rests on SPAPR-MAP-V1-PIN (6.12 pins for write and faults).
+  return readOnlyPin ? { runs, rule: 'SPAPR-MAP-V1-PIN' } : { runs };
 }
 
 /** Applies a build to the window: entries before a failure cleared, or the new runs set over the old. */

@@ -219,7 +219,7 @@ export class SpaprModel implements Model<Op, Result> {
     // A MAP charges nothing: v2's pages were charged at REGISTER, v1 counts them at ENABLE.
     if (refused) this.changed('SPAPR-MAP-ATOMIC');
     else this.changed('SPAPR-DMA-REACH', this.v2 ? 'SPAPR-ACCT-EXACT' : 'SPAPR-MAP-V1-PIN');
-    return refused ?? { result: ok<'map'>({}), rule: 'SPAPR-MAP-OVERWRITE' };
+    return refused ?? { result: ok<'map'>({}), rule: ('rule' in built && built.rule) || 'SPAPR-MAP-OVERWRITE' };
   }
 
   private unmap(ct: Container, op: OpOf<'unmap'>): Exp | Refusal {

@@ -95,14 +95,19 @@ describe('SPAPR-V1-*: ENABLE and DISABLE', () => {
   });
 
   test('SPAPR-MAP-V1-PIN: v1 pins at MAP, charges nothing for it, and pins read-only memory for a READ map only', () => {
-    run(V1, [
+    const { rules } = run(V1, [
       [enable(), 'ok'],
       [mmap(A, 4n * P, { prot: 'r' }), 'ok'],
       [map(0n, A, P, R), 'ok'],
       [map(P, A, P, R | W), 'EFAULT'],
       [map(2n * P, B, P, R), 'EFAULT'],
       [counters, locked(DMA32 / P + DEFAULT_TABLE_PAGES)],
+      [mmap(B, P), 'ok'],
+      [map(3n * P, B, P, R), 'ok'],
     ]);
+    // the READ map of read-only memory succeeds by this rule alone (6.12 pins it for write: EFAULT)
+    expect(rules[2]).toBe('SPAPR-MAP-V1-PIN');
+    expect(rules[7]).toBe('SPAPR-MAP-OVERWRITE');
   });
 });
 
