@@ -47,18 +47,10 @@ describe('kernel reproducers: the recorded cases', () => {
     const text = JSON.parse(readFileSync(new URL(`../../expectations/${name}`, import.meta.url), 'utf8')) as { known: { rule: string }[] };
     return text.known.map((k) => k.rule);
   };
-  // Listed divergences without a case yet: the model blames a v1 READ MAP's EFAULT on
-  // SPAPR-MAP-OVERWRITE, not SPAPR-MAP-V1-PIN, so kernel/repro/record.ts does not write it.
-  // Known gaps, each failing this test once its case exists: the model blames 6.12's EFAULT for a
-  // v1 READ map of read-only memory on SPAPR-MAP-OVERWRITE, and the C runtime refuses every MAP
-  // past its window's end (it oopses 6.12 on v2), so v1's EINTR for one is not reproduced in C yet.
-  const WITHOUT_CASE: Record<string, string[]> = { 'linux-spapr-v1@pseries': ['SPAPR-MAP-V1-PIN', 'SPAPR-MAP-WINDOW-END'] };
   it('every known divergence of a bundled kernel backend has a case, recorded on that backend', () => {
     for (const backend of ['linux-type1@virtio-iommu', 'linux-iommufd@virtio-iommu', 'linux-spapr-v2@pseries', 'linux-spapr-v1@pseries']) {
       const recorded = files.filter((c) => c.backend === backend && c.rule !== null).map((c) => c.rule).sort();
-      const pending = WITHOUT_CASE[backend] ?? [];
-      expect(recorded.filter((r) => pending.includes(r!))).toEqual([]);
-      expect(recorded).toEqual(expectations(`${backend}.json`).filter((r) => !pending.includes(r)).sort());
+      expect(recorded).toEqual(expectations(`${backend}.json`).sort());
     }
   });
   it('each family with a kernel backend has a control that records no failure (sPAPR one per profile)', () => {
