@@ -144,9 +144,10 @@ static int on_pseries(void)
 
 /* A MAP whose first page is in a window but whose end is past it: Linux 6.12 checks only the
  * first page (iommu_tce_put_param_check) and builds on (SPAPR-MAP-WINDOW-END). On v2
- * tce_iommu_build_v2 writes the userspace view past the table and oopses; on bare metal v1's
- * table write past its end is no safer. Only v1 on pseries is sent: its TCEs go to the
- * hypervisor (tce_exchange_pseries), which refuses the first one past the window (H_PARAMETER).
+ * tce_iommu_build_v2 writes the userspace view past the table and oopses; on powernv v1's
+ * pnv_tce_xchg (arch/powerpc/platforms/powernv/pci-ioda-tce.c) exchanges the entry past the
+ * table unchecked. Only v1 on pseries is sent: its TCEs go to the hypervisor
+ * (tce_exchange_pseries), which refuses the first one past the window (H_PARAMETER).
  * sp_map answers -1 and runs nothing for the others. */
 static int map_overruns(int i, uint64_t iova, uint64_t size)
 {
