@@ -24,7 +24,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePackages, Fatal, guestArgsValue, log, relayAgent, run, runMain, runPayload, sha, since } from '../vm/backend.ts';
+import { ensurePackages, Fatal, log, relayAgent, run, runMain, runPayload, sha, since, takeRunnerArg, type RunnerOptions } from '../vm/backend.ts';
 
 /** Pinned: CONFIG_VFIO_IOMMU_SPAPR_TCE=m, CONFIG_SPAPR_TCE_IOMMU=y, CONFIG_PPC_4K_PAGES=y
  *  (checked after extraction). */
@@ -43,17 +43,10 @@ const AGENT_DIR = path.join(HERE, '..', 'agent');
 /** The ppc agent: its own files (spapr*) and the shared JSON, logging and host-memory parts. */
 const AGENT_SHARED = ['json.c', 'json.h', 'util.c', 'util.h', 'host.c', 'host.h', 'config.h', 'mmio.h', 'edu.h'];
 
-interface Options {
+interface Options extends RunnerOptions {
   profile: 'v1' | 'v2';
   containers: number;
   phbs: number;
-  cache: string;
-  bootTimeout: number;
-  memory: string;
-  verbose: boolean;
-  prepareOnly: boolean;
-  guestProgram?: string;
-  guestArgs?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -78,14 +71,7 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--phbs') {
       o.phbs = Number(val());
       if (!Number.isInteger(o.phbs) || o.phbs < 1 || o.phbs > 16) throw new Fatal('--phbs: 1 to 16');
-    } else if (a === '--cache') o.cache = path.resolve(val());
-    else if (a === '--boot-timeout') o.bootTimeout = Number(val());
-    else if (a === '--memory') o.memory = val();
-    else if (a === '--verbose') o.verbose = true;
-    else if (a === '--prepare-only') o.prepareOnly = true;
-    else if (a === '--guest-program') o.guestProgram = path.resolve(val());
-    else if (a === '--guest-args') o.guestArgs = guestArgsValue(val());
-    else throw new Fatal(`unknown argument ${a}`);
+    } else if (!takeRunnerArg(o, a, val)) throw new Fatal(`unknown argument ${a}`);
   }
   if (o.phbs < o.containers) throw new Fatal(`--phbs ${o.phbs}: fewer than the ${o.containers} containers`);
   return o;

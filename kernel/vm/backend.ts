@@ -58,19 +58,23 @@ const isDebian = (k: Kernel): k is DebianKernelName => k in DEBIAN_KERNELS;
 export const FAMILIES = ['type1', 'iommufd'] as const;
 type Family = (typeof FAMILIES)[number];
 
-interface Options {
+/** The options every VM runner takes: this one and kernel/ppc64/backend.ts. */
+export interface RunnerOptions {
+  cache: string;
+  bootTimeout: number;
+  memory: string;
+  verbose: boolean;
+  prepareOnly: boolean;
+  guestProgram?: string;
+  guestArgs?: string;
+}
+
+interface Options extends RunnerOptions {
   family: Family;
   kernel: Kernel;
   iommu: 'intel-iommu' | 'virtio-iommu';
   profile: 'v1' | 'v2';
-  cache: string;
   accel: 'tcg' | 'kvm' | 'auto';
-  bootTimeout: number;
-  verbose: boolean;
-  prepareOnly: boolean;
-  memory: string;
-  guestProgram?: string;
-  guestArgs?: string;
 }
 
 const T0 = Date.now();
@@ -79,6 +83,20 @@ export function log(msg: string): void {
   process.stderr.write(`[kernel-backend +${since()}] ${msg}\n`);
 }
 export class Fatal extends Error {}
+
+/** Takes one of the flags every runner shares into `o` (`val` reads its value); false for any other. */
+export function takeRunnerArg(o: RunnerOptions, a: string, val: () => string): boolean {
+  switch (a) {
+    case '--cache': o.cache = path.resolve(val()); return true;
+    case '--boot-timeout': o.bootTimeout = Number(val()); return true;
+    case '--memory': o.memory = val(); return true;
+    case '--verbose': o.verbose = true; return true;
+    case '--prepare-only': o.prepareOnly = true; return true;
+    case '--guest-program': o.guestProgram = path.resolve(val()); return true;
+    case '--guest-args': o.guestArgs = guestArgsValue(val()); return true;
+    default: return false;
+  }
+}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -101,18 +119,11 @@ function parseArgs(argv: string[]): Options {
       const v = val().replace(/^type1/, '');
       if (v !== 'v1' && v !== 'v2') throw new Fatal(`--profile: v1 or v2, not ${v}`);
       o.profile = v;
-    } else if (a === '--cache') o.cache = path.resolve(val());
-    else if (a === '--accel') {
+    } else if (a === '--accel') {
       const v = val();
       if (v !== 'tcg' && v !== 'kvm' && v !== 'auto') throw new Fatal(`--accel: tcg, kvm or auto, not ${v}`);
       o.accel = v;
-    } else if (a === '--boot-timeout') o.bootTimeout = Number(val());
-    else if (a === '--memory') o.memory = val();
-    else if (a === '--verbose') o.verbose = true;
-    else if (a === '--prepare-only') o.prepareOnly = true;
-    else if (a === '--guest-program') o.guestProgram = path.resolve(val());
-    else if (a === '--guest-args') o.guestArgs = guestArgsValue(val());
-    else if (a === '--kernel') {
+    } else if (a === '--kernel') {
       const v = val().replace(/^stock$/, STOCK);
       if (!(KERNELS as readonly string[]).includes(v)) throw new Fatal(`--kernel: ${KERNELS.join(', ')} (stock: ${STOCK}), not ${v}`);
       o.kernel = v as Kernel;
@@ -121,8 +132,7 @@ function parseArgs(argv: string[]): Options {
       const v = val();
       if (!(FAMILIES as readonly string[]).includes(v)) throw new Fatal(`--family: ${FAMILIES.join(' or ')}, not ${v}`);
       o.family = v as Family;
-    }
-    else throw new Fatal(`unknown argument ${a}`);
+    } else if (!takeRunnerArg(o, a, val)) throw new Fatal(`unknown argument ${a}`);
   }
   if (o.family === 'iommufd' && !kernelGiven) o.kernel = 'iommufd-legacy';
   if (o.family === 'iommufd' && isDebian(o.kernel)) throw new Fatal(`--family iommufd: ${o.kernel} has no iommufd (Debian does not set CONFIG_IOMMUFD); use --kernel iommufd-legacy or iommufd-compat`);
