@@ -1,5 +1,6 @@
 // The registry of bundled iommufd backends: the correct simulators and their mutants.
 import type { Backend } from '../../spec/iommufd/backend.ts';
+import { bundledMutant, type BundledSim as AnyBundledSim } from '../bundled-sims.ts';
 import { MUTANTS, type Mutant, type MutantBase } from './mutants.ts';
 import { createSimIommufd } from './sim/index.ts';
 
@@ -8,16 +9,8 @@ export const SIM_IOMMUFD_DESCRIPTION =
 export const SIM_IOMMUFD_2DEV_DESCRIPTION =
   'sim-iommufd with two devices in two groups: a VT-d one as in sim-iommufd, and a virtio-iommu one (every page size from 4K, aperture [1M, 2^40-1], MSI window 0x8000000-0x80fffff, no hw_info)';
 
-/** A bundled simulator or mutant (spec/family.ts: BundledBackend, never 'real'). */
-export interface BundledSim {
-  readonly name: string;
-  readonly description: string;
-  readonly kind: 'correct' | 'mutant';
-  /** For a mutant: the rule (spec/iommufd/rule-ids.md) its bug breaks. */
-  readonly rule?: string;
-  /** Throws an Error with a one-line message on an unknown or malformed option. */
-  create(options: Record<string, string>): Backend;
-}
+/** A bundled simulator or mutant; a mutant's rule is one of spec/iommufd/rule-ids.md. */
+export type BundledSim = AnyBundledSim<Backend>;
 
 const GEOMETRY: Record<MutantBase, string> = { 'sim-iommufd': 'intel', 'sim-iommufd-2dev': '2dev' };
 
@@ -26,13 +19,8 @@ const correct = (name: MutantBase, description: string): BundledSim => ({
   create: (options) => createSimIommufd({ name, description, geometry: GEOMETRY[name] }, options),
 });
 
-const fromMutant = (m: Mutant): BundledSim => {
-  const description = `${m.base} with one bug: ${m.description} Violates ${m.rule}.`;
-  return {
-    name: m.name, description, kind: 'mutant', rule: m.rule,
-    create: (options) => createSimIommufd({ name: m.name, description, geometry: GEOMETRY[m.base], bugs: [m.id] }, options),
-  };
-};
+const fromMutant = (m: Mutant): BundledSim =>
+  bundledMutant(m, (name, description, options) => createSimIommufd({ name, description, geometry: GEOMETRY[m.base], bugs: [m.id] }, options));
 
 export const BUNDLED: readonly BundledSim[] = [
   correct('sim-iommufd', SIM_IOMMUFD_DESCRIPTION),

@@ -1,21 +1,13 @@
 // The bundled mutants: a correct simulator with one realistic bug each. A conformance suite that
 // passes the correct simulators must fail every mutant, on the rule named here
 // (spec/iommufd/rule-ids.md).
+import { mutant as anyMutant, type Mutant as AnyMutant } from '../bundled-sims.ts';
 import type { BugId } from './sim/policy.ts';
 
 export type MutantBase = 'sim-iommufd' | 'sim-iommufd-2dev';
+export type Mutant = AnyMutant<MutantBase, BugId>;
 
-export interface Mutant {
-  /** The bundled backend name: `${base}~${id}`. */
-  readonly name: string;
-  readonly id: BugId;
-  readonly base: MutantBase;
-  readonly rule: string;
-  readonly description: string;
-}
-
-const mutant = (base: MutantBase, id: BugId, rule: string, description: string): Mutant =>
-  ({ name: `${base}~${id}`, id, base, rule, description });
+const mutant = anyMutant<MutantBase, BugId>;
 
 export const MUTANTS: readonly Mutant[] = [
   mutant('sim-iommufd', 'unmap-split', 'IOMMUFD-UNMAP-WHOLE',

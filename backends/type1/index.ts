@@ -1,33 +1,22 @@
 // The registry of bundled backends: the correct simulators and their mutants.
 import type { Backend } from '../../spec/type1/backend.ts';
+import { bundledMutant, type BundledSim } from '../bundled-sims.ts';
 import { MUTANTS, type Mutant } from './mutants.ts';
 import {
   SIM_TYPE1_COMPAT_DESCRIPTION, SIM_TYPE1_COMPAT_V1_DESCRIPTION, SIM_TYPE1_DESCRIPTION, SIM_TYPE1_V1_DESCRIPTION, createSimType1,
 } from './sim/index.ts';
 import { MUTANT_BASES } from './mutants.ts';
 
-export interface BundledBackend {
-  readonly name: string;
-  readonly description: string;
-  readonly kind: 'correct' | 'mutant';
-  /** For a mutant: the rule id (spec/type1/rules.ts) its bug violates. */
-  readonly rule?: string;
-  /** Throws an Error with a one-line message on an unknown or malformed option. */
-  create(options: Record<string, string>): Backend;
-}
+/** A bundled simulator or mutant; a mutant's rule is one of spec/type1/rules.ts. */
+export type BundledBackend = BundledSim<Backend>;
 
 const correct = (name: string, description: string, v2: boolean, compat = false): BundledBackend => ({
   name, description, kind: 'correct',
   create: (options) => createSimType1({ name, description, v2, compat }, options),
 });
 
-const fromMutant = (m: Mutant): BundledBackend => {
-  const description = `${m.base} with one bug: ${m.description} Violates ${m.rule}.`;
-  return {
-    name: m.name, description, kind: 'mutant', rule: m.rule,
-    create: (options) => createSimType1({ name: m.name, description, ...MUTANT_BASES[m.base], bugs: [m.id] }, options),
-  };
-};
+const fromMutant = (m: Mutant): BundledBackend =>
+  bundledMutant(m, (name, description, options) => createSimType1({ name, description, ...MUTANT_BASES[m.base], bugs: [m.id] }, options));
 
 export const BUNDLED: readonly BundledBackend[] = [
   correct('sim-type1', SIM_TYPE1_DESCRIPTION, true),

@@ -1,6 +1,7 @@
 // The bundled mutants: the correct simulator with one realistic bug each. A conformance suite
 // that passes the correct simulator must fail every mutant, on the rule named here.
 import type { RuleId } from '../../spec/type1/rules.ts';
+import { mutant as anyMutant, type Mutant as AnyMutant } from '../bundled-sims.ts';
 import type { MutantId } from './sim/policy.ts';
 
 export type MutantBase = 'sim-type1' | 'sim-type1-v1' | 'sim-type1-compat' | 'sim-type1-compat-v1';
@@ -13,18 +14,10 @@ export const MUTANT_BASES: Readonly<Record<MutantBase, { v2: boolean; compat: bo
   'sim-type1-compat-v1': { v2: false, compat: true },
 };
 
-export interface Mutant {
-  /** The bundled backend name: `${base}~${id}`. */
-  readonly name: string;
-  readonly id: MutantId;
-  readonly base: MutantBase;
-  /** The rule of spec/type1/rules.ts the bug violates. */
-  readonly rule: RuleId;
-  readonly description: string;
-}
+/** A mutant; its rule is one of spec/type1/rules.ts. */
+export type Mutant = AnyMutant<MutantBase, MutantId, RuleId>;
 
-const mutant = (base: MutantBase, id: MutantId, rule: RuleId, description: string): Mutant =>
-  ({ name: `${base}~${id}`, id, base, rule, description });
+const mutant = anyMutant<MutantBase, MutantId, RuleId>;
 
 export const MUTANTS: readonly Mutant[] = [
   mutant('sim-type1', 'unmap-stale-tail', 'T1-NO-STALE',
