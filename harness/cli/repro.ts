@@ -9,7 +9,7 @@ export const REPRO_HELP = `usage: vfio-conform repro CASE.json... --c OUT.c
   case's operations with the real ioctls and system calls and checks every answer against what
   the reference model expects for the backend the case records; run it as root on a machine
   with a device bound to vfio-pci, naming the device: type1 --group N --device BDF, iommufd
-  --cdev /dev/vfio/devices/vfioN. Each case runs in a process of its own; the program prints
+  --cdev /dev/vfio/devices/vfioN, spapr --group N once per container. Each case runs in a process of its own; the program prints
   every step and exits 0 when all answer as expected, 1 at a step that departs (its rule and
   both answers printed), 2 when a case cannot run there (no device, an operation it cannot
   perform: device DMA, mmio memory, a second process)`;

@@ -74,6 +74,8 @@ describe('repro: the steps and what each must answer', () => {
     expect(source).toContain('t1_open(VFIO_TYPE1_IOMMU)');
     const fd = writeTestCase(dir, 'fd', 'iommufd', 'sim-iommufd', FD_OPS);
     expect(() => emitReproducer([a, fd])).toThrow(/one program holds cases of one family/);
+    const again = writeTestCase(join(dir, 'other'), 'one', 'type1', 'sim-type1', T1_OPS);
+    expect(() => emitReproducer([a, again])).toThrow(/two case files are named one/);
   });
 
   it('a judged answer (an iova the allocator picks) is checked for success or its errno only, and says so', () => {
