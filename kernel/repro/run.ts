@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCase } from '../../harness/case-file.ts';
+import { readCase, type LoadedCase } from '../../harness/case-file.ts';
 import { caseName, emitReproducer } from '../../harness/repro.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -76,22 +76,24 @@ async function main(argv: string[]): Promise<number> {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.case.json')).sort()
     .filter((f) => only.length === 0 || only.includes(caseName(f))).map((f) => path.join(dir, f));
   if (files.length === 0) throw new Error(`no case files in ${dir}`);
-  const groups = new Map<string, { guest: Guest; files: string[] }>();
+  const groups = new Map<string, { guest: Guest; files: string[]; failures: LoadedCase['failure'][] }>();
   for (const f of files) {
-    const guest = guestFor(readCase(f).backend);
-    const g = groups.get(guest.key) ?? { guest, files: [] };
+    const { backend, failure } = readCase(f);
+    const guest = guestFor(backend);
+    const g = groups.get(guest.key) ?? { guest, files: [], failures: [] };
     g.files.push(f);
+    g.failures.push(failure);
     groups.set(guest.key, g);
   }
   const verdicts: Verdict[] = [];
-  for (const { guest, files: group } of groups.values()) {
+  for (const { guest, files: group, failures } of groups.values()) {
     const { source } = emitReproducer(group);
     process.stderr.write(`[repro] ${guest.key}: ${group.length} cases in one boot\n`);
     const run = await bootWith(source, guest, keep);
     for (const l of run.lines.filter((x) => x.startsWith('repro: '))) console.log(`  ${guest.key}| ${l}`);
     console.log(`${guest.key}: guest program exit ${run.status}, ${run.seconds.toFixed(0)} s`);
-    for (const f of group) {
-      const failure = readCase(f).failure;
+    for (const [i, f] of group.entries()) {
+      const failure = failures[i];
       const recorded = failure && typeof failure.step === 'number' && typeof failure.rule === 'string' ? { step: failure.step, rule: failure.rule } : null;
       verdicts.push(judge(caseName(f), recorded, run.lines));
     }
